@@ -1,0 +1,81 @@
+//! Synapse JSON: what pydantic's `model_dump_json()` writes and `model_validate` accepts.
+
+use super::pystr::{widen_f32, write_float, FloatStyle};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::fmt;
+use std::io;
+
+/// A `serde_json` formatter that writes compact JSON exactly as pydantic's
+/// `model_dump_json()` does: floats in pydantic's layout (`0.00001`, `1e-6`, `1e+16`,
+/// `1.0`), non-finite floats as `null`, non-ASCII text unescaped.
+///
+/// ```
+/// use serde::Serialize;
+///
+/// let mut out = Vec::new();
+/// let mut ser = serde_json::Serializer::with_formatter(&mut out, axon::wire::PydanticFormatter);
+/// vec![1e-5, 1e16, 2.0, f64::NAN].serialize(&mut ser).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "[0.00001,1e+16,2.0,null]");
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PydanticFormatter;
+
+impl serde_json::ser::Formatter for PydanticFormatter {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+        let mut text = String::with_capacity(24);
+        write_float(&mut text, value, FloatStyle::Pydantic);
+        w.write_all(text.as_bytes())
+    }
+
+    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
+        self.write_f64(w, widen_f32(value))
+    }
+}
+
+/// Serializes like pydantic's `model_dump_json()`.
+///
+/// ```
+/// assert_eq!(axon::wire::to_json(&(0.1f32, "é")).unwrap(), r#"[0.1,"é"]"#.as_bytes());
+/// ```
+pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, JsonError> {
+    let mut out = Vec::with_capacity(512);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PydanticFormatter);
+    value.serialize(&mut ser).map_err(JsonError)?;
+    Ok(out)
+}
+
+/// Parses JSON text (from `json.dumps` or `model_dump_json`) into `T`.
+///
+/// ```
+/// let v: Vec<f64> = axon::wire::from_json(b"[1e-05, 1]").unwrap();
+/// assert_eq!(v, [1e-5, 1.0]);
+/// let err = axon::wire::from_json::<Vec<f64>>(b"[1,").unwrap_err();
+/// assert_eq!(err.to_string(), "invalid synapse JSON: EOF while parsing a value at line 1 column 3");
+/// ```
+pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
+    serde_json::from_slice(bytes).map_err(JsonError)
+}
+
+/// A synapse body that does not parse (or a value that cannot be written as JSON).
+#[derive(Debug)]
+pub struct JsonError(serde_json::Error);
+
+impl JsonError {
+    /// The line and column of the error in the input (1-based), when parsing.
+    pub fn position(&self) -> (usize, usize) {
+        (self.0.line(), self.0.column())
+    }
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid synapse JSON: {}", self.0)
+    }
+}
+
+impl std::error::Error for JsonError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}

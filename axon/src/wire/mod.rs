@@ -1,0 +1,33 @@
+//! The wire codec: everything about how a synapse looks on the wire, and nothing about
+//! serving it.
+//!
+//! A Python dendrite sends a synapse as HTTP headers plus a JSON body, and signs a hash of
+//! selected fields computed over Python's `str()` of each. This module reproduces each
+//! piece exactly:
+//!
+//! - [`PyStr`](crate::PyStr): Python's `str()`/`repr()` of a value ([`repr_str`] for strings).
+//! - [`BodyHasher`]: Python's `body_hash`.
+//! - [`Headers`] / [`HeaderParts`]: `to_headers()` and a total `from_headers()` with typed
+//!   [`HeaderError`]s; [`InputObj`] for the `bt_header_input_obj_*` placeholders.
+//! - [`to_json`] / [`from_json`]: pydantic's `model_dump_json()` and validation.
+//! - [`TerminalInfo`](crate::TerminalInfo) and [`coerce`]: pydantic's int/float coercions.
+//! - [`BigInt`]: integers beyond 128 bits.
+
+mod bigint;
+pub mod coerce;
+mod hash;
+mod headers;
+mod json;
+mod pystr;
+mod synapse;
+mod terminal;
+
+pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
+pub use hash::{BodyHasher, EMPTY_BODY_HASH};
+pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
+pub use json::{from_json, to_json, JsonError, PydanticFormatter};
+pub use pystr::{repr_str, PyStr, PY_UNICODE_VERSION};
+#[doc(hidden)]
+pub use pystr::write_dict_entries;
+pub use synapse::{BaseSynapse, Common, CommonMut, Synapse};
+pub use terminal::TerminalInfo;

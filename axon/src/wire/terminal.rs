@@ -1,0 +1,136 @@
+//! `TerminalInfo`: what each end of a call says about itself.
+
+use super::coerce;
+use super::headers::{HeaderError, Headers};
+use super::pystr::{write_dict, PyStr};
+use serde::{Deserialize, Serialize};
+
+/// The `dendrite` and `axon` sections of a synapse, field for field Python's `TerminalInfo`.
+///
+/// Every field is optional (`null` in JSON when unset). The numbers accept what pydantic's
+/// `cast_int` / `cast_float` accept, so `"8091"` reads as `8091`.
+///
+/// ```
+/// use axon::TerminalInfo;
+///
+/// let t: TerminalInfo = serde_json::from_str(r#"{"port": "8091", "hotkey": "5F..."}"#).unwrap();
+/// assert_eq!(t.port, Some(8091));
+/// assert_eq!(t.hotkey.as_deref(), Some("5F..."));
+/// assert_eq!(t.status_code, None);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TerminalInfo {
+    /// The HTTP status code of the call.
+    #[serde(default, deserialize_with = "coerce::opt_int")]
+    pub status_code: Option<i64>,
+    /// The message that goes with `status_code`.
+    #[serde(default)]
+    pub status_message: Option<String>,
+    /// Seconds this end spent on the call.
+    #[serde(default, deserialize_with = "coerce::opt_float")]
+    pub process_time: Option<f64>,
+    /// The terminal's IP address.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// The terminal's port.
+    #[serde(default, deserialize_with = "coerce::opt_int")]
+    pub port: Option<i64>,
+    /// The terminal's bittensor version as `major*1_000_000 + minor*1_000 + patch`.
+    #[serde(default, deserialize_with = "coerce::opt_int")]
+    pub version: Option<i64>,
+    /// The nonce (a `time.time_ns()` timestamp) that prevents replays.
+    #[serde(default, deserialize_with = "coerce::opt_int")]
+    pub nonce: Option<i64>,
+    /// The terminal's instance uuid.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// The terminal's SS58 hotkey.
+    #[serde(default)]
+    pub hotkey: Option<String>,
+    /// `0x`-prefixed hex sr25519 signature.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+enum Slot<'a> {
+    Int(&'a mut Option<i64>),
+    Float(&'a mut Option<f64>),
+    Text(&'a mut Option<String>),
+}
+
+impl TerminalInfo {
+    fn slot(&mut self, field: &str) -> Option<Slot<'_>> {
+        Some(match field {
+            "status_code" => Slot::Int(&mut self.status_code),
+            "status_message" => Slot::Text(&mut self.status_message),
+            "process_time" => Slot::Float(&mut self.process_time),
+            "ip" => Slot::Text(&mut self.ip),
+            "port" => Slot::Int(&mut self.port),
+            "version" => Slot::Int(&mut self.version),
+            "nonce" => Slot::Int(&mut self.nonce),
+            "uuid" => Slot::Text(&mut self.uuid),
+            "hotkey" => Slot::Text(&mut self.hotkey),
+            "signature" => Slot::Text(&mut self.signature),
+            _ => return None,
+        })
+    }
+
+    /// Sets the field a `bt_header_{axon,dendrite}_{field}` header names. Unknown fields are
+    /// ignored, as pydantic ignores extra keys.
+    pub(crate) fn set_from_header(&mut self, field: &str, value: &str, header: &str) -> Result<(), HeaderError> {
+        match self.slot(field) {
+            None => {}
+            Some(Slot::Text(t)) => *t = Some(value.to_owned()),
+            Some(Slot::Int(i)) => {
+                *i = Some(coerce::py_int(value).ok_or_else(|| HeaderError::NotAnInteger {
+                    header: header.to_owned(),
+                    value: super::headers::excerpt(value),
+                })?)
+            }
+            Some(Slot::Float(f)) => {
+                *f = Some(coerce::py_float(value).ok_or_else(|| HeaderError::NotAFloat {
+                    header: header.to_owned(),
+                    value: super::headers::excerpt(value),
+                })?)
+            }
+        }
+        Ok(())
+    }
+
+    /// The fields in Python's declaration order, `None` where unset.
+    fn entries(&self) -> [(&'static str, Option<&dyn PyStr>); 10] {
+        fn set<T: PyStr>(v: &Option<T>) -> Option<&dyn PyStr> {
+            v.as_ref().map(|v| v as &dyn PyStr)
+        }
+        [
+            ("status_code", set(&self.status_code)),
+            ("status_message", set(&self.status_message)),
+            ("process_time", set(&self.process_time)),
+            ("ip", set(&self.ip)),
+            ("port", set(&self.port)),
+            ("version", set(&self.version)),
+            ("nonce", set(&self.nonce)),
+            ("uuid", set(&self.uuid)),
+            ("hotkey", set(&self.hotkey)),
+            ("signature", set(&self.signature)),
+        ]
+    }
+
+    /// Appends `{prefix}{field}: str(value)` for every set field, in declaration order.
+    pub(crate) fn write_headers(&self, prefix: &str, out: &mut Headers) {
+        for (field, value) in self.entries() {
+            if let Some(value) = value {
+                out.push(format!("{prefix}{field}"), value.to_py_str());
+            }
+        }
+    }
+}
+
+/// Rendered as the dict `model_dump()` makes of it.
+impl PyStr for TerminalInfo {
+    fn py_repr(&self, out: &mut String) {
+        let entries = self.entries();
+        let none: &dyn PyStr = &None::<i64>;
+        write_dict(entries.iter().map(|(k, v)| (k, v.unwrap_or(none))), out)
+    }
+}

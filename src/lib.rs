@@ -1,0 +1,1 @@
+//! The cross-crate test suites and examples of the axon workspace.

@@ -1,0 +1,1 @@
+//! Compile-fail and compile-pass tests for the axon macros (see `tests/ui.rs`).
