@@ -63,31 +63,25 @@ fn default_fns(c: &Container) -> Vec<TokenStream> {
         .collect()
 }
 
-fn synapse(c: &Container) -> TokenStream {
-    let Container { attrs, vis, ident, route_name, .. } = c;
-    let user_fields = fields(c);
-    let defaults = default_fns(c);
-    let name_default = format!("{ident}::__axon_name");
-    let name_de = format!("{ident}::__axon_route_name");
-
+/// `new(required..)` (and `Default` when nothing is required), like Python's `Model(...)`.
+fn constructor(c: &Container, common_values: TokenStream) -> TokenStream {
+    let Container { vis, ident, .. } = c;
     let required: Vec<&Field> = c.fields.iter().filter(|f| matches!(f.default, FieldDefault::Required)).collect();
-    let required_names: Vec<&str> = required.iter().map(|f| f.py_name.as_str()).collect();
-    let hash_names: Vec<&str> = c.hash_fields.iter().map(|h| h.py_name.as_str()).collect();
-
-    let new_params = required.iter().map(|f| {
+    let params = required.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         quote!(#name: #ty)
     });
-    let new_values = c.fields.iter().map(|f| {
+    let values = c.fields.iter().map(|f| {
         let name = &f.ident;
         match default_value(f) {
             Some(v) => quote!(#name: #v),
             None => quote!(#name),
         }
     });
-    let new_doc = format!(
+    let names: Vec<&str> = required.iter().map(|f| f.py_name.as_str()).collect();
+    let doc = format!(
         "A `{ident}` with {} and every other field at its Python default.",
-        if required.is_empty() { "no required fields".to_owned() } else { format!("the required fields ({})", required_names.join(", ")) }
+        if names.is_empty() { "no required fields".to_owned() } else { format!("the required fields ({})", names.join(", ")) }
     );
     let default_impl = required.is_empty().then(|| {
         quote! {
@@ -96,7 +90,42 @@ fn synapse(c: &Container) -> TokenStream {
             }
         }
     });
+    let defaults = default_fns(c);
+    quote! {
+        impl #ident {
+            #[doc = #doc]
+            #[allow(clippy::too_many_arguments)]
+            #vis fn new(#(#params),*) -> Self {
+                Self { #common_values #(#values,)* }
+            }
+            #(#defaults)*
+        }
+        #default_impl
+    }
+}
 
+fn synapse(c: &Container) -> TokenStream {
+    let Container { attrs, vis, ident, route_name, .. } = c;
+    let user_fields = fields(c);
+    let name_default = format!("{ident}::__axon_name");
+    let name_de = format!("{ident}::__axon_route_name");
+
+    let required: Vec<&Field> = c.fields.iter().filter(|f| matches!(f.default, FieldDefault::Required)).collect();
+    let required_names: Vec<&str> = required.iter().map(|f| f.py_name.as_str()).collect();
+    let hash_names: Vec<&str> = c.hash_fields.iter().map(|h| h.py_name.as_str()).collect();
+
+    let constructor = constructor(
+        c,
+        quote! {
+            name: Self::__axon_name(),
+            timeout: ::axon::__private::default_timeout(),
+            total_size: ::axon::__private::default_size(),
+            header_size: ::axon::__private::default_size(),
+            dendrite: ::core::default::Default::default(),
+            axon: ::core::default::Default::default(),
+            computed_body_hash: ::axon::__private::default_body_hash(),
+        },
+    );
     let hash_calls = c.hash_fields.iter().map(|h| {
         let member = &h.member;
         match &h.ty {
@@ -162,21 +191,9 @@ fn synapse(c: &Container) -> TokenStream {
             #(#user_fields,)*
         }
 
+        #constructor
+
         impl #ident {
-            #[doc = #new_doc]
-            #[allow(clippy::too_many_arguments)]
-            #vis fn new(#(#new_params),*) -> Self {
-                Self {
-                    name: Self::__axon_name(),
-                    timeout: ::axon::__private::default_timeout(),
-                    total_size: ::axon::__private::default_size(),
-                    header_size: ::axon::__private::default_size(),
-                    dendrite: ::core::default::Default::default(),
-                    axon: ::core::default::Default::default(),
-                    computed_body_hash: ::axon::__private::default_body_hash(),
-                    #(#new_values,)*
-                }
-            }
             #[doc(hidden)]
             fn __axon_name() -> ::core::option::Option<::std::string::String> {
                 ::core::option::Option::Some(::std::string::String::from(#route_name))
@@ -187,10 +204,7 @@ fn synapse(c: &Container) -> TokenStream {
             ) -> ::core::result::Result<::core::option::Option<::std::string::String>, D::Error> {
                 ::axon::__private::route_name(d, #route_name)
             }
-            #(#defaults)*
         }
-
-        #default_impl
 
         impl ::axon::Synapse for #ident {
             const NAME: &'static str = #route_name;
@@ -231,12 +245,11 @@ fn synapse(c: &Container) -> TokenStream {
 fn model(c: &Container) -> TokenStream {
     let Container { attrs, vis, ident, .. } = c;
     let user_fields = fields(c);
-    let defaults = default_fns(c);
+    let constructor = constructor(c, quote!());
     let entries = c.fields.iter().map(|f| {
         let (name, ty, py) = (&f.ident, &f.ty, &f.py_name);
         quote_spanned!(ty.span()=> (#py, ::axon::__private::as_py_str::<#ty>(&self.#name)))
     });
-    let default_fns_impl = (!defaults.is_empty()).then(|| quote!(impl #ident { #(#defaults)* }));
     quote! {
         #[derive(::axon::__private::serde::Serialize, ::axon::__private::serde::Deserialize)]
         #[serde(crate = "::axon::__private::serde")]
@@ -245,7 +258,7 @@ fn model(c: &Container) -> TokenStream {
             #(#user_fields,)*
         }
 
-        #default_fns_impl
+        #constructor
 
         impl ::axon::PyStr for #ident {
             fn py_repr(&self, out: &mut ::std::string::String) {

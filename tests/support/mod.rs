@@ -1,0 +1,83 @@
+//! Shared test support: the pinned Python `bittensor` the interop tests compare against.
+//!
+//! The real package is the authority. `python()` returns an interpreter that imports
+//! `bittensor==10.5.0`, creating the virtualenv `.venv-bt/` at the workspace root when it is
+//! missing. A missing or broken Python client fails the test; it is never skipped.
+//! `AXON_PYTHON=/path/to/python` uses another interpreter (it must import bittensor 10.5.0).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The pinned version of the Python reference.
+pub const BITTENSOR_VERSION: &str = "10.5.0";
+
+fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn imports_pinned_bittensor(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", &format!("import bittensor, sys; sys.exit(bittensor.__version__ != '{BITTENSOR_VERSION}')")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// An interpreter importing bittensor 10.5.0 (see the module docs).
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("AXON_PYTHON") {
+        let p = PathBuf::from(p);
+        assert!(imports_pinned_bittensor(&p), "AXON_PYTHON={} does not import bittensor=={BITTENSOR_VERSION}", p.display());
+        return p;
+    }
+    let venv = workspace_root().join(".venv-bt");
+    let python = venv.join("bin").join("python");
+    // Test binaries run in parallel: one creates the virtualenv, the others wait.
+    let lock = std::fs::File::create(workspace_root().join("target").join(".venv-bt.lock"))
+        .or_else(|_| std::fs::File::create(std::env::temp_dir().join("axon-venv-bt.lock")))
+        .expect("create the virtualenv lock file");
+    lock.lock().expect("lock the virtualenv");
+    if !imports_pinned_bittensor(&python) {
+        eprintln!("creating {} with bittensor=={BITTENSOR_VERSION} (first run only)", venv.display());
+        let system = std::env::var("PYTHON3").unwrap_or_else(|_| "python3".into());
+        run(Command::new(&system).args(["-m", "venv", "--clear"]).arg(&venv), "python3 -m venv");
+        run(
+            Command::new(&python).args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                &format!("bittensor=={BITTENSOR_VERSION}"),
+            ]),
+            "pip install bittensor",
+        );
+        assert!(imports_pinned_bittensor(&python), "{} does not import bittensor after install", python.display());
+    }
+    python
+}
+
+/// Runs a script from `tests/python/` with the pinned interpreter and returns its stdout.
+pub fn run_python_script(script: &str) -> String {
+    let path = workspace_root().join("tests").join("python").join(script);
+    let out = Command::new(python())
+        .arg(&path)
+        .env("PYTHONWARNINGS", "ignore")
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e}", path.display()));
+    assert!(out.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("script output is UTF-8")
+}
