@@ -242,33 +242,50 @@ fn python_str_of_values_matches() {
     let rust = rust_values();
     let rust_ids: BTreeSet<&str> = rust.iter().map(|(id, _)| *id).collect();
     let py_ids: BTreeSet<&str> = py.keys().map(String::as_str).collect();
-    assert_eq!(rust_ids, py_ids, "golden.py and golden.rs must define the same value ids");
+    assert_eq!(
+        rust_ids, py_ids,
+        "golden.py and golden.rs must define the same value ids"
+    );
     assert!(rust.len() >= 40);
     let mismatches: Vec<String> = rust
         .iter()
         .filter(|(id, text)| py[*id]["str"] != *text)
         .map(|(id, text)| format!("{id}: rust {text:?} != python {}", py[*id]["str"]))
         .collect();
-    assert!(mismatches.is_empty(), "str() mismatches:\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "str() mismatches:\n{}",
+        mismatches.join("\n")
+    );
     // and as the body hash of a synapse with that one hashed field
     for (id, text) in &rust {
         let mut h = axon::wire::BodyHasher::new();
         h.field(text.as_str());
-        assert_eq!(h.finish(), py[*id]["hash"].as_str().unwrap(), "{id}: one-field body hash");
+        assert_eq!(
+            h.finish(),
+            py[*id]["hash"].as_str().unwrap(),
+            "{id}: one-field body hash"
+        );
     }
 }
 
 /// Compares headers by name and order; values too, except the informational sizes.
 fn assert_headers(id: &str, rust: &axon::wire::Headers, python: &Value, exact_total_size: bool) {
-    let py: Vec<(&str, &str)> =
-        python.as_array().unwrap().iter().map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap())).collect();
+    let py: Vec<(&str, &str)> = python
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap(), p[1].as_str().unwrap()))
+        .collect();
     let rs: Vec<(&str, &str)> = rust.iter().collect();
     let names = |h: &[(&str, &str)]| h.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>();
     assert_eq!(names(&rs), names(&py), "{id}: header names and order");
     for ((name, rv), (_, pv)) in rs.iter().zip(&py) {
         match *name {
             "header_size" => assert!(rv.parse::<u64>().is_ok(), "{id}: header_size {rv}"),
-            "total_size" if !exact_total_size => assert!(rv.parse::<u64>().is_ok(), "{id}: total_size {rv}"),
+            "total_size" if !exact_total_size => {
+                assert!(rv.parse::<u64>().is_ok(), "{id}: total_size {rv}")
+            }
             _ => assert_eq!(rv, pv, "{id}: header {name}"),
         }
     }
@@ -281,14 +298,30 @@ fn check<S: Synapse + PartialEq + Debug>(id: &str, native: S) {
 
     // A synapse built in Rust writes what pydantic writes, and hashes as Python hashes.
     let json = String::from_utf8(native.to_json().unwrap()).unwrap();
-    assert_eq!(json, g["json_fresh"].as_str().unwrap(), "{id}: model_dump_json");
-    assert_eq!(native.body_hash(), g["body_hash"].as_str().unwrap(), "{id}: body_hash");
+    assert_eq!(
+        json,
+        g["json_fresh"].as_str().unwrap(),
+        "{id}: model_dump_json"
+    );
+    assert_eq!(
+        native.body_hash(),
+        g["body_hash"].as_str().unwrap(),
+        "{id}: body_hash"
+    );
     assert_headers(id, &native.to_headers(), &g["headers"], false);
 
     // Python dendrite body -> Rust synapse -> Rust body, hash and headers equal Python's.
     let parsed = S::from_json(g["dendrite_body"].as_str().unwrap().as_bytes()).unwrap();
-    assert_eq!(String::from_utf8(parsed.to_json().unwrap()).unwrap(), g["json_after"].as_str().unwrap(), "{id}: body");
-    assert_eq!(parsed.body_hash(), g["body_hash"].as_str().unwrap(), "{id}: body_hash after parse");
+    assert_eq!(
+        String::from_utf8(parsed.to_json().unwrap()).unwrap(),
+        g["json_after"].as_str().unwrap(),
+        "{id}: body"
+    );
+    assert_eq!(
+        parsed.body_hash(),
+        g["body_hash"].as_str().unwrap(),
+        "{id}: body_hash after parse"
+    );
     assert_headers(id, &parsed.to_headers(), &g["headers"], true);
 
     // Python headers -> Rust synapse equals Python's from_headers().
@@ -296,13 +329,23 @@ fn check<S: Synapse + PartialEq + Debug>(id: &str, native: S) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| (p[0].as_str().unwrap().to_owned(), p[1].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_owned(),
+                p[1].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    let parts = HeaderParts::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))).unwrap();
+    let parts =
+        HeaderParts::from_pairs(pairs.iter().map(|(n, v)| (n.as_str(), v.as_bytes()))).unwrap();
     let from_headers = S::from_header_parts(parts).unwrap();
     match g["from_headers_json"].as_str() {
         Some(py) => {
-            assert_eq!(String::from_utf8(from_headers.to_json().unwrap()).unwrap(), py, "{id}: from_headers")
+            assert_eq!(
+                String::from_utf8(from_headers.to_json().unwrap()).unwrap(),
+                py,
+                "{id}: from_headers"
+            )
         }
         // Python's own axon cannot read these headers (a required Optional field sent as
         // None has no header); ours reads the field as None.
@@ -311,14 +354,36 @@ fn check<S: Synapse + PartialEq + Debug>(id: &str, native: S) {
     // Rust headers -> http::HeaderMap -> Rust synapse: the same placeholders and terminals.
     let map = parsed.to_headers().to_header_map().unwrap();
     let again = S::from_headers(&map).unwrap();
-    assert_eq!(again.common().computed_body_hash.as_deref(), Some(g["body_hash"].as_str().unwrap()), "{id}");
-    assert_eq!(again.body_hash(), from_headers.body_hash(), "{id}: placeholders");
-    assert_eq!(again.common().dendrite, from_headers.common().dendrite, "{id}: dendrite");
-    assert_eq!(again.common().axon, from_headers.common().axon, "{id}: axon");
+    assert_eq!(
+        again.common().computed_body_hash.as_deref(),
+        Some(g["body_hash"].as_str().unwrap()),
+        "{id}"
+    );
+    assert_eq!(
+        again.body_hash(),
+        from_headers.body_hash(),
+        "{id}: placeholders"
+    );
+    assert_eq!(
+        again.common().dendrite,
+        from_headers.common().dendrite,
+        "{id}: dendrite"
+    );
+    assert_eq!(
+        again.common().axon,
+        from_headers.common().axon,
+        "{id}: axon"
+    );
 }
 
-fn synapse_cases() -> Vec<(&'static str, Box<dyn Fn(&'static str)>)> {
-    fn case<S: Synapse + PartialEq + Debug>(id: &'static str, make: fn() -> S) -> (&'static str, Box<dyn Fn(&'static str)>) {
+/// A synapse case: its id and the check that builds and compares it.
+type Case = (&'static str, Box<dyn Fn(&'static str)>);
+
+fn synapse_cases() -> Vec<Case> {
+    fn case<S: Synapse + PartialEq + Debug>(
+        id: &'static str,
+        make: fn() -> S,
+    ) -> (&'static str, Box<dyn Fn(&'static str)>) {
         (id, Box::new(move |id| check(id, make())))
     }
     vec![
@@ -337,28 +402,70 @@ fn synapse_cases() -> Vec<(&'static str, Box<dyn Fn(&'static str)>)> {
             f: 0.1,
             floats: vec![1e16, 1e-7, -0.0, 1.5e300, 1.0],
             pair: (9007199254740993, s("it's")),
-            scores: map([("zeta", vec![3, 1]), ("alpha", vec![]), ("mid", vec![1 << 62])]),
+            scores: map([
+                ("zeta", vec![3, 1]),
+                ("alpha", vec![]),
+                ("mid", vec![1 << 62]),
+            ]),
             opt: None,
             flag: true,
-            big: "1606938044258990275541962092341162602522202993782792835301376".parse().unwrap(),
+            big: "1606938044258990275541962092341162602522202993782792835301376"
+                .parse()
+                .unwrap(),
             umax: u64::MAX,
-            inner: Inner { a: 5, b: s("nested 'q'") },
-            inners: vec![Inner::default(), Inner { a: -1, b: s("é\n") }],
+            inner: Inner {
+                a: 5,
+                b: s("nested 'q'"),
+            },
+            inners: vec![
+                Inner::default(),
+                Inner {
+                    a: -1, b: s("é\n")
+                },
+            ],
             anything: json!({"k": [1, 2.5, null, "s", {"deep": [true, false]}], "a": 1e-5}),
             text: s("kitchen sink"),
             ..Kitchen::default()
         }),
         case("kitchen_empty", Kitchen::default),
         case("scores", Scores::default),
-        case("textgen", || TextGenSynapse { text: s("reversed order"), n: 42, ..Default::default() }),
+        case("textgen", || TextGenSynapse {
+            text: s("reversed order"),
+            n: 42,
+            ..Default::default()
+        }),
         case("required", || {
-            Required::new(s("s"), 1, 2.5, true, vec![1, 2], map([("x", 1)]), Inner { a: 3, ..Inner::default() }, None)
+            Required::new(
+                s("s"),
+                1,
+                2.5,
+                true,
+                vec![1, 2],
+                map([("x", 1)]),
+                Inner {
+                    a: 3,
+                    ..Inner::default()
+                },
+                None,
+            )
         }),
         case("required_some", || {
-            Required::new(s(""), 0, 0.0, false, vec![], IndexMap::new(), Inner::default(), Some(s("present")))
+            Required::new(
+                s(""),
+                0,
+                0.0,
+                false,
+                vec![],
+                IndexMap::new(),
+                Inner::default(),
+                Some(s("present")),
+            )
         }),
         case("terminal", || {
-            let mut e = Echo { out: Some(s("ok")), ..Echo::new(s("with terminals"), 7) };
+            let mut e = Echo {
+                out: Some(s("ok")),
+                ..Echo::new(s("with terminals"), 7)
+            };
             e.dendrite = axon::TerminalInfo {
                 ip: Some(s("127.0.0.1")),
                 port: Some(50123),
@@ -386,8 +493,16 @@ fn synapse_cases() -> Vec<(&'static str, Box<dyn Fn(&'static str)>)> {
 fn synapses_match_python_both_ways() {
     let cases = synapse_cases();
     let rust_ids: BTreeSet<&str> = cases.iter().map(|(id, _)| *id).collect();
-    let py_ids: BTreeSet<&str> = golden()["synapses"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(rust_ids, py_ids, "golden.py and golden.rs must define the same synapse ids");
+    let py_ids: BTreeSet<&str> = golden()["synapses"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        rust_ids, py_ids,
+        "golden.py and golden.rs must define the same synapse ids"
+    );
     for (id, run) in cases {
         run(id);
     }
@@ -395,9 +510,20 @@ fn synapses_match_python_both_ways() {
 
 #[test]
 fn bittensor_own_vector_holds() {
-    let t = TestSynapse { b: Some(2), c: Some(3), d: Some(vec![s("foobar")]), ..TestSynapse::new(1) };
-    assert_eq!(t.body_hash(), "ae06397d08f30f75c91395c59f05c62ac3b62b88250eb78b109213258e6ced0c");
-    assert_eq!(golden()["synapses"]["bittensor_vector"]["body_hash"], t.body_hash());
+    let t = TestSynapse {
+        b: Some(2),
+        c: Some(3),
+        d: Some(vec![s("foobar")]),
+        ..TestSynapse::new(1)
+    };
+    assert_eq!(
+        t.body_hash(),
+        "ae06397d08f30f75c91395c59f05c62ac3b62b88250eb78b109213258e6ced0c"
+    );
+    assert_eq!(
+        golden()["synapses"]["bittensor_vector"]["body_hash"],
+        t.body_hash()
+    );
 }
 
 #[test]

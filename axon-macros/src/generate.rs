@@ -18,9 +18,17 @@ fn fields(c: &Container) -> Vec<TokenStream> {
     c.fields
         .iter()
         .map(|f| {
-            let Field { attrs, vis, ident: name, ty, .. } = f;
+            let Field {
+                attrs,
+                vis,
+                ident: name,
+                ty,
+                ..
+            } = f;
             let serde_attr = match &f.default {
-                FieldDefault::Required => quote!(#[serde(deserialize_with = "::axon::__private::required")]),
+                FieldDefault::Required => {
+                    quote!(#[serde(deserialize_with = "::axon::__private::required")])
+                }
                 FieldDefault::Trait => quote!(#[serde(default)]),
                 FieldDefault::Expr(_) => {
                     let path = format!("{ident}::{}", default_fn(f));
@@ -66,7 +74,11 @@ fn default_fns(c: &Container) -> Vec<TokenStream> {
 /// `new(required..)` (and `Default` when nothing is required), like Python's `Model(...)`.
 fn constructor(c: &Container, common_values: TokenStream) -> TokenStream {
     let Container { vis, ident, .. } = c;
-    let required: Vec<&Field> = c.fields.iter().filter(|f| matches!(f.default, FieldDefault::Required)).collect();
+    let required: Vec<&Field> = c
+        .fields
+        .iter()
+        .filter(|f| matches!(f.default, FieldDefault::Required))
+        .collect();
     let params = required.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         quote!(#name: #ty)
@@ -81,7 +93,11 @@ fn constructor(c: &Container, common_values: TokenStream) -> TokenStream {
     let names: Vec<&str> = required.iter().map(|f| f.py_name.as_str()).collect();
     let doc = format!(
         "A `{ident}` with {} and every other field at its Python default.",
-        if names.is_empty() { "no required fields".to_owned() } else { format!("the required fields ({})", names.join(", ")) }
+        if names.is_empty() {
+            "no required fields".to_owned()
+        } else {
+            format!("the required fields ({})", names.join(", "))
+        }
     );
     let default_impl = required.is_empty().then(|| {
         quote! {
@@ -105,12 +121,22 @@ fn constructor(c: &Container, common_values: TokenStream) -> TokenStream {
 }
 
 fn synapse(c: &Container) -> TokenStream {
-    let Container { attrs, vis, ident, route_name, .. } = c;
+    let Container {
+        attrs,
+        vis,
+        ident,
+        route_name,
+        ..
+    } = c;
     let user_fields = fields(c);
     let name_default = format!("{ident}::__axon_name");
     let name_de = format!("{ident}::__axon_route_name");
 
-    let required: Vec<&Field> = c.fields.iter().filter(|f| matches!(f.default, FieldDefault::Required)).collect();
+    let required: Vec<&Field> = c
+        .fields
+        .iter()
+        .filter(|f| matches!(f.default, FieldDefault::Required))
+        .collect();
     let required_names: Vec<&str> = required.iter().map(|f| f.py_name.as_str()).collect();
     let hash_names: Vec<&str> = c.hash_fields.iter().map(|h| h.py_name.as_str()).collect();
 
@@ -243,7 +269,9 @@ fn synapse(c: &Container) -> TokenStream {
 }
 
 fn model(c: &Container) -> TokenStream {
-    let Container { attrs, vis, ident, .. } = c;
+    let Container {
+        attrs, vis, ident, ..
+    } = c;
     let user_fields = fields(c);
     let constructor = constructor(c, quote!());
     let entries = c.fields.iter().map(|f| {

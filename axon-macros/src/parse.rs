@@ -22,8 +22,15 @@ impl Kind {
 }
 
 /// The fields `#[synapse]` adds (Python's `bittensor.Synapse` fields).
-pub const COMMON_FIELDS: [&str; 7] =
-    ["name", "timeout", "total_size", "header_size", "dendrite", "axon", "computed_body_hash"];
+pub const COMMON_FIELDS: [&str; 7] = [
+    "name",
+    "timeout",
+    "total_size",
+    "header_size",
+    "dendrite",
+    "axon",
+    "computed_body_hash",
+];
 
 /// A validated struct.
 pub struct Container {
@@ -99,7 +106,10 @@ struct Args {
 }
 
 fn parse_args(kind: Kind, args: TokenStream, errors: &mut Errors) -> Args {
-    let mut out = Args { name: None, hash_fields: None };
+    let mut out = Args {
+        name: None,
+        hash_fields: None,
+    };
     if args.is_empty() {
         return out;
     }
@@ -150,7 +160,11 @@ fn is_python_identifier(s: &str) -> bool {
 impl Container {
     /// Parses and validates. On failure, returns the errors followed by the struct with the
     /// macro's own attributes removed, so that one mistake does not cascade.
-    pub fn parse(kind: Kind, args: TokenStream, input: TokenStream) -> Result<Container, TokenStream> {
+    pub fn parse(
+        kind: Kind,
+        args: TokenStream,
+        input: TokenStream,
+    ) -> Result<Container, TokenStream> {
         let mut errors = Errors::default();
         let args = parse_args(kind, args, &mut errors);
         let item: syn::DeriveInput = match syn::parse2(input.clone()) {
@@ -187,7 +201,10 @@ impl Container {
                 None
             }
             syn::Data::Union(u) => {
-                errors.push(u.union_token, format!("{what} goes on a struct with named fields, not a union"));
+                errors.push(
+                    u.union_token,
+                    format!("{what} goes on a struct with named fields, not a union"),
+                );
                 None
             }
         };
@@ -222,7 +239,10 @@ impl Container {
         let hash_fields = match args.hash_fields {
             Some((span, names)) => {
                 if !hash_marked.is_empty() {
-                    errors.push_at(span, "use either `hash_fields = [...]` or `#[hash]` on fields, not both");
+                    errors.push_at(
+                        span,
+                        "use either `hash_fields = [...]` or `#[hash]` on fields, not both",
+                    );
                 }
                 let mut out: Vec<HashField> = Vec::new();
                 for lit in names {
@@ -230,14 +250,26 @@ impl Container {
                     if out.iter().any(|h| h.py_name == name) {
                         errors.push(&lit, format!("`{name}` is listed twice in hash_fields"));
                     } else if let Some(f) = fields.iter().find(|f| f.py_name == name) {
-                        out.push(HashField { py_name: name, member: f.ident.clone(), ty: Some(f.ty.clone()) });
+                        out.push(HashField {
+                            py_name: name,
+                            member: f.ident.clone(),
+                            ty: Some(f.ty.clone()),
+                        });
                     } else if COMMON_FIELDS.contains(&name.as_str()) {
-                        out.push(HashField { py_name: name.clone(), member: Ident::new(&name, lit.span()), ty: None });
+                        out.push(HashField {
+                            py_name: name.clone(),
+                            member: Ident::new(&name, lit.span()),
+                            ty: None,
+                        });
                     } else {
                         let known: Vec<&str> = fields.iter().map(|f| f.py_name.as_str()).collect();
                         errors.push(
                             &lit,
-                            format!("no field `{name}` in `{}`; its fields are: {}", item.ident, known.join(", ")),
+                            format!(
+                                "no field `{name}` in `{}`; its fields are: {}",
+                                item.ident,
+                                known.join(", ")
+                            ),
                         );
                     }
                 }
@@ -245,7 +277,11 @@ impl Container {
             }
             None => hash_marked
                 .into_iter()
-                .map(|i| HashField { py_name: fields[i].py_name.clone(), member: fields[i].ident.clone(), ty: Some(fields[i].ty.clone()) })
+                .map(|i| HashField {
+                    py_name: fields[i].py_name.clone(),
+                    member: fields[i].ident.clone(),
+                    ty: Some(fields[i].ty.clone()),
+                })
                 .collect(),
         };
 
@@ -254,7 +290,15 @@ impl Container {
             let stripped = strip(&item);
             return Err(quote!(#e #stripped));
         }
-        Ok(Container { kind, attrs, vis: item.vis, ident: item.ident, route_name, hash_fields, fields })
+        Ok(Container {
+            kind,
+            attrs,
+            vis: item.vis,
+            ident: item.ident,
+            route_name,
+            hash_fields,
+            fields,
+        })
     }
 }
 
@@ -313,7 +357,10 @@ fn parse_field(kind: Kind, f: syn::Field, errors: &mut Errors) -> Option<(Field,
                     Ok(expr) => default = FieldDefault::Expr(Box::new(expr)),
                     Err(e) => errors.push_err(e),
                 },
-                Meta::NameValue(nv) => errors.push(nv, "write `#[default(expr)]`, or `#[default]` for `Default::default()`"),
+                Meta::NameValue(nv) => errors.push(
+                    nv,
+                    "write `#[default(expr)]`, or `#[default]` for `Default::default()`",
+                ),
             }
         } else if attr.path().is_ident("serde") {
             errors.push(
@@ -324,15 +371,32 @@ fn parse_field(kind: Kind, f: syn::Field, errors: &mut Errors) -> Option<(Field,
             keep.push(attr);
         }
     }
-    Some((Field { attrs: keep, vis: f.vis, ident, py_name, ty: f.ty, default }, hash))
+    Some((
+        Field {
+            attrs: keep,
+            vis: f.vis,
+            ident,
+            py_name,
+            ty: f.ty,
+            default,
+        },
+        hash,
+    ))
 }
 
-/// The struct with `#[hash]` and `#[default]` removed (emitted beside errors).
+/// The struct without the attributes the macro owns (emitted beside errors, so that one
+/// mistake is reported once).
 fn strip(item: &syn::DeriveInput) -> syn::DeriveInput {
+    let owned = |a: &Attribute| {
+        ["hash", "default", "serde"]
+            .iter()
+            .any(|name| a.path().is_ident(name))
+    };
     let mut item = item.clone();
+    item.attrs.retain(|a| !owned(a));
     if let syn::Data::Struct(s) = &mut item.data {
         for f in s.fields.iter_mut() {
-            f.attrs.retain(|a| !a.path().is_ident("hash") && !a.path().is_ident("default"));
+            f.attrs.retain(|a| !owned(a));
         }
     }
     item

@@ -19,14 +19,21 @@ fn workspace_root() -> &'static Path {
 
 fn imports_pinned_bittensor(python: &Path) -> bool {
     Command::new(python)
-        .args(["-c", &format!("import bittensor, sys; sys.exit(bittensor.__version__ != '{BITTENSOR_VERSION}')")])
+        .args([
+            "-c",
+            &format!(
+                "import bittensor, sys; sys.exit(bittensor.__version__ != '{BITTENSOR_VERSION}')"
+            ),
+        ])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
 
 fn run(cmd: &mut Command, what: &str) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
     assert!(
         out.status.success(),
         "{what} failed ({}):\n{}\n{}",
@@ -40,7 +47,11 @@ fn run(cmd: &mut Command, what: &str) {
 pub fn python() -> PathBuf {
     if let Some(p) = std::env::var_os("AXON_PYTHON") {
         let p = PathBuf::from(p);
-        assert!(imports_pinned_bittensor(&p), "AXON_PYTHON={} does not import bittensor=={BITTENSOR_VERSION}", p.display());
+        assert!(
+            imports_pinned_bittensor(&p),
+            "AXON_PYTHON={} does not import bittensor=={BITTENSOR_VERSION}",
+            p.display()
+        );
         return p;
     }
     let venv = workspace_root().join(".venv-bt");
@@ -51,9 +62,17 @@ pub fn python() -> PathBuf {
         .expect("create the virtualenv lock file");
     lock.lock().expect("lock the virtualenv");
     if !imports_pinned_bittensor(&python) {
-        eprintln!("creating {} with bittensor=={BITTENSOR_VERSION} (first run only)", venv.display());
+        eprintln!(
+            "creating {} with bittensor=={BITTENSOR_VERSION} (first run only)",
+            venv.display()
+        );
         let system = std::env::var("PYTHON3").unwrap_or_else(|_| "python3".into());
-        run(Command::new(&system).args(["-m", "venv", "--clear"]).arg(&venv), "python3 -m venv");
+        run(
+            Command::new(&system)
+                .args(["-m", "venv", "--clear"])
+                .arg(&venv),
+            "python3 -m venv",
+        );
         run(
             Command::new(&python).args([
                 "-m",
@@ -65,7 +84,11 @@ pub fn python() -> PathBuf {
             ]),
             "pip install bittensor",
         );
-        assert!(imports_pinned_bittensor(&python), "{} does not import bittensor after install", python.display());
+        assert!(
+            imports_pinned_bittensor(&python),
+            "{} does not import bittensor after install",
+            python.display()
+        );
     }
     python
 }
@@ -78,6 +101,10 @@ pub fn run_python_script(script: &str) -> String {
         .env("PYTHONWARNINGS", "ignore")
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", path.display()));
-    assert!(out.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("script output is UTF-8")
 }

@@ -35,7 +35,11 @@ pub struct BigIntError(String);
 
 impl fmt::Display for BigIntError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "`{}` is not a decimal integer of at most {MAX_DIGITS} digits", self.0)
+        write!(
+            f,
+            "`{}` is not a decimal integer of at most {MAX_DIGITS} digits",
+            self.0
+        )
     }
 }
 

@@ -90,7 +90,10 @@ pub fn py_float(text: &str) -> Option<f64> {
     }
     // Rust's parser accepts exactly Python's finite forms once underscores are gone:
     // digits, '.', and an exponent, with an optional sign.
-    if !body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-' | b'_')) {
+    if !body
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-' | b'_'))
+    {
         return None;
     }
     without_underscores(s)?.parse().ok()
@@ -154,7 +157,9 @@ impl<'de> Visitor<'de> for LaxInt {
         Ok(Some(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        i64::try_from(v).map(Some).map_err(|_| E::custom(format!("integer {v} does not fit 64 bits")))
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| E::custom(format!("integer {v} does not fit 64 bits")))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
         let t = v.trunc();
@@ -165,7 +170,9 @@ impl<'de> Visitor<'de> for LaxInt {
         }
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        py_int(v).map(Some).ok_or_else(|| E::custom(format!("invalid literal for int() with base 10: {v:?}")))
+        py_int(v)
+            .map(Some)
+            .ok_or_else(|| E::custom(format!("invalid literal for int() with base 10: {v:?}")))
     }
 }
 
@@ -199,7 +206,9 @@ impl<'de> Visitor<'de> for LaxFloat {
         Ok(Some(v))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        py_float(v).map(Some).ok_or_else(|| E::custom(format!("could not convert string to float: {v:?}")))
+        py_float(v)
+            .map(Some)
+            .ok_or_else(|| E::custom(format!("could not convert string to float: {v:?}")))
     }
 }
 

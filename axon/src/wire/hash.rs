@@ -8,7 +8,8 @@ use sha3::{Digest, Sha3_256};
 /// ```
 /// assert_eq!(axon::wire::EMPTY_BODY_HASH, axon::wire::BodyHasher::new().finish());
 /// ```
-pub const EMPTY_BODY_HASH: &str = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
+pub const EMPTY_BODY_HASH: &str =
+    "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
 
 /// Computes `sha3_256_hex("".join(sha3_256_hex(str(v)) for v in hashed fields))`.
 ///

@@ -27,7 +27,10 @@ impl Headers {
 
     /// The first value of `name` (compared case-insensitively, as HTTP does).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The headers in order.
@@ -89,7 +92,11 @@ pub enum HeaderError {
     /// A header value is not UTF-8.
     NotUtf8 { header: String },
     /// A header value is longer than the limit.
-    TooLong { header: String, len: usize, max: usize },
+    TooLong {
+        header: String,
+        len: usize,
+        max: usize,
+    },
     /// A header that holds an integer does not parse as Python's `int()` would (or does not fit
     /// 64 bits).
     NotAnInteger { header: String, value: String },
@@ -124,23 +131,39 @@ impl fmt::Display for HeaderError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HeaderError::Missing { header } => write!(f, "header `{header}` is missing"),
-            HeaderError::Duplicate { header } => write!(f, "header `{header}` appears more than once"),
+            HeaderError::Duplicate { header } => {
+                write!(f, "header `{header}` appears more than once")
+            }
             HeaderError::NotUtf8 { header } => write!(f, "header `{header}`: value is not UTF-8"),
             HeaderError::TooLong { header, len, max } => {
-                write!(f, "header `{header}`: value is {len} bytes, more than the {max} allowed")
+                write!(
+                    f,
+                    "header `{header}`: value is {len} bytes, more than the {max} allowed"
+                )
             }
             HeaderError::NotAnInteger { header, value } => {
                 write!(f, "header `{header}`: `{value}` is not a 64-bit integer (Python's int() in base 10)")
             }
             HeaderError::NotAFloat { header, value } => {
-                write!(f, "header `{header}`: `{value}` is not a number (Python's float() refuses it)")
+                write!(
+                    f,
+                    "header `{header}`: `{value}` is not a number (Python's float() refuses it)"
+                )
             }
-            HeaderError::NotBase64 { header } => write!(f, "header `{header}`: value is not standard base64"),
+            HeaderError::NotBase64 { header } => {
+                write!(f, "header `{header}`: value is not standard base64")
+            }
             HeaderError::BadInputObj { header, reason } => {
-                write!(f, "header `{header}`: not JSON of the field's type: {reason}")
+                write!(
+                    f,
+                    "header `{header}`: not JSON of the field's type: {reason}"
+                )
             }
             HeaderError::Unsendable { header } => {
-                write!(f, "header `{header}`: name or value cannot be sent over HTTP")
+                write!(
+                    f,
+                    "header `{header}`: name or value cannot be sent over HTTP"
+                )
             }
         }
     }
@@ -151,7 +174,11 @@ impl std::error::Error for HeaderError {}
 /// A short, printable excerpt of a header value for error messages.
 pub(crate) fn excerpt(value: &str) -> String {
     const MAX: usize = 64;
-    let mut out: String = value.chars().take(MAX).flat_map(char::escape_debug).collect();
+    let mut out: String = value
+        .chars()
+        .take(MAX)
+        .flat_map(char::escape_debug)
+        .collect();
     if value.chars().count() > MAX {
         out.push('…');
     }
@@ -175,7 +202,9 @@ pub struct HeaderLimits {
 
 impl Default for HeaderLimits {
     fn default() -> Self {
-        HeaderLimits { max_value_len: 8 * 1024 }
+        HeaderLimits {
+            max_value_len: 8 * 1024,
+        }
     }
 }
 
@@ -228,12 +257,17 @@ impl<'a> HeaderParts<'a> {
     }
 
     /// Reads an [`http::HeaderMap`].
-    pub fn from_map_with(map: &'a http::HeaderMap, limits: &HeaderLimits) -> Result<Self, HeaderError> {
+    pub fn from_map_with(
+        map: &'a http::HeaderMap,
+        limits: &HeaderLimits,
+    ) -> Result<Self, HeaderError> {
         Self::from_pairs_with(map.iter().map(|(n, v)| (n.as_str(), v.as_bytes())), limits)
     }
 
     /// Reads `(name, value)` pairs with the default [`HeaderLimits`].
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Result<Self, HeaderError> {
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+    ) -> Result<Self, HeaderError> {
         Self::from_pairs_with(pairs, &HeaderLimits::default())
     }
 
@@ -251,27 +285,42 @@ impl<'a> HeaderParts<'a> {
                 return Err(HeaderError::Duplicate { header: lower });
             }
             if raw.len() > limits.max_value_len {
-                return Err(HeaderError::TooLong { header: lower, len: raw.len(), max: limits.max_value_len });
+                return Err(HeaderError::TooLong {
+                    header: lower,
+                    len: raw.len(),
+                    max: limits.max_value_len,
+                });
             }
             let Ok(value) = std::str::from_utf8(raw) else {
                 return Err(HeaderError::NotUtf8 { header: lower });
             };
             let int = |header: &str| {
-                coerce::py_int(value)
-                    .ok_or_else(|| HeaderError::NotAnInteger { header: header.to_owned(), value: excerpt(value) })
+                coerce::py_int(value).ok_or_else(|| HeaderError::NotAnInteger {
+                    header: header.to_owned(),
+                    value: excerpt(value),
+                })
             };
             match kind {
                 Kind::Timeout => {
-                    parts.timeout = Some(
-                        coerce::py_float(value)
-                            .ok_or_else(|| HeaderError::NotAFloat { header: lower.clone(), value: excerpt(value) })?,
-                    )
+                    parts.timeout =
+                        Some(
+                            coerce::py_float(value).ok_or_else(|| HeaderError::NotAFloat {
+                                header: lower.clone(),
+                                value: excerpt(value),
+                            })?,
+                        )
                 }
                 Kind::HeaderSize => parts.header_size = Some(int(&lower)?),
                 Kind::TotalSize => parts.total_size = Some(int(&lower)?),
                 Kind::BodyHash => parts.computed_body_hash = Some(value.to_owned()),
-                Kind::Axon => parts.axon.set_from_header(&lower[AXON.len()..], value, &lower)?,
-                Kind::Dendrite => parts.dendrite.set_from_header(&lower[DENDRITE.len()..], value, &lower)?,
+                Kind::Axon => parts
+                    .axon
+                    .set_from_header(&lower[AXON.len()..], value, &lower)?,
+                Kind::Dendrite => {
+                    parts
+                        .dendrite
+                        .set_from_header(&lower[DENDRITE.len()..], value, &lower)?
+                }
                 // `name` is always the synapse's own (pydantic's `set_name_type`); only checked.
                 Kind::Name => {}
                 Kind::InputObj => parts.inputs.push((&name[INPUT_OBJ.len()..], value)),
@@ -283,14 +332,22 @@ impl<'a> HeaderParts<'a> {
 
     /// Decodes the `bt_header_input_obj_{field}` header into `T`, or `None` when absent.
     pub fn input<T: DeserializeOwned>(&self, field: &str) -> Result<Option<T>, HeaderError> {
-        let Some(&(_, value)) = self.inputs.iter().find(|(f, _)| f.eq_ignore_ascii_case(field)) else {
+        let Some(&(_, value)) = self
+            .inputs
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(field))
+        else {
             return Ok(None);
         };
         let header = || format!("{INPUT_OBJ}{field}");
-        let json = base64_decode(value).ok_or_else(|| HeaderError::NotBase64 { header: header() })?;
+        let json =
+            base64_decode(value).ok_or_else(|| HeaderError::NotBase64 { header: header() })?;
         serde_json::from_slice(&json)
             .map(Some)
-            .map_err(|e| HeaderError::BadInputObj { header: header(), reason: e.to_string() })
+            .map_err(|e| HeaderError::BadInputObj {
+                header: header(),
+                reason: e.to_string(),
+            })
     }
 
     /// Decodes the placeholder of a required field. Absent, it is an error, except for an
@@ -299,7 +356,9 @@ impl<'a> HeaderParts<'a> {
     pub fn required<T: DeserializeOwned + InputObj>(&self, field: &str) -> Result<T, HeaderError> {
         match self.input(field)? {
             Some(v) => Ok(v),
-            None => T::when_absent().ok_or_else(|| HeaderError::Missing { header: format!("{INPUT_OBJ}{field}") }),
+            None => T::when_absent().ok_or_else(|| HeaderError::Missing {
+                header: format!("{INPUT_OBJ}{field}"),
+            }),
         }
     }
 }
@@ -318,7 +377,8 @@ enum Kind {
 impl Kind {
     fn of(name: &str) -> Option<Kind> {
         let starts = |prefix: &str| {
-            name.len() >= prefix.len() && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+            name.len() >= prefix.len()
+                && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         };
         let is = |exact: &str| name.eq_ignore_ascii_case(exact);
         Some(if is("name") {
@@ -434,14 +494,9 @@ impl InputObj for serde_json::Value {
     }
 }
 
-macro_rules! tuple_input_obj {
-    ($(($($name:ident),+))*) => {$(
-        impl<$($name),+> InputObj for ($($name,)+) {
-            fn input_obj_json(&self) -> Option<&'static str> { Some("[]") }
-        }
-    )*};
-}
-tuple_input_obj!((A)(A, B)(A, B, C)(A, B, C, D)(A, B, C, D, E)(A, B, C, D, E, F)(A, B, C, D, E, F, G)(A, B, C, D, E, F, G, H));
+// No tuples: the placeholder `[]` never parses back into a fixed-size tuple (pydantic's
+// `tuple[int, str]` refuses it too), so a required tuple field could never be served. Give
+// tuple fields a default.
 
 /// Collects the `bt_header_input_obj_*` headers of a synapse's required fields.
 #[derive(Debug)]
@@ -457,7 +512,8 @@ impl<'h> InputObjs<'h> {
     /// Adds the placeholder header of a required field (none when its value is `None`).
     pub fn field<T: InputObj + ?Sized>(&mut self, name: &str, value: &T) {
         if let Some(json) = value.input_obj_json() {
-            self.headers.push(format!("{INPUT_OBJ}{name}"), base64_encode(json.as_bytes()));
+            self.headers
+                .push(format!("{INPUT_OBJ}{name}"), base64_encode(json.as_bytes()));
         }
     }
 }
@@ -468,7 +524,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -484,7 +544,7 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 /// Strict standard base64 with padding; `None` on anything else.
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
@@ -512,7 +572,14 @@ mod tests {
 
     #[test]
     fn base64_matches_python_for_the_placeholders() {
-        for (json, b64) in [("\"\"", "IiI="), ("0", "MA=="), ("0.0", "MC4w"), ("false", "ZmFsc2U="), ("[]", "W10="), ("{}", "e30=")] {
+        for (json, b64) in [
+            ("\"\"", "IiI="),
+            ("0", "MA=="),
+            ("0.0", "MC4w"),
+            ("false", "ZmFsc2U="),
+            ("[]", "W10="),
+            ("{}", "e30="),
+        ] {
             assert_eq!(base64_encode(json.as_bytes()), b64);
             assert_eq!(base64_decode(b64).unwrap(), json.as_bytes());
         }
@@ -526,12 +593,25 @@ mod tests {
     #[test]
     fn duplicated_and_bad_headers_are_named() {
         let dup = HeaderParts::from_pairs([("Timeout", &b"1"[..]), ("timeout", b"2")]).unwrap_err();
-        assert_eq!(dup, HeaderError::Duplicate { header: "timeout".into() });
+        assert_eq!(
+            dup,
+            HeaderError::Duplicate {
+                header: "timeout".into()
+            }
+        );
         let utf = HeaderParts::from_pairs([("bt_header_axon_ip", &[0xff][..])]).unwrap_err();
-        assert_eq!(utf, HeaderError::NotUtf8 { header: "bt_header_axon_ip".into() });
-        let nonce = HeaderParts::from_pairs([("bt_header_dendrite_nonce", &b"99999999999999999999"[..])]).unwrap_err();
+        assert_eq!(
+            utf,
+            HeaderError::NotUtf8 {
+                header: "bt_header_axon_ip".into()
+            }
+        );
+        let nonce =
+            HeaderParts::from_pairs([("bt_header_dendrite_nonce", &b"99999999999999999999"[..])])
+                .unwrap_err();
         assert_eq!(nonce.header(), "bt_header_dendrite_nonce");
-        let ignored = HeaderParts::from_pairs([("bt_header_axon_colour", &b"x"[..]), ("other", &[0xff][..])]);
+        let ignored =
+            HeaderParts::from_pairs([("bt_header_axon_colour", &b"x"[..]), ("other", &[0xff][..])]);
         assert!(ignored.is_ok());
     }
 }

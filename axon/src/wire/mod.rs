@@ -26,8 +26,8 @@ pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
 pub use json::{from_json, to_json, JsonError, PydanticFormatter};
-pub use pystr::{repr_str, PyStr, PY_UNICODE_VERSION};
 #[doc(hidden)]
 pub use pystr::write_dict_entries;
+pub use pystr::{repr_str, PyStr, PY_UNICODE_VERSION};
 pub use synapse::{BaseSynapse, Common, CommonMut, Synapse};
 pub use terminal::TerminalInfo;

@@ -141,7 +141,10 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 
     /// [`Synapse::from_headers`] with explicit limits.
-    fn from_headers_with(map: &http::HeaderMap, limits: &HeaderLimits) -> Result<Self, HeaderError> {
+    fn from_headers_with(
+        map: &http::HeaderMap,
+        limits: &HeaderLimits,
+    ) -> Result<Self, HeaderError> {
         Self::from_header_parts(HeaderParts::from_map_with(map, limits)?)
     }
 

@@ -77,21 +77,30 @@ impl TerminalInfo {
 
     /// Sets the field a `bt_header_{axon,dendrite}_{field}` header names. Unknown fields are
     /// ignored, as pydantic ignores extra keys.
-    pub(crate) fn set_from_header(&mut self, field: &str, value: &str, header: &str) -> Result<(), HeaderError> {
+    pub(crate) fn set_from_header(
+        &mut self,
+        field: &str,
+        value: &str,
+        header: &str,
+    ) -> Result<(), HeaderError> {
         match self.slot(field) {
             None => {}
             Some(Slot::Text(t)) => *t = Some(value.to_owned()),
             Some(Slot::Int(i)) => {
-                *i = Some(coerce::py_int(value).ok_or_else(|| HeaderError::NotAnInteger {
-                    header: header.to_owned(),
-                    value: super::headers::excerpt(value),
-                })?)
+                *i = Some(
+                    coerce::py_int(value).ok_or_else(|| HeaderError::NotAnInteger {
+                        header: header.to_owned(),
+                        value: super::headers::excerpt(value),
+                    })?,
+                )
             }
             Some(Slot::Float(f)) => {
-                *f = Some(coerce::py_float(value).ok_or_else(|| HeaderError::NotAFloat {
-                    header: header.to_owned(),
-                    value: super::headers::excerpt(value),
-                })?)
+                *f = Some(
+                    coerce::py_float(value).ok_or_else(|| HeaderError::NotAFloat {
+                        header: header.to_owned(),
+                        value: super::headers::excerpt(value),
+                    })?,
+                )
             }
         }
         Ok(())

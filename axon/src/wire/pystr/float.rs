@@ -54,14 +54,24 @@ impl Shortest {
         let lead = digits[..len].iter().take_while(|&&c| c == b'0').count();
         if lead == len {
             digits[0] = b'0';
-            return Shortest { negative, digits, len: 1, decpt: 1 };
+            return Shortest {
+                negative,
+                digits,
+                len: 1,
+                decpt: 1,
+            };
         }
         digits.copy_within(lead..len, 0);
         len -= lead;
         while digits[len - 1] == b'0' {
             len -= 1;
         }
-        Shortest { negative, digits, len, decpt: point - lead as i32 + exp }
+        Shortest {
+            negative,
+            digits,
+            len,
+            decpt: point - lead as i32 + exp,
+        }
     }
 }
 
@@ -70,7 +80,9 @@ fn parse_exp(text: &[u8]) -> i32 {
         Some((b'-', rest)) => (-1, rest),
         _ => (1, text),
     };
-    sign * digits.iter().fold(0i32, |acc, &d| acc * 10 + i32::from(d - b'0'))
+    sign * digits
+        .iter()
+        .fold(0i32, |acc, &d| acc * 10 + i32::from(d - b'0'))
 }
 
 /// Appends `value` to `out` in the given style. Non-finite values are written as Python's

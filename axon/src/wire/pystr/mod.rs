@@ -85,7 +85,11 @@ pub trait PyStr {
 /// assert_eq!(out, r"'tab\there \xa0é'");
 /// ```
 pub fn repr_str(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.reserve(s.len() + 2);
     out.push(quote);
     for ch in s.chars() {
@@ -257,8 +261,10 @@ impl<T: PyStr> PyStr for VecDeque<T> {
 }
 
 /// Appends a Python dict of the entries' reprs: `{'k': v}`.
-pub(crate) fn write_dict<'a, K, V>(entries: impl IntoIterator<Item = (&'a K, &'a V)>, out: &mut String)
-where
+pub(crate) fn write_dict<'a, K, V>(
+    entries: impl IntoIterator<Item = (&'a K, &'a V)>,
+    out: &mut String,
+) where
     K: PyStr + ?Sized + 'a,
     V: PyStr + ?Sized + 'a,
 {
@@ -366,7 +372,10 @@ mod tests {
         assert_eq!(repr("both ' and \""), "'both \\' and \"'");
         assert_eq!(repr("back\\slash"), "'back\\\\slash'");
         assert_eq!(repr("\u{0}\u{1f}\u{7f}"), "'\\x00\\x1f\\x7f'");
-        assert_eq!(repr("\u{200b}\u{3000}\u{10ffff}"), "'\\u200b\\u3000\\U0010ffff'");
+        assert_eq!(
+            repr("\u{200b}\u{3000}\u{10ffff}"),
+            "'\\u200b\\u3000\\U0010ffff'"
+        );
         assert_eq!(repr("é😀"), "'é😀'");
     }
 

@@ -1,0 +1,8 @@
+#[axon::synapse]
+pub struct Echo {
+    pub text: String,
+    pub timeout: f64,
+    pub dendrite: String,
+}
+
+fn main() {}

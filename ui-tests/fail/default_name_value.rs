@@ -1,0 +1,7 @@
+#[axon::synapse]
+pub struct Echo {
+    #[default = 3]
+    pub n: i64,
+}
+
+fn main() {}

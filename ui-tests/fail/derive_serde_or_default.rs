@@ -1,0 +1,8 @@
+#[axon::synapse]
+#[derive(Debug, Default, serde::Serialize)]
+pub struct Echo {
+    #[default]
+    pub text: String,
+}
+
+fn main() {}

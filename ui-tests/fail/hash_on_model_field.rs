@@ -1,0 +1,7 @@
+#[axon::model]
+pub struct Inner {
+    #[hash]
+    pub a: i64,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[axon::synapse]
+pub struct Timed {
+    #[hash]
+    #[default]
+    pub elapsed: std::time::Duration,
+}
+
+fn main() {}

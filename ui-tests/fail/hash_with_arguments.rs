@@ -1,0 +1,7 @@
+#[axon::synapse]
+pub struct Echo {
+    #[hash(order = 2)]
+    pub text: String,
+}
+
+fn main() {}

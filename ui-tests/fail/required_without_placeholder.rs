@@ -1,0 +1,6 @@
+#[axon::synapse]
+pub struct Timed {
+    pub elapsed: std::time::Duration,
+}
+
+fn main() {}

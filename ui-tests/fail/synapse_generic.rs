@@ -1,0 +1,6 @@
+#[axon::synapse]
+pub struct Echo<T> {
+    pub value: T,
+}
+
+fn main() {}

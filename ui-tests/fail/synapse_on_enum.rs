@@ -1,0 +1,6 @@
+#[axon::synapse]
+pub enum Echo {
+    Text(String),
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[axon::synapse]
+pub struct Echo(String, i64);
+
+fn main() {}

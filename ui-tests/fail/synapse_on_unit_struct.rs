@@ -1,0 +1,4 @@
+#[axon::synapse]
+pub struct Ping;
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[axon::synapse(route = "Echo")]
+pub struct Echo {
+    pub text: String,
+}
+
+fn main() {}
