@@ -6,12 +6,16 @@ from_headers). The Rust side defines the same synapses and values under the same
 """
 import hashlib
 import json
+import os
 import sys
 import unicodedata
 from typing import Any, ClassVar, Optional
 
 import bittensor as bt
 from pydantic import BaseModel
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
+from gen_printable import ranges as nonprintable_ranges  # noqa: E402  (the table's own generator)
 
 
 def values():
@@ -173,20 +177,6 @@ def synapse_cases():
         "terminal": terminal,
         "base": bt.Synapse(),
     }
-
-
-def nonprintable_ranges():
-    out, start = [], None
-    for c in range(0x80, 0x110000):
-        nonprintable = not chr(c).isprintable()
-        if nonprintable and start is None:
-            start = c
-        elif not nonprintable and start is not None:
-            out.append([start, c - 1])
-            start = None
-    if start is not None:
-        out.append([start, 0x10FFFF])
-    return out
 
 
 def main():
