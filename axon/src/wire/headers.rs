@@ -65,14 +65,6 @@ impl Headers {
     }
 }
 
-impl<'a> IntoIterator for &'a Headers {
-    type Item = (&'a str, &'a str);
-    type IntoIter = Box<dyn Iterator<Item = (&'a str, &'a str)> + 'a>;
-    fn into_iter(self) -> Self::IntoIter {
-        Box::new(self.iter())
-    }
-}
-
 /// Why headers could not be read into a synapse. Every variant names the header.
 ///
 /// ```
