@@ -1,29 +1,48 @@
 //! Procedural macros of the [`axon`](https://docs.rs/axon) crate. Use them through `axon`
-//! (`#[axon::synapse]`, `#[axon::model]`); the generated code calls into `axon` only.
+//! (`#[axon::synapse]`, `#[axon::model]`, `#[axon::forward]`, `#[axon::blacklist]`,
+//! `#[axon::priority]`, `#[axon::verify]`); the generated code calls into `axon` only.
 //!
-//! Each macro parses its input into a small model ([`parse`]), validates it while collecting
-//! every error (each spanned at the offending tokens), then generates code.
+//! Each macro parses its input into a small model, validates it while collecting every
+//! error (each spanned at the offending tokens), then generates code.
 
 use proc_macro::TokenStream;
 
-mod generate;
-mod parse;
+mod errors;
+mod handler;
+mod synapse;
 
 /// Makes a struct a synapse: see `axon::synapse` for the documentation.
 #[proc_macro_attribute]
 pub fn synapse(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand(parse::Kind::Synapse, args, input)
+    synapse::expand(synapse::parse::Kind::Synapse, args.into(), input.into()).into()
 }
 
 /// Makes a struct a nested pydantic model: see `axon::model` for the documentation.
 #[proc_macro_attribute]
 pub fn model(args: TokenStream, input: TokenStream) -> TokenStream {
-    expand(parse::Kind::Model, args, input)
+    synapse::expand(synapse::parse::Kind::Model, args.into(), input.into()).into()
 }
 
-fn expand(kind: parse::Kind, args: TokenStream, input: TokenStream) -> TokenStream {
-    match parse::Container::parse(kind, args.into(), input.into()) {
-        Ok(container) => generate::generate(&container).into(),
-        Err(fallback) => fallback.into(),
-    }
+/// Registers a forward: see `axon::forward` for the documentation.
+#[proc_macro_attribute]
+pub fn forward(args: TokenStream, input: TokenStream) -> TokenStream {
+    handler::expand(handler::parse::Kind::Forward, args.into(), input.into()).into()
+}
+
+/// Registers a blacklist: see `axon::blacklist` for the documentation.
+#[proc_macro_attribute]
+pub fn blacklist(args: TokenStream, input: TokenStream) -> TokenStream {
+    handler::expand(handler::parse::Kind::Blacklist, args.into(), input.into()).into()
+}
+
+/// Registers a priority: see `axon::priority` for the documentation.
+#[proc_macro_attribute]
+pub fn priority(args: TokenStream, input: TokenStream) -> TokenStream {
+    handler::expand(handler::parse::Kind::Priority, args.into(), input.into()).into()
+}
+
+/// Registers a verify: see `axon::verify` for the documentation.
+#[proc_macro_attribute]
+pub fn verify(args: TokenStream, input: TokenStream) -> TokenStream {
+    handler::expand(handler::parse::Kind::Verify, args.into(), input.into()).into()
 }

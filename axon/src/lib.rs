@@ -3,9 +3,11 @@
 //! A Bittensor axon (the miner's HTTP server) in Rust that speaks the Python protocol byte
 //! for byte, so the Python `bittensor.Dendrite` of any validator calls it unchanged.
 //!
-//! This release holds the wire codec: declare a synapse with [`#[synapse]`](synapse) and
-//! it reads and writes the exact headers, JSON and body hash of the Python class of the
-//! same name and fields.
+//! Declare a synapse with [`#[synapse]`](synapse): it reads and writes the exact headers,
+//! JSON and body hash of the Python class of the same name and fields ([`wire`]). Declare
+//! its handlers with [`#[forward]`](macro@forward), [`#[blacklist]`](macro@blacklist),
+//! [`#[priority]`](macro@priority) and [`#[verify]`](macro@verify), whose signatures are
+//! checked at compile time, and [`Axon::from_registry`] finds them all ([`handler`]).
 //!
 //! ```
 //! use axon::Synapse;
@@ -33,7 +35,18 @@
 
 extern crate self as axon;
 
+pub mod handler;
+mod handlers;
+mod registry;
+mod server;
+mod state;
 pub mod wire;
+
+pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind};
+pub use handlers::{Handlers, Route};
+pub use registry::{Problem, StartupError};
+pub use server::Axon;
+pub use state::State;
 
 /// Makes a struct a synapse: the Rust twin of a Python `bittensor.Synapse` subclass.
 ///
@@ -97,6 +110,48 @@ pub mod wire;
 /// ```
 pub use axon_macros::synapse;
 
+/// Registers a function as the forward of its synapse: the handler that answers requests.
+///
+/// The function takes the synapse **by value** and returns it (with its output fields set),
+/// or `Result<S, E>` with `E: Into<`[`HandlerError`]`>` to answer with an error status. It may
+/// be `async fn` (run as a task) or plain `fn` (run on a blocking thread, so a slow one never
+/// stalls the server). [`Axon::from_registry`] finds it, wherever it is in the program.
+///
+/// Arguments after the synapse are shared state, filled from [`Axon::state`]: `&T` borrows
+/// the value for the call, [`State<T>`](State) is an owned handle. A missing state is a
+/// startup error naming the handler and the type.
+///
+/// The signature is checked at compile time, with the error at the offending tokens and a
+/// message saying what to write: `self` receivers, generic parameters, a synapse taken by
+/// reference, a type that is not a synapse, a wrong or missing return type, a state argument
+/// that is neither `&T` nor `State<T>`. The attribute may name its synapse,
+/// `#[axon::forward(Echo)]`, which must then be the argument's type.
+///
+/// ```
+/// use axon::{Axon, HandlerError, Synapse};
+/// use http::StatusCode;
+///
+/// #[axon::synapse]
+/// #[derive(Debug)]
+/// pub struct Square { #[hash] pub x: i64, #[default] pub y: Option<i64> }
+///
+/// #[axon::forward]
+/// async fn square(mut s: Square) -> Result<Square, HandlerError> {
+///     let y = s.x.checked_mul(s.x)
+///         .ok_or_else(|| HandlerError::new(StatusCode::BAD_REQUEST, "x is too large"))?;
+///     s.y = Some(y);
+///     Ok(s)
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handlers = Axon::from_registry().handlers().unwrap();
+/// assert_eq!(handlers.forward(Square::new(12)).await.unwrap().y, Some(144));
+/// let err = handlers.forward(Square::new(i64::MAX)).await.unwrap_err();
+/// assert_eq!((err.status().as_u16(), err.message()), (400, "x is too large"));
+/// # }
+/// ```
+pub use axon_macros::forward;
 /// Makes a struct a nested pydantic model, usable as a synapse field type.
 ///
 /// Fields follow the same rules as [`#[synapse]`](synapse) (`#[default]`,
@@ -118,6 +173,111 @@ pub use axon_macros::synapse;
 /// assert_eq!(Inner::default().to_py_str(), "{'a': 1, 'b': 'x'}");
 /// ```
 pub use axon_macros::model;
+
+/// Registers a function as the blacklist of its synapse: it runs first, on the synapse
+/// read from the headers (the body is not read yet), and refuses a request with
+/// `403 Forbidden. Key is blacklisted: {reason}.`.
+///
+/// It takes `&S` and returns `(bool, String)` (Python's shape: `true` refuses) or
+/// [`Blacklist`]; `fn` or `async fn`; state arguments as for [`forward`](macro@forward).
+/// A blacklist needs a forward for the same synapse, or the axon refuses to start.
+///
+/// ```
+/// use axon::{Axon, Blacklist, Synapse};
+/// use std::collections::HashSet;
+///
+/// #[axon::synapse]
+/// pub struct Job { #[default] pub id: i64 }
+///
+/// #[axon::forward]
+/// fn job(s: Job) -> Job { s }
+///
+/// pub struct Allowed(HashSet<String>);
+///
+/// #[axon::blacklist(Job)]
+/// fn only_allowed(s: &Job, allowed: &Allowed) -> Blacklist {
+///     match &s.dendrite.hotkey {
+///         Some(k) if allowed.0.contains(k) => Blacklist::Allow,
+///         _ => Blacklist::Deny("hotkey not allowed".into()),
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let allowed = Allowed(HashSet::from(["5Grw".to_string()]));
+/// let handlers = Axon::from_registry().state(allowed).handlers().unwrap();
+/// let mut req = Job::default();
+/// assert!(handlers.blacklist(&req).await.is_denied());
+/// req.dendrite.hotkey = Some("5Grw".into());
+/// assert_eq!(handlers.blacklist(&req).await, Blacklist::Allow);
+/// # }
+/// ```
+pub use axon_macros::blacklist;
+
+/// Registers a function as the priority of its synapse: `&S -> f64`, higher is served first
+/// when requests wait for a worker. `fn` or `async fn`; state arguments as for
+/// [`forward`](macro@forward).
+///
+/// ```
+/// use axon::{Axon, Synapse};
+///
+/// #[axon::synapse]
+/// pub struct Job { #[default] pub id: i64 }
+///
+/// #[axon::forward]
+/// fn job(s: Job) -> Job { s }
+///
+/// #[axon::priority]
+/// async fn by_id(s: &Job) -> f64 {
+///     s.id as f64
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handlers = Axon::from_registry().handlers().unwrap();
+/// assert_eq!(handlers.priority(&Job { id: 7, ..Job::default() }).await, Some(7.0));
+/// # }
+/// ```
+pub use axon_macros::priority;
+
+/// Registers a function as the verify of its synapse: `&S -> Result<(), E>`; an error
+/// refuses the request with `401 Not Verified with error: {message}`.
+///
+/// # A custom verify replaces the signature check
+///
+/// **Exactly as in Python, a verify replaces the default check for its synapse**: the
+/// sr25519 signature of the dendrite, the nonce window and the replay protection are then
+/// *not* applied to that synapse unless your function applies them. Requests of that synapse
+/// are only as authenticated as your function makes them.
+///
+/// `fn` or `async fn`; state arguments as for [`forward`](macro@forward).
+///
+/// ```
+/// use axon::{Axon, HandlerError, Synapse};
+/// use http::StatusCode;
+///
+/// #[axon::synapse]
+/// pub struct Job { #[default] pub id: i64 }
+///
+/// #[axon::forward]
+/// fn job(s: Job) -> Job { s }
+///
+/// #[axon::verify]
+/// fn positive_ids(s: &Job) -> Result<(), HandlerError> {
+///     if s.id < 0 {
+///         return Err(HandlerError::new(StatusCode::UNAUTHORIZED, "negative id"));
+///     }
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handlers = Axon::from_registry().handlers().unwrap();
+/// let refused = handlers.custom_verify(&Job { id: -1, ..Job::default() }).await.unwrap();
+/// assert_eq!(refused.unwrap_err().message(), "negative id");
+/// # }
+/// ```
+pub use axon_macros::verify;
 pub use wire::{BaseSynapse, PyStr, Synapse, TerminalInfo};
 
 /// Support for the code `#[synapse]` and `#[model]` generate. Not a public API.
@@ -167,6 +327,48 @@ pub mod __private {
     /// Writes a model as the dict `model_dump()` makes of it.
     pub fn write_model(out: &mut String, fields: &[(&str, &dyn crate::PyStr)]) {
         crate::wire::write_dict_entries(out, fields)
+    }
+
+    pub use crate::handler::{
+        check_async, check_inline, forward_async, forward_blocking, BoxFuture, Check, Forward,
+        IntoBlacklist, IntoForward, IntoPriority, IntoVerify,
+    };
+    pub use crate::registry::{Registration, TableBuilder};
+    pub use inventory;
+
+    /// Checks, at the user's type, that a handler's synapse argument is a synapse.
+    pub fn synapse_arg<S: crate::Synapse>() {}
+
+    /// Checks, at the user's return type, that a forward of `S` may return `R`.
+    pub fn forward_output<S, R: IntoForward<S>>() {}
+
+    /// Checks, at the user's return type, that a blacklist may return `R`.
+    pub fn blacklist_output<R: IntoBlacklist>() {}
+
+    /// Checks, at the user's return type, that a priority may return `R`.
+    pub fn priority_output<R: IntoPriority>() {}
+
+    /// Checks, at the user's return type, that a verify may return `R`.
+    pub fn verify_output<R: IntoVerify>() {}
+
+    /// Checks, at the user's argument, that it takes the synapse the attribute names.
+    pub fn named_synapse<Named, Taken: SameSynapse<Named>>() {}
+
+    /// Checks, at the user's type, that a state argument can be shared between requests.
+    pub fn state_arg<T: crate::handler::StateValue>() {}
+
+    /// `Self` is the synapse `S`.
+    #[diagnostic::on_unimplemented(
+        message = "this handler takes `{Self}` but its attribute names `{S}`",
+        label = "expected `{S}` here",
+        note = "write the synapse the attribute names, or change the attribute"
+    )]
+    pub trait SameSynapse<S> {}
+    impl<S> SameSynapse<S> for S {}
+
+    /// Wraps a state value for a `State<T>` argument.
+    pub fn state_handle<T: ?Sized>(arc: std::sync::Arc<T>) -> crate::State<T> {
+        crate::State::__from_arc(arc)
     }
 
     /// Checks, at the user's type, that a hashed field renders like Python's `str()`.

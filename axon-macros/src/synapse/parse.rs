@@ -1,7 +1,8 @@
 //! The internal model of a `#[synapse]` / `#[model]` struct, and its validation.
 
+use crate::errors::Errors;
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, ToTokens};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, LitStr, Meta, Type, Visibility};
 
@@ -71,33 +72,6 @@ pub enum FieldDefault {
     Trait,
     /// `#[default(expr)]`.
     Expr(Box<Expr>),
-}
-
-/// Collects errors to report them together.
-#[derive(Default)]
-struct Errors(Option<syn::Error>);
-
-impl Errors {
-    fn push(&mut self, span: impl ToTokens, msg: impl std::fmt::Display) {
-        let e = syn::Error::new_spanned(span, msg);
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-    fn push_at(&mut self, span: Span, msg: impl std::fmt::Display) {
-        let e = syn::Error::new(span, msg);
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
-    fn push_err(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
-    }
 }
 
 struct Args {
@@ -285,7 +259,7 @@ impl Container {
                 .collect(),
         };
 
-        if let Some(e) = errors.0 {
+        if let Err(e) = errors.finish() {
             let e = e.to_compile_error();
             let stripped = strip(&item);
             return Err(quote!(#e #stripped));

@@ -1,6 +1,6 @@
 //! Code generation from a validated [`Container`]. Everything generated calls into `axon`.
 
-use crate::parse::{Container, Field, FieldDefault, Kind};
+use super::parse::{Container, Field, FieldDefault, Kind};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;

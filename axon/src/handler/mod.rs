@@ -1,0 +1,255 @@
+//! Handlers: the forward, blacklist, priority and verify functions of a synapse.
+//!
+//! Declare them with the attributes [`#[axon::forward]`](crate::forward),
+//! [`#[axon::blacklist]`](crate::blacklist), [`#[axon::priority]`](crate::priority) and
+//! [`#[axon::verify]`](crate::verify), which check their signatures at compile time and
+//! register them for [`Axon::from_registry`](crate::Axon::from_registry); or attach closures
+//! with [`Axon::attach`](crate::Axon::attach) and friends. Both end in the same
+//! [`Handlers`](crate::Handlers) table.
+//!
+//! | kind | takes | returns | Python |
+//! |---|---|---|---|
+//! | forward | `S` | `S` or `Result<S, E>` | `forward_fn(synapse) -> synapse` |
+//! | blacklist | `&S` | `(bool, String)` or [`Blacklist`] | `blacklist_fn(synapse) -> (bool, str)` |
+//! | priority | `&S` | `f64` | `priority_fn(synapse) -> float` |
+//! | verify | `&S` | `Result<(), E>` | `verify_fn(synapse) -> None` (raises to refuse) |
+//!
+//! `E` is any type with `Into<HandlerError>`: [`HandlerError`] itself, or any
+//! `std::error::Error` (an internal error). Each may be `fn` or `async fn`; a plain `fn`
+//! forward runs on a blocking thread so it cannot stall the server.
+
+mod closure;
+mod error;
+mod outcome;
+
+pub use closure::{BlacklistFn, ForwardFn, PriorityFn, VerifyFn};
+pub use error::HandlerError;
+pub use outcome::{Blacklist, IntoBlacklist, IntoForward, IntoPriority, IntoVerify};
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A boxed, sendable future (the erased form of an `async fn` handler).
+#[doc(hidden)]
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The four kinds of handler.
+///
+/// ```
+/// assert_eq!(axon::HandlerKind::Forward.to_string(), "forward");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HandlerKind {
+    /// Produces the response.
+    Forward,
+    /// Refuses requests (403) before anything else runs.
+    Blacklist,
+    /// Orders waiting requests.
+    Priority,
+    /// Replaces the default signature check (401 on refusal).
+    Verify,
+}
+
+impl fmt::Display for HandlerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HandlerKind::Forward => "forward",
+            HandlerKind::Blacklist => "blacklist",
+            HandlerKind::Priority => "priority",
+            HandlerKind::Verify => "verify",
+        })
+    }
+}
+
+/// Where a handler comes from: its kind, its path (`my_miner::handlers::echo`, or a
+/// closure's type name) and the source line that declared or attached it. Startup errors
+/// and [`Route`](crate::Route)s name handlers with it.
+///
+/// ```
+/// # use axon::Synapse;
+/// # #[axon::synapse] pub struct Echo { #[default] pub text: String }
+/// let handlers = axon::Axon::new().attach(|s: Echo| s).handlers().unwrap();
+/// let forward = handlers.route("Echo").unwrap().forward;
+/// assert_eq!(forward.kind(), axon::HandlerKind::Forward);
+/// assert!(forward.file().ends_with(".rs"));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HandlerInfo {
+    kind: HandlerKind,
+    name: &'static str,
+    file: &'static str,
+    line: u32,
+}
+
+impl HandlerInfo {
+    #[doc(hidden)]
+    pub const fn new(kind: HandlerKind, name: &'static str, file: &'static str, line: u32) -> Self {
+        HandlerInfo {
+            kind,
+            name,
+            file,
+            line,
+        }
+    }
+
+    /// The kind of handler.
+    ///
+    /// ```
+    /// # use axon::Synapse;
+    /// # #[axon::synapse] pub struct Echo { #[default] pub text: String }
+    /// # let handlers = axon::Axon::new().attach(|s: Echo| s).handlers().unwrap();
+    /// assert_eq!(handlers.route("Echo").unwrap().forward.kind(), axon::HandlerKind::Forward);
+    /// ```
+    pub fn kind(&self) -> HandlerKind {
+        self.kind
+    }
+
+    /// The function's path (`crate::module::function`), or a closure's type name.
+    ///
+    /// ```
+    /// # use axon::Synapse;
+    /// # #[axon::synapse] pub struct Echo { #[default] pub text: String }
+    /// # let handlers = axon::Axon::new().attach(|s: Echo| s).handlers().unwrap();
+    /// assert!(handlers.route("Echo").unwrap().forward.name().contains("{{closure}}"));
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The source file that declared or attached the handler.
+    ///
+    /// ```
+    /// # use axon::Synapse;
+    /// # #[axon::synapse] pub struct Echo { #[default] pub text: String }
+    /// # let handlers = axon::Axon::new().attach(|s: Echo| s).handlers().unwrap();
+    /// assert!(handlers.route("Echo").unwrap().forward.file().ends_with(".rs"));
+    /// ```
+    pub fn file(&self) -> &'static str {
+        self.file
+    }
+
+    /// The line in [`file`](Self::file).
+    ///
+    /// ```
+    /// # use axon::Synapse;
+    /// # #[axon::synapse] pub struct Echo { #[default] pub text: String }
+    /// # let handlers = axon::Axon::new().attach(|s: Echo| s).handlers().unwrap();
+    /// assert!(handlers.route("Echo").unwrap().forward.line() > 0);
+    /// ```
+    pub fn line(&self) -> u32 {
+        self.line
+    }
+}
+
+impl fmt::Display for HandlerInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} `{}` ({}:{})",
+            self.kind, self.name, self.file, self.line
+        )
+    }
+}
+
+/// A forward, erased: plain functions run on a blocking thread, async ones as a task.
+#[doc(hidden)]
+pub enum Forward<S> {
+    Blocking(Arc<dyn Fn(S) -> Result<S, HandlerError> + Send + Sync>),
+    Async(Arc<dyn Fn(S) -> BoxFuture<'static, Result<S, HandlerError>> + Send + Sync>),
+}
+
+impl<S> Clone for Forward<S> {
+    fn clone(&self) -> Self {
+        match self {
+            Forward::Blocking(f) => Forward::Blocking(f.clone()),
+            Forward::Async(f) => Forward::Async(f.clone()),
+        }
+    }
+}
+
+/// A blacklist, priority or verify, erased: plain functions run inline (they are meant to
+/// be cheap checks), async ones are awaited.
+#[doc(hidden)]
+pub enum Check<S, R> {
+    Inline(Arc<dyn Fn(&S) -> R + Send + Sync>),
+    Async(Arc<dyn for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync>),
+}
+
+impl<S, R> Clone for Check<S, R> {
+    fn clone(&self) -> Self {
+        match self {
+            Check::Inline(f) => Check::Inline(f.clone()),
+            Check::Async(f) => Check::Async(f.clone()),
+        }
+    }
+}
+
+impl<S, R> Check<S, R> {
+    /// Runs the check.
+    pub(crate) async fn run(&self, synapse: &S) -> R {
+        match self {
+            Check::Inline(f) => f(synapse),
+            Check::Async(f) => f(synapse).await,
+        }
+    }
+}
+
+/// A plain-`fn` forward (used by the generated code and by [`ForwardFn`]).
+#[doc(hidden)]
+pub fn forward_blocking<S, F, R>(f: F) -> Forward<S>
+where
+    F: Fn(S) -> R + Send + Sync + 'static,
+    R: IntoForward<S>,
+{
+    Forward::Blocking(Arc::new(move |s| f(s).into_forward()))
+}
+
+/// An `async fn` forward (used by the generated code and by [`ForwardFn`]).
+#[doc(hidden)]
+pub fn forward_async<S, F, Fut>(f: F) -> Forward<S>
+where
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: IntoForward<S>,
+{
+    Forward::Async(Arc::new(move |s| {
+        let fut = f(s);
+        Box::pin(async move { fut.await.into_forward() })
+    }))
+}
+
+/// A plain-`fn` check.
+#[doc(hidden)]
+pub fn check_inline<S, R, F>(f: F) -> Check<S, R>
+where
+    F: Fn(&S) -> R + Send + Sync + 'static,
+{
+    Check::Inline(Arc::new(f))
+}
+
+/// An `async fn` check whose future may borrow the synapse (the generated code boxes it).
+#[doc(hidden)]
+pub fn check_async<S, R, F>(f: F) -> Check<S, R>
+where
+    F: for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync + 'static,
+{
+    Check::Async(Arc::new(f))
+}
+
+/// A value handlers can share through [`Axon::state`](crate::Axon::state): it is read by
+/// many requests at once, so it must be `Send + Sync + 'static`.
+///
+/// ```
+/// fn shareable<T: axon::handler::StateValue>() {}
+/// shareable::<std::sync::Mutex<Vec<u8>>>();
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be shared between requests as state",
+    label = "state must be `Send + Sync + 'static`",
+    note = "wrap it: `std::sync::Mutex<{Self}>` for `Send`-only data, or own the data instead of borrowing it"
+)]
+pub trait StateValue: Send + Sync + 'static {}
+
+impl<T: Send + Sync + 'static> StateValue for T {}

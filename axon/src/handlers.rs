@@ -1,0 +1,293 @@
+//! [`Handlers`]: the table of every synapse's forward, blacklist, priority and verify, with
+//! state resolved. The server routes requests through it; tests can call it in-process.
+
+use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo};
+use crate::Synapse;
+use http::StatusCode;
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One handler in the table: where it comes from, and the function (absent only while the
+/// table is built, when a state it needs was not provided).
+pub(crate) struct Slot<H> {
+    pub(crate) info: HandlerInfo,
+    pub(crate) hook: Option<H>,
+}
+
+/// The handlers of synapse type `S`.
+pub(crate) struct Endpoint<S> {
+    pub(crate) forward: Option<Slot<Forward<S>>>,
+    pub(crate) blacklist: Option<Slot<Check<S, Blacklist>>>,
+    pub(crate) priority: Option<Slot<Check<S, f64>>>,
+    pub(crate) verify: Option<Slot<Check<S, Result<(), HandlerError>>>>,
+}
+
+impl<S> Default for Endpoint<S> {
+    fn default() -> Self {
+        Endpoint {
+            forward: None,
+            blacklist: None,
+            priority: None,
+            verify: None,
+        }
+    }
+}
+
+/// An [`Endpoint`] of any synapse type.
+pub(crate) trait AnyEndpoint: Send + Sync + 'static {
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// The Rust type of the synapse.
+    fn synapse_type(&self) -> &'static str;
+    /// The forward, if any.
+    fn forward_info(&self) -> Option<HandlerInfo>;
+    /// The blacklist, priority and verify present.
+    fn checks(&self) -> [Option<HandlerInfo>; 3];
+}
+
+impl<S: Synapse> AnyEndpoint for Endpoint<S> {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn synapse_type(&self) -> &'static str {
+        std::any::type_name::<S>()
+    }
+    fn forward_info(&self) -> Option<HandlerInfo> {
+        self.forward.as_ref().map(|s| s.info)
+    }
+    fn checks(&self) -> [Option<HandlerInfo>; 3] {
+        [
+            self.blacklist.as_ref().map(|s| s.info),
+            self.priority.as_ref().map(|s| s.info),
+            self.verify.as_ref().map(|s| s.info),
+        ]
+    }
+}
+
+/// A served synapse and its handlers, as [`Handlers::routes`] lists them.
+///
+/// ```
+/// use axon::Axon;
+///
+/// let handlers = Axon::new().handlers().unwrap();
+/// let ping = handlers.route("Synapse").unwrap(); // Python's built-in ping endpoint
+/// assert_eq!(ping.synapse, "Synapse");
+/// assert_eq!(ping.forward.name(), "axon::ping");
+/// assert_eq!(ping.verify, None); // the default signature check applies
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Route {
+    /// The synapse (route) name: the URL path `/{synapse}`.
+    pub synapse: &'static str,
+    /// The Rust type of the synapse.
+    pub synapse_type: &'static str,
+    /// The forward.
+    pub forward: HandlerInfo,
+    /// The blacklist, if any.
+    pub blacklist: Option<HandlerInfo>,
+    /// The priority, if any.
+    pub priority: Option<HandlerInfo>,
+    /// The verify replacing the default signature check, if any.
+    pub verify: Option<HandlerInfo>,
+}
+
+/// The handler table of an axon: built by [`Axon::handlers`](crate::Axon::handlers) once
+/// every handler is found and every state it needs is provided.
+///
+/// Besides serving, it runs handlers in-process, which is how to unit-test a miner's
+/// handlers with their state but without HTTP. Call it inside a tokio runtime: a plain `fn`
+/// forward runs on tokio's blocking pool.
+///
+/// ```
+/// use axon::{Axon, Blacklist, Synapse};
+///
+/// #[axon::synapse]
+/// pub struct Echo { #[hash] pub text: String, #[default] pub out: Option<String> }
+///
+/// #[axon::forward]
+/// fn echo(mut s: Echo) -> Echo {
+///     s.out = Some(s.text.chars().rev().collect());
+///     s
+/// }
+///
+/// #[axon::blacklist]
+/// fn no_empty(s: &Echo) -> (bool, String) {
+///     (s.text.is_empty(), "empty text".into())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handlers = Axon::from_registry().handlers().unwrap();
+/// assert_eq!(handlers.synapses().collect::<Vec<_>>(), ["Synapse", "Echo"]);
+/// assert_eq!(handlers.blacklist(&Echo::new("".into())).await, Blacklist::Deny("empty text".into()));
+/// let out = handlers.forward(Echo::new("abc".into())).await.unwrap();
+/// assert_eq!(out.out.as_deref(), Some("cba"));
+/// # }
+/// ```
+pub struct Handlers {
+    endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
+}
+
+impl Handlers {
+    pub(crate) fn new(endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>) -> Self {
+        Handlers { endpoints }
+    }
+
+    /// The served synapse names: `Synapse` (the ping endpoint) first, then by name, as
+    /// the 404 answer lists them.
+    ///
+    /// ```
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert_eq!(handlers.synapses().collect::<Vec<_>>(), ["Synapse"]);
+    /// ```
+    pub fn synapses(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let ping = self.endpoints.keys().copied().filter(|n| *n == "Synapse");
+        ping.chain(self.endpoints.keys().copied().filter(|n| *n != "Synapse"))
+    }
+
+    /// Every route, in the order of [`synapses`](Self::synapses).
+    ///
+    /// ```
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert_eq!(handlers.routes().count(), 1);
+    /// ```
+    pub fn routes(&self) -> impl Iterator<Item = Route> + '_ {
+        self.synapses().filter_map(|name| self.route(name))
+    }
+
+    /// The route of one synapse name.
+    ///
+    /// ```
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert!(handlers.route("Nope").is_none());
+    /// ```
+    pub fn route(&self, synapse: &str) -> Option<Route> {
+        let (name, endpoint) = self.endpoints.get_key_value(synapse)?;
+        let [blacklist, priority, verify] = endpoint.checks();
+        Some(Route {
+            synapse: name,
+            synapse_type: endpoint.synapse_type(),
+            forward: endpoint.forward_info()?,
+            blacklist,
+            priority,
+            verify,
+        })
+    }
+
+    fn endpoint<S: Synapse>(&self) -> Option<&Endpoint<S>> {
+        self.endpoints.get(S::NAME)?.as_any().downcast_ref()
+    }
+
+    /// The answer when `S` is not served: Python's 404 message.
+    fn not_found(&self, name: &str) -> HandlerError {
+        let names: Vec<String> = self.synapses().map(|n| format!("'{n}'")).collect();
+        HandlerError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "Synapse name '{name}' not found. Available synapses [{}]",
+                names.join(", ")
+            ),
+        )
+    }
+
+    /// Runs the forward of `S`: an `async fn` as a task, a plain `fn` on the blocking pool.
+    /// A panic becomes an internal error; an unserved `S` gives 404 with Python's message.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// let pong = handlers.forward(axon::BaseSynapse::default()).await.unwrap();
+    /// assert_eq!(pong.name.as_deref(), Some("Synapse"));
+    /// # }
+    /// ```
+    pub async fn forward<S: Synapse>(&self, synapse: S) -> Result<S, HandlerError> {
+        let forward = self
+            .endpoint::<S>()
+            .and_then(|e| e.forward.as_ref()?.hook.clone());
+        let Some(forward) = forward else {
+            return Err(self.not_found(S::NAME));
+        };
+        let joined = match forward {
+            Forward::Blocking(f) => tokio::task::spawn_blocking(move || f(synapse)).await,
+            Forward::Async(f) => tokio::spawn(f(synapse)).await,
+        };
+        joined.unwrap_or_else(|e| Err(HandlerError::internal(join_failure(e))))
+    }
+
+    /// Runs the blacklist of `S`; [`Blacklist::Allow`] when it has none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// let verdict = handlers.blacklist(&axon::BaseSynapse::default()).await;
+    /// assert_eq!(verdict, axon::Blacklist::Allow);
+    /// # }
+    /// ```
+    pub async fn blacklist<S: Synapse>(&self, synapse: &S) -> Blacklist {
+        match self
+            .endpoint::<S>()
+            .and_then(|e| e.blacklist.as_ref()?.hook.as_ref())
+        {
+            Some(check) => check.run(synapse).await,
+            None => Blacklist::Allow,
+        }
+    }
+
+    /// Runs the priority of `S`; `None` when it has none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert_eq!(handlers.priority(&axon::BaseSynapse::default()).await, None);
+    /// # }
+    /// ```
+    pub async fn priority<S: Synapse>(&self, synapse: &S) -> Option<f64> {
+        let check = self.endpoint::<S>()?.priority.as_ref()?.hook.as_ref()?;
+        Some(check.run(synapse).await)
+    }
+
+    /// Runs the custom verify of `S`; `None` when it has none, in which case the axon's
+    /// default signature check applies.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert!(handlers.custom_verify(&axon::BaseSynapse::default()).await.is_none());
+    /// # }
+    /// ```
+    pub async fn custom_verify<S: Synapse>(&self, synapse: &S) -> Option<Result<(), HandlerError>> {
+        let check = self.endpoint::<S>()?.verify.as_ref()?.hook.as_ref()?;
+        Some(check.run(synapse).await)
+    }
+}
+
+impl fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.routes()).finish()
+    }
+}
+
+/// Describes a forward task that panicked or was cancelled, for the log.
+fn join_failure(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return "the forward was cancelled".into();
+    }
+    let payload = e.into_panic();
+    let text = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+    match text {
+        Some(text) => format!("the forward panicked: {text}"),
+        None => "the forward panicked".into(),
+    }
+}

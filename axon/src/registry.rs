@@ -1,0 +1,328 @@
+//! The handler registry: what the handler attributes submit through `inventory`, and the
+//! builder that turns registrations and attached closures into one [`Handlers`] table,
+//! collecting every [`Problem`] on the way.
+
+use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo, HandlerKind};
+use crate::handlers::{AnyEndpoint, Endpoint, Handlers, Slot};
+use crate::state::States;
+use crate::{BaseSynapse, Synapse};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// One handler declared with an attribute, as `inventory` collects it. Not a public API.
+#[doc(hidden)]
+pub struct Registration {
+    info: HandlerInfo,
+    register: fn(&mut TableBuilder<'_>),
+}
+
+impl Registration {
+    #[doc(hidden)]
+    pub const fn new(info: HandlerInfo, register: fn(&mut TableBuilder<'_>)) -> Self {
+        Registration { info, register }
+    }
+}
+
+inventory::collect!(Registration);
+
+/// Every handler declared with an attribute in the program, in a stable order (by source
+/// location), so "first" and "second" in a [`Problem`] do not depend on link order.
+pub(crate) fn registrations() -> Vec<&'static Registration> {
+    let mut all: Vec<&'static Registration> = inventory::iter::<Registration>().collect();
+    all.sort_by_key(|r| (r.info.file(), r.info.line(), r.info.name(), r.info.kind()));
+    all
+}
+
+/// A handler to add to the table: a registration, or a closure given to `attach`.
+pub(crate) struct Entry {
+    pub(crate) info: HandlerInfo,
+    pub(crate) register: Arc<dyn Fn(&mut TableBuilder<'_>) + Send + Sync>,
+}
+
+impl From<&'static Registration> for Entry {
+    fn from(r: &'static Registration) -> Self {
+        Entry {
+            info: r.info,
+            register: Arc::new(r.register),
+        }
+    }
+}
+
+/// Why an axon cannot start. [`StartupError`] lists all of them at once.
+///
+/// ```
+/// use axon::{Axon, BaseSynapse, Problem};
+///
+/// let err = Axon::new().attach(|s: BaseSynapse| s).attach(|s: BaseSynapse| s).handlers().unwrap_err();
+/// assert!(matches!(err.problems(), [Problem::DuplicateHandler { synapse: "Synapse", .. }]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Two handlers of the same kind for one synapse.
+    DuplicateHandler {
+        /// The synapse name.
+        synapse: &'static str,
+        /// The one found first (by source location; closures after attributes).
+        first: HandlerInfo,
+        /// The other.
+        second: HandlerInfo,
+    },
+    /// A blacklist, priority or verify for a synapse that has no forward.
+    NoForward {
+        /// The synapse name.
+        synapse: &'static str,
+        /// The orphan handler.
+        handler: HandlerInfo,
+    },
+    /// A handler takes a state argument whose type was never given to `Axon::state`.
+    MissingState {
+        /// The handler.
+        handler: HandlerInfo,
+        /// The state type.
+        state: &'static str,
+    },
+    /// Two different Rust types claim the same synapse name.
+    NameClash {
+        /// The synapse name.
+        synapse: &'static str,
+        /// The type registered first.
+        first_type: &'static str,
+        /// The other type.
+        second_type: &'static str,
+        /// The handler of the other type.
+        handler: HandlerInfo,
+    },
+    /// `Axon::state` was given two values of one type.
+    DuplicateState {
+        /// The state type.
+        state: &'static str,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::DuplicateHandler {
+                synapse,
+                first,
+                second,
+            } => write!(
+                f,
+                "synapse `{synapse}` has two {kind}s: {first} and {second}; keep one",
+                kind = first.kind(),
+            ),
+            Problem::NoForward { synapse, handler } => write!(
+                f,
+                "{handler} is for synapse `{synapse}`, which has no forward: add a \
+                 `#[axon::forward]` for it, or remove the {kind}",
+                kind = handler.kind(),
+            ),
+            Problem::MissingState { handler, state } => write!(
+                f,
+                "{handler} needs state `{state}`, which was not provided: call \
+                 `.state(value)` with a `{state}` on the axon"
+            ),
+            Problem::NameClash {
+                synapse,
+                first_type,
+                second_type,
+                handler,
+            } => write!(
+                f,
+                "synapse name `{synapse}` is used by two types, `{first_type}` and \
+                 `{second_type}` (by {handler}): give one another name with \
+                 `#[synapse(name = \"..\")]`"
+            ),
+            Problem::DuplicateState { state } => write!(
+                f,
+                "state `{state}` was provided twice: give one value per type (wrap them in \
+                 distinct types to keep both)"
+            ),
+        }
+    }
+}
+
+/// The axon cannot start: every [`Problem`] found, reported together.
+///
+/// ```
+/// use axon::{Axon, BaseSynapse};
+///
+/// let err = Axon::new().state(1u8).state(2u8).handlers().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "the axon cannot start (1 problem):\n  - state `u8` was provided twice: give one value \
+///      per type (wrap them in distinct types to keep both)"
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartupError {
+    problems: Vec<Problem>,
+}
+
+impl StartupError {
+    /// Every problem, in a stable order.
+    ///
+    /// ```
+    /// let err = axon::Axon::new().state(1u8).state(2u8).handlers().unwrap_err();
+    /// assert_eq!(err.problems().len(), 1);
+    /// ```
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "the axon cannot start ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+/// The handler of Python's built-in `Synapse` endpoint: answers the synapse it was given.
+fn ping(synapse: BaseSynapse) -> BaseSynapse {
+    synapse
+}
+
+/// Builds the handler table. The generated registration functions call it; not a public API.
+#[doc(hidden)]
+pub struct TableBuilder<'a> {
+    states: &'a States,
+    current: HandlerInfo,
+    endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
+    problems: Vec<Problem>,
+}
+
+impl<'a> TableBuilder<'a> {
+    /// Builds the table from `entries` in order, with `states`.
+    pub(crate) fn build(
+        states: &'a States,
+        entries: &[Entry],
+        mut problems: Vec<Problem>,
+    ) -> Result<Handlers, StartupError> {
+        let ping_info = HandlerInfo::new(HandlerKind::Forward, "axon::ping", file!(), line!());
+        let mut table = TableBuilder {
+            states,
+            current: ping_info,
+            endpoints: BTreeMap::new(),
+            problems: Vec::new(),
+        };
+        for entry in entries {
+            table.current = entry.info;
+            (entry.register)(&mut table);
+        }
+        // The ping endpoint, unless the program serves its own `Synapse`.
+        let has_ping = table
+            .endpoints
+            .get("Synapse")
+            .and_then(|e| e.forward_info());
+        if has_ping.is_none() {
+            table.current = ping_info;
+            table.forward::<BaseSynapse>(Some(crate::handler::forward_async(|s| async move {
+                ping(s)
+            })));
+        }
+        for (name, endpoint) in &table.endpoints {
+            if endpoint.forward_info().is_none() {
+                for handler in endpoint.checks().into_iter().flatten() {
+                    table.problems.push(Problem::NoForward {
+                        synapse: name,
+                        handler,
+                    });
+                }
+            }
+        }
+        problems.append(&mut table.problems);
+        if problems.is_empty() {
+            Ok(Handlers::new(table.endpoints))
+        } else {
+            Err(StartupError { problems })
+        }
+    }
+
+    /// The state of type `T` for the handler being registered; records a problem if absent.
+    pub fn state<T: Send + Sync + 'static>(&mut self) -> Option<Arc<T>> {
+        let found = self.states.get::<T>();
+        if found.is_none() {
+            self.problems.push(Problem::MissingState {
+                handler: self.current,
+                state: std::any::type_name::<T>(),
+            });
+        }
+        found
+    }
+
+    /// The endpoint of `S`, created if new; `None` (and a problem) if another type holds
+    /// the name.
+    fn endpoint<S: Synapse>(&mut self) -> Option<&mut Endpoint<S>> {
+        let endpoint = self
+            .endpoints
+            .entry(S::NAME)
+            .or_insert_with(|| Box::new(Endpoint::<S>::default()));
+        if endpoint.as_any().is::<Endpoint<S>>() {
+            return endpoint.as_any_mut().downcast_mut();
+        }
+        let first_type = endpoint.synapse_type();
+        self.problems.push(Problem::NameClash {
+            synapse: S::NAME,
+            first_type,
+            second_type: std::any::type_name::<S>(),
+            handler: self.current,
+        });
+        None
+    }
+
+    /// Puts `hook` in `slot`, or records a duplicate.
+    fn fill<H>(
+        &mut self,
+        name: &'static str,
+        hook: Option<H>,
+        slot: impl FnOnce(&mut Self) -> Option<&mut Option<Slot<H>>>,
+    ) {
+        let info = self.current;
+        let first = match slot(self) {
+            None => return,
+            Some(Some(existing)) => existing.info,
+            Some(empty) => {
+                *empty = Some(Slot { info, hook });
+                return;
+            }
+        };
+        self.problems.push(Problem::DuplicateHandler {
+            synapse: name,
+            first,
+            second: info,
+        });
+    }
+
+    /// Registers the forward of `S` (`None`: a state it needs is missing).
+    pub fn forward<S: Synapse>(&mut self, hook: Option<Forward<S>>) {
+        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.forward));
+    }
+
+    /// Registers the blacklist of `S`.
+    pub fn blacklist<S: Synapse>(&mut self, hook: Option<Check<S, Blacklist>>) {
+        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.blacklist));
+    }
+
+    /// Registers the priority of `S`.
+    pub fn priority<S: Synapse>(&mut self, hook: Option<Check<S, f64>>) {
+        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.priority));
+    }
+
+    /// Registers the verify of `S`.
+    pub fn verify<S: Synapse>(&mut self, hook: Option<Check<S, Result<(), HandlerError>>>) {
+        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.verify));
+    }
+}

@@ -1,0 +1,276 @@
+//! [`Axon`]: the miner's server, built from registered or attached handlers and state.
+
+use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
+use crate::handlers::Handlers;
+use crate::registry::{self, Entry, Problem, StartupError, TableBuilder};
+use crate::state::States;
+use crate::Synapse;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+/// A miner's axon: its handlers and the state they share.
+///
+/// Two ways to give it handlers, which may be mixed and end in the same table:
+///
+/// - [`Axon::from_registry`] collects every function marked [`#[axon::forward]`](crate::forward),
+///   [`#[axon::blacklist]`](crate::blacklist), [`#[axon::priority]`](crate::priority) or
+///   [`#[axon::verify]`](crate::verify) anywhere in the program, library crates included.
+/// - [`attach`](Axon::attach), [`blacklist`](Axon::blacklist), [`priority`](Axon::priority)
+///   and [`verify`](Axon::verify) take closures, type-checked by the compiler. Python's
+///   `axon.attach(forward_fn, blacklist_fn, priority_fn, verify_fn)` is
+///   `axon.attach(f).blacklist(b).priority(p).verify(v)`.
+///
+/// [`handlers`](Axon::handlers) builds the table, or reports every problem at once: two
+/// forwards for one synapse, a blacklist/priority/verify without a forward, a state a handler
+/// needs but nobody provided. Python's built-in `Synapse` ping endpoint is always served.
+///
+/// ```
+/// use axon::{Axon, Synapse};
+///
+/// #[axon::synapse]
+/// pub struct Add { #[hash] pub a: i64, #[hash] pub b: i64, #[default] pub sum: Option<i64> }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handlers = Axon::new()
+///     .attach(|mut s: Add| async move {
+///         s.sum = Some(s.a + s.b);
+///         s
+///     })
+///     .priority(|s: &Add| s.a as f64)
+///     .handlers()
+///     .unwrap();
+/// assert_eq!(handlers.forward(Add::new(2, 3)).await.unwrap().sum, Some(5));
+/// assert_eq!(handlers.priority(&Add::new(7, 0)).await, Some(7.0));
+/// # }
+/// ```
+pub struct Axon {
+    registry: bool,
+    attached: Vec<Entry>,
+    states: States,
+    problems: Vec<Problem>,
+}
+
+impl Axon {
+    /// An axon with no handlers but the built-in `Synapse` ping endpoint; add closures with
+    /// [`attach`](Axon::attach).
+    ///
+    /// ```
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert_eq!(handlers.synapses().collect::<Vec<_>>(), ["Synapse"]);
+    /// ```
+    pub fn new() -> Self {
+        Axon {
+            registry: false,
+            attached: Vec::new(),
+            states: States::default(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// An axon with every handler declared with the handler attributes in the program.
+    ///
+    /// Handlers in a library crate are found as long as the library is linked into the
+    /// binary, which happens as soon as the binary uses anything from it (a type, a
+    /// function); a library used for nothing but its handlers must be named once, e.g.
+    /// `use my_handlers as _;` is **not** enough, but `my_handlers::link();` with a
+    /// `pub fn link() {}` in the library is.
+    ///
+    /// ```
+    /// use axon::{Axon, Synapse};
+    ///
+    /// #[axon::synapse]
+    /// pub struct Ping2 { #[default] pub n: i64 }
+    ///
+    /// #[axon::forward]
+    /// async fn pong(mut s: Ping2) -> Ping2 {
+    ///     s.n += 1;
+    ///     s
+    /// }
+    ///
+    /// let handlers = Axon::from_registry().handlers().unwrap();
+    /// assert!(handlers.route("Ping2").unwrap().forward.name().ends_with("::pong"));
+    /// ```
+    pub fn from_registry() -> Self {
+        Axon {
+            registry: true,
+            ..Axon::new()
+        }
+    }
+
+    /// Gives handlers a shared value: a handler argument `&T` or [`State<T>`](crate::State)
+    /// after the synapse receives it. One value per type.
+    ///
+    /// ```
+    /// use axon::{Axon, Synapse};
+    ///
+    /// #[axon::synapse]
+    /// pub struct Greet { #[default] pub text: String }
+    ///
+    /// pub struct Greeting(&'static str);
+    ///
+    /// #[axon::forward]
+    /// fn greet(mut s: Greet, greeting: &Greeting) -> Greet {
+    ///     s.text = format!("{} {}", greeting.0, s.text);
+    ///     s
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // Without the state the axon refuses to start, naming the handler and the type.
+    /// let err = Axon::from_registry().handlers().unwrap_err().to_string();
+    /// assert!(err.contains("needs state `rust_out::Greeting`"), "{err}");
+    ///
+    /// let handlers = Axon::from_registry().state(Greeting("hello")).handlers().unwrap();
+    /// let out = handlers.forward(Greet { text: "bob".into(), ..Greet::default() }).await;
+    /// assert_eq!(out.unwrap().text, "hello bob");
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        if !self.states.insert(value) {
+            self.problems.push(Problem::DuplicateState {
+                state: std::any::type_name::<T>(),
+            });
+        }
+        self
+    }
+
+    /// Adds an entry for a closure of `kind`, located at the caller of the public method.
+    fn push<F>(
+        &mut self,
+        kind: HandlerKind,
+        location: &'static Location<'static>,
+        register: impl Fn(&mut TableBuilder<'_>) + Send + Sync + 'static,
+    ) {
+        let info = HandlerInfo::new(
+            kind,
+            std::any::type_name::<F>(),
+            location.file(),
+            location.line(),
+        );
+        self.attached.push(Entry {
+            info,
+            register: Arc::new(register),
+        });
+    }
+
+    /// Attaches `forward` as the forward of its synapse type: a closure or function taking
+    /// the synapse by value and returning it (or `Result<S, E>`), plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse};
+    ///
+    /// // Replaces the built-in ping endpoint.
+    /// let handlers = Axon::new().attach(|s: BaseSynapse| async move { s }).handlers().unwrap();
+    /// assert!(handlers.route("Synapse").unwrap().forward.name().contains("{{closure}}"));
+    /// ```
+    #[track_caller]
+    pub fn attach<S: Synapse, M, F: ForwardFn<S, M>>(mut self, forward: F) -> Self {
+        let hook = forward.into_forward_handler();
+        self.push::<F>(HandlerKind::Forward, Location::caller(), move |t| {
+            t.forward::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches a blacklist: `Fn(&S) -> (bool, String)` or `-> Blacklist`, plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse};
+    ///
+    /// let axon = Axon::new().blacklist(|s: &BaseSynapse| (s.dendrite.hotkey.is_none(), "no hotkey".to_string()));
+    /// assert!(axon.handlers().unwrap().route("Synapse").unwrap().blacklist.is_some());
+    /// ```
+    #[track_caller]
+    pub fn blacklist<S: Synapse, M, F: BlacklistFn<S, M>>(mut self, blacklist: F) -> Self {
+        let hook = blacklist.into_blacklist_handler();
+        self.push::<F>(HandlerKind::Blacklist, Location::caller(), move |t| {
+            t.blacklist::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches a priority: `Fn(&S) -> f64` (higher is served first), plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse};
+    ///
+    /// let axon = Axon::new().priority(|_: &BaseSynapse| 1.0);
+    /// assert!(axon.handlers().unwrap().route("Synapse").unwrap().priority.is_some());
+    /// ```
+    #[track_caller]
+    pub fn priority<S: Synapse, M, F: PriorityFn<S, M>>(mut self, priority: F) -> Self {
+        let hook = priority.into_priority_handler();
+        self.push::<F>(HandlerKind::Priority, Location::caller(), move |t| {
+            t.priority::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches a verify: `Fn(&S) -> Result<(), E>`, plain or async.
+    ///
+    /// **It replaces the default signature check for `S`**, exactly as in Python: requests
+    /// of `S` are then only as authenticated as this function makes them.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse, HandlerError};
+    ///
+    /// let axon = Axon::new().verify(|_: &BaseSynapse| Ok::<(), HandlerError>(()));
+    /// assert!(axon.handlers().unwrap().route("Synapse").unwrap().verify.is_some());
+    /// ```
+    #[track_caller]
+    pub fn verify<S: Synapse, M, F: VerifyFn<S, M>>(mut self, verify: F) -> Self {
+        let hook = verify.into_verify_handler();
+        self.push::<F>(HandlerKind::Verify, Location::caller(), move |t| {
+            t.verify::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Builds the handler table: registered handlers (by source location), then attached
+    /// closures (in attach order), then the ping endpoint unless `Synapse` has a forward.
+    /// Fails with every [`Problem`] at once.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse, Problem};
+    ///
+    /// let err = Axon::new()
+    ///     .attach(|s: BaseSynapse| s)
+    ///     .attach(|s: BaseSynapse| s)
+    ///     .state(1u8)
+    ///     .state(2u8)
+    ///     .handlers()
+    ///     .unwrap_err();
+    /// assert_eq!(err.problems().len(), 2);
+    /// ```
+    pub fn handlers(&self) -> Result<Handlers, StartupError> {
+        let mut entries: Vec<Entry> = Vec::new();
+        if self.registry {
+            entries.extend(registry::registrations().into_iter().map(Entry::from));
+        }
+        entries.extend(self.attached.iter().map(|e| Entry {
+            info: e.info,
+            register: e.register.clone(),
+        }));
+        TableBuilder::build(&self.states, &entries, self.problems.clone())
+    }
+}
+
+impl Default for Axon {
+    fn default() -> Self {
+        Axon::new()
+    }
+}
+
+impl fmt::Debug for Axon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Axon")
+            .field("registry", &self.registry)
+            .field(
+                "attached",
+                &self.attached.iter().map(|e| e.info).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
