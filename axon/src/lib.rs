@@ -336,26 +336,23 @@ pub mod __private {
     pub use crate::registry::{Registration, TableBuilder};
     pub use inventory;
 
-    /// Checks, at the user's type, that a handler's synapse argument is a synapse.
-    pub fn synapse_arg<S: crate::Synapse>() {}
+    /// A blacklist's result, converted where the user wrote its return type.
+    pub fn into_blacklist<R: IntoBlacklist>(r: R) -> crate::Blacklist {
+        r.into_blacklist()
+    }
 
-    /// Checks, at the user's return type, that a forward of `S` may return `R`.
-    pub fn forward_output<S, R: IntoForward<S>>() {}
+    /// A priority's result, converted where the user wrote its return type.
+    pub fn into_priority<R: IntoPriority>(r: R) -> f64 {
+        r.into_priority()
+    }
 
-    /// Checks, at the user's return type, that a blacklist may return `R`.
-    pub fn blacklist_output<R: IntoBlacklist>() {}
-
-    /// Checks, at the user's return type, that a priority may return `R`.
-    pub fn priority_output<R: IntoPriority>() {}
-
-    /// Checks, at the user's return type, that a verify may return `R`.
-    pub fn verify_output<R: IntoVerify>() {}
+    /// A verify's result, converted where the user wrote its return type.
+    pub fn into_verify<R: IntoVerify>(r: R) -> Result<(), crate::HandlerError> {
+        r.into_verify()
+    }
 
     /// Checks, at the user's argument, that it takes the synapse the attribute names.
     pub fn named_synapse<Named, Taken: SameSynapse<Named>>() {}
-
-    /// Checks, at the user's type, that a state argument can be shared between requests.
-    pub fn state_arg<T: crate::handler::StateValue>() {}
 
     /// `Self` is the synapse `S`.
     #[diagnostic::on_unimplemented(

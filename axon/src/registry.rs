@@ -252,7 +252,7 @@ impl<'a> TableBuilder<'a> {
     }
 
     /// The state of type `T` for the handler being registered; records a problem if absent.
-    pub fn state<T: Send + Sync + 'static>(&mut self) -> Option<Arc<T>> {
+    pub fn state<T: crate::handler::StateValue>(&mut self) -> Option<Arc<T>> {
         let found = self.states.get::<T>();
         if found.is_none() {
             self.problems.push(Problem::MissingState {

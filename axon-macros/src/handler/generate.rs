@@ -15,30 +15,17 @@ pub fn generate(h: &Handler) -> TokenStream {
     let o_span = output.span();
     let s = quote_spanned!(s_span=> #synapse);
 
-    // Checks at the user's tokens: the synapse argument, the named synapse, the return
-    // type and the state types.
-    let mut checks = vec![quote_spanned! {s_span=> ::axon::__private::synapse_arg::<#synapse>(); }];
-    if let Some(named) = &h.named {
-        checks.push(
-            quote_spanned! {s_span=> ::axon::__private::named_synapse::<#named, #synapse>(); },
-        );
-    }
-    checks.push(match h.kind {
-        Kind::Forward => {
-            quote_spanned! {o_span=> ::axon::__private::forward_output::<#synapse, #output>(); }
+    // Each bound is required once, at the user's tokens: `S: Synapse` where the table takes
+    // the hook, the return type where the result is converted, `T: StateValue` where a
+    // state is looked up, and here the synapse the attribute names.
+    let named_check = h.named.as_ref().map(|named| {
+        quote_spanned! {s_span=>
+            #[allow(dead_code)]
+            fn __axon_check() {
+                ::axon::__private::named_synapse::<#named, #synapse>();
+            }
         }
-        Kind::Blacklist => {
-            quote_spanned! {o_span=> ::axon::__private::blacklist_output::<#output>(); }
-        }
-        Kind::Priority => {
-            quote_spanned! {o_span=> ::axon::__private::priority_output::<#output>(); }
-        }
-        Kind::Verify => quote_spanned! {o_span=> ::axon::__private::verify_output::<#output>(); },
     });
-    for st in &h.states {
-        let ty = &st.ty;
-        checks.push(quote_spanned! {ty.span()=> ::axon::__private::state_arg::<#ty>(); });
-    }
 
     // State lookups, and the arguments passed after the synapse.
     let vars: Vec<_> = (0..h.states.len())
@@ -70,8 +57,9 @@ pub fn generate(h: &Handler) -> TokenStream {
     } else {
         call
     };
-    let conv = |trait_: TokenStream, method: TokenStream| {
-        quote_spanned! {o_span=> ::axon::__private::#trait_::#method(#call) }
+    let conv = |method: TokenStream| {
+        let output = quote_spanned!(o_span=> #output);
+        quote! { ::axon::__private::#method::<#output>(#call) }
     };
     let hook = match (h.kind, h.is_async) {
         (Kind::Forward, false) => quote_spanned! {o_span=>
@@ -85,9 +73,9 @@ pub fn generate(h: &Handler) -> TokenStream {
         },
         (kind, is_async) => {
             let result = match kind {
-                Kind::Blacklist => conv(quote!(IntoBlacklist), quote!(into_blacklist)),
-                Kind::Priority => conv(quote!(IntoPriority), quote!(into_priority)),
-                _ => conv(quote!(IntoVerify), quote!(into_verify)),
+                Kind::Blacklist => conv(quote!(into_blacklist)),
+                Kind::Priority => conv(quote!(into_priority)),
+                _ => conv(quote!(into_verify)),
             };
             if is_async {
                 quote! {
@@ -120,10 +108,7 @@ pub fn generate(h: &Handler) -> TokenStream {
 
         #[doc(hidden)]
         const _: () = {
-            #[allow(dead_code)]
-            fn __axon_check() {
-                #(#checks)*
-            }
+            #named_check
 
             fn __axon_register(table: &mut ::axon::__private::TableBuilder<'_>) {
                 #(#lookups)*

@@ -29,9 +29,9 @@ pub enum Async {}
 /// # let _ = (plain, async_);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "this closure cannot be the forward of `{S}`",
-    label = "write `|synapse: {S}| synapse` or `|synapse: {S}| async move {{ synapse }}`",
-    note = "a forward takes the synapse by value and returns it (or `Result<{S}, axon::HandlerError>`)"
+    message = "this closure cannot be a forward",
+    label = "a forward takes the synapse by value and returns it: `|synapse: MySynapse| synapse`",
+    note = "it may also return `Result<MySynapse, axon::HandlerError>`, or a future of either (`async move {{ .. }}`)"
 )]
 pub trait ForwardFn<S, M>: Send + Sync + 'static {
     #[doc(hidden)]
@@ -61,10 +61,10 @@ where
 
 /// Defines the closure trait of one check kind (blacklist, priority, verify).
 macro_rules! check_fn {
-    ($(#[$doc:meta])* $name:ident, $method:ident, $out:ty, $into:ident, $conv:ident, $label:literal) => {
+    ($(#[$doc:meta])* $name:ident, $method:ident, $out:ty, $into:ident, $conv:ident, $message:literal, $label:literal) => {
         $(#[$doc])*
         #[diagnostic::on_unimplemented(
-            message = "this closure cannot be a handler of `{S}`",
+            message = $message,
             label = $label
         )]
         pub trait $name<S, M>: Send + Sync + 'static {
@@ -119,7 +119,8 @@ check_fn!(
     Blacklist,
     IntoBlacklist,
     into_blacklist,
-    "write `|synapse: &{S}| (false, String::new())` (true refuses, with the reason)"
+    "this closure cannot be a blacklist",
+    "a blacklist reads the synapse and returns `(bool, String)` or `axon::Blacklist`: `|synapse: &MySynapse| (false, String::new())`"
 );
 
 check_fn!(
@@ -136,7 +137,8 @@ check_fn!(
     f64,
     IntoPriority,
     into_priority,
-    "write `|synapse: &{S}| 1.0` (higher is served first)"
+    "this closure cannot be a priority",
+    "a priority reads the synapse and returns `f64`: `|synapse: &MySynapse| 1.0`"
 );
 
 check_fn!(
@@ -158,5 +160,6 @@ check_fn!(
     Result<(), HandlerError>,
     IntoVerify,
     into_verify,
-    "write `|synapse: &{S}| Ok::<(), axon::HandlerError>(())`"
+    "this closure cannot be a verify",
+    "a verify reads the synapse and returns `Result<(), axon::HandlerError>`: `|synapse: &MySynapse| Ok::<(), axon::HandlerError>(())`"
 );

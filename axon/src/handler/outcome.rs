@@ -5,7 +5,6 @@
 //! there with a message saying what to return instead.
 
 use super::HandlerError;
-use crate::Synapse;
 
 /// A blacklist's verdict. Python's blacklist returns `(bool, str)`: `(True, reason)` refuses
 /// the request with `403 Forbidden. Key is blacklisted: {reason}.`. Return either shape.
@@ -80,13 +79,13 @@ pub trait IntoForward<S> {
     fn into_forward(self) -> Result<S, HandlerError>;
 }
 
-impl<S: Synapse> IntoForward<S> for S {
+impl<S> IntoForward<S> for S {
     fn into_forward(self) -> Result<S, HandlerError> {
         Ok(self)
     }
 }
 
-impl<S: Synapse, E: Into<HandlerError>> IntoForward<S> for Result<S, E> {
+impl<S, E: Into<HandlerError>> IntoForward<S> for Result<S, E> {
     fn into_forward(self) -> Result<S, HandlerError> {
         self.map_err(Into::into)
     }
