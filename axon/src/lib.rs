@@ -44,6 +44,8 @@ pub mod wire;
 
 pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind};
 pub use handlers::{Handlers, Route};
+/// HTTP status codes, for [`HandlerError::new`].
+pub use http::StatusCode;
 pub use registry::{Problem, StartupError};
 pub use server::Axon;
 pub use state::State;

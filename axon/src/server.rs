@@ -71,11 +71,10 @@ impl Axon {
 
     /// An axon with every handler declared with the handler attributes in the program.
     ///
-    /// Handlers in a library crate are found as long as the library is linked into the
-    /// binary, which happens as soon as the binary uses anything from it (a type, a
-    /// function); a library used for nothing but its handlers must be named once, e.g.
-    /// `use my_handlers as _;` is **not** enough, but `my_handlers::link();` with a
-    /// `pub fn link() {}` in the library is.
+    /// Handlers in a library crate are found once the binary links that crate. Using any
+    /// item of it links it; a library used for nothing but its handlers needs one line,
+    /// `use my_handlers as _;`, because rustc does not link a dependency the code never
+    /// mentions (tested in `tests/registry_link.rs`).
     ///
     /// ```
     /// use axon::{Axon, Synapse};

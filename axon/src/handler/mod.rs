@@ -153,11 +153,20 @@ impl fmt::Display for HandlerInfo {
     }
 }
 
+/// A plain forward, erased.
+type BlockingForward<S> = dyn Fn(S) -> Result<S, HandlerError> + Send + Sync;
+
+/// An async forward, erased.
+type AsyncForward<S> = dyn Fn(S) -> BoxFuture<'static, Result<S, HandlerError>> + Send + Sync;
+
+/// An async check, erased: its future may borrow the synapse.
+type AsyncCheck<S, R> = dyn for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync;
+
 /// A forward, erased: plain functions run on a blocking thread, async ones as a task.
 #[doc(hidden)]
 pub enum Forward<S> {
-    Blocking(Arc<dyn Fn(S) -> Result<S, HandlerError> + Send + Sync>),
-    Async(Arc<dyn Fn(S) -> BoxFuture<'static, Result<S, HandlerError>> + Send + Sync>),
+    Blocking(Arc<BlockingForward<S>>),
+    Async(Arc<AsyncForward<S>>),
 }
 
 impl<S> Clone for Forward<S> {
@@ -174,7 +183,7 @@ impl<S> Clone for Forward<S> {
 #[doc(hidden)]
 pub enum Check<S, R> {
     Inline(Arc<dyn Fn(&S) -> R + Send + Sync>),
-    Async(Arc<dyn for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync>),
+    Async(Arc<AsyncCheck<S, R>>),
 }
 
 impl<S, R> Clone for Check<S, R> {
