@@ -40,6 +40,7 @@ mod handlers;
 mod registry;
 mod server;
 mod state;
+pub mod verify;
 pub mod wire;
 
 pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind};
@@ -250,7 +251,9 @@ pub use axon_macros::priority;
 /// **Exactly as in Python, a verify replaces the default check for its synapse**: the
 /// sr25519 signature of the dendrite, the nonce window and the replay protection are then
 /// *not* applied to that synapse unless your function applies them. Requests of that synapse
-/// are only as authenticated as your function makes them.
+/// are only as authenticated as your function makes them. To keep the default check and add
+/// your own rules, take the axon's [`&Verifier`](verify::Verifier) as a state argument and
+/// call it first: `default.verify(synapse)?;` (see [`verify`](mod@verify)).
 ///
 /// `fn` or `async fn`; state arguments as for [`forward`](macro@forward).
 ///

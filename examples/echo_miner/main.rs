@@ -83,7 +83,10 @@ async fn main() {
     };
     for route in handlers.routes() {
         println!("/{:<8} forward {}", route.synapse, route.forward.name());
-        for hook in [route.blacklist, route.priority, route.verify].into_iter().flatten() {
+        for hook in [route.blacklist, route.priority, route.verify]
+            .into_iter()
+            .flatten()
+        {
             println!("{:9} {} {}", "", hook.kind(), hook.name());
         }
     }

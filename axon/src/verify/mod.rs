@@ -1,0 +1,342 @@
+//! The default verify: the sr25519 signature of the dendrite, the nonce window and replay
+//! protection of Python's `Axon.default_verify`, with the holes closed.
+//!
+//! A synapse without a custom [`#[axon::verify]`](macro@crate::verify) is checked with the
+//! axon's [`Verifier`]. A custom verify *replaces* that check; to keep it and add your own
+//! rules, take `&Verifier` as a state argument and call it first, one line. The verifier is
+//! state like any other: `Axon::state(Verifier::new(axon_hotkey))` (the server will provide
+//! its own from the wallet's hotkey):
+//!
+//! ```
+//! use axon::{verify::Verifier, HandlerError, StatusCode};
+//!
+//! #[axon::synapse]
+//! pub struct Job { #[default] pub id: i64 }
+//!
+//! #[axon::forward]
+//! fn job(s: Job) -> Job { s }
+//!
+//! #[axon::verify]
+//! fn verify_job(synapse: &Job, default: &Verifier) -> Result<(), HandlerError> {
+//!     default.verify(synapse)?; // the default signature, nonce and replay checks
+//!     if synapse.id < 0 {
+//!         return Err(HandlerError::new(StatusCode::UNAUTHORIZED, "negative id"));
+//!     }
+//!     Ok(())
+//! }
+//! # let _ = axon::Axon::from_registry().state(Verifier::new("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"));
+//! ```
+
+mod nonces;
+mod ss58;
+
+use crate::{HandlerError, Synapse};
+use http::StatusCode;
+use nonces::Nonces;
+use schnorrkel::{PublicKey, Signature};
+use std::fmt;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Python's `ALLOWED_DELTA`: the base width of the nonce window, 4 s.
+pub const ALLOWED_DELTA: Duration = Duration::from_secs(4);
+
+/// Python's `V_7_2_0`: dendrites from this version on send time-based nonces.
+pub const V_7_2_0: i64 = 7_002_000;
+
+/// The limits the default verify applies beyond Python's rules.
+///
+/// ```
+/// let config = axon::verify::VerifyConfig::default();
+/// assert_eq!(config.max_timeout, 60.0);
+/// assert_eq!(config.max_future.as_secs(), 30);
+/// assert_eq!(config.min_version, axon::verify::V_7_2_0);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct VerifyConfig {
+    /// The client's `timeout` widens the window of a first nonce (4 s + timeout); it is
+    /// clamped to this many seconds so a client cannot make the window arbitrarily wide.
+    pub max_timeout: f64,
+    /// Nonces more than this ahead of the axon's clock are refused (Python accepts any).
+    pub max_future: Duration,
+    /// Dendrites older than this version (or sending none) are refused: their nonces are
+    /// not timestamps, so only an unbounded replay store could protect against them.
+    pub min_version: i64,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig {
+            max_timeout: 60.0,
+            max_future: Duration::from_secs(30),
+            min_version: V_7_2_0,
+        }
+    }
+}
+
+/// The default verify of one axon, identified by its own hotkey (the receiver every
+/// signature must name). One per axon: its replay store is shared by every synapse, as in
+/// Python, so a request signed for one synapse cannot be replayed to another.
+///
+/// The checks, in Python's order, each refusing with 401 and Python's message:
+///
+/// 1. the dendrite hotkey is a valid SS58 address;
+/// 2. a nonce is present (`Missing Nonce`);
+/// 3. beyond Python: the dendrite version is at least [`VerifyConfig::min_version`], and the
+///    nonce is at most [`VerifyConfig::max_future`] ahead of this clock;
+/// 4. a first nonce of a `hotkey:uuid` is newer than now − 4 s − timeout (the timeout clamped
+///    to [`VerifyConfig::max_timeout`]); a later one is greater than the last accepted;
+/// 5. a signature is present (`Missing Signature`), `0x` hex, and verifies (sr25519, context
+///    `substrate`) over `{nonce}.{dendrite hotkey}.{axon hotkey}.{uuid}.{computed_body_hash}`,
+///    plain or `<Bytes>`-wrapped;
+/// 6. the nonce is stored only then, so a forged request cannot advance it.
+///
+/// Concurrent requests of one dendrite (one `hotkey:uuid`) that arrive out of nonce order:
+/// once a higher nonce is accepted, a lower one still in flight is refused with `Nonce is
+/// too old, a newer one was last processed`, exactly as Python refuses it. The Python
+/// dendrite takes a fresh nanosecond nonce per request, so this only happens to requests
+/// sent within the same instants; they fail closed, never twice-accepted.
+///
+/// The store forgets keys whose last nonce fell out of the widest possible window, so its
+/// memory is bounded by the request rate over that window; forgetting admits nothing,
+/// since a forgotten key's next nonce must again be fresh.
+pub struct Verifier {
+    hotkey: String,
+    config: VerifyConfig,
+    nonces: Mutex<Nonces>,
+}
+
+/// A refusal of the default verify: 401 with Python's message.
+fn refuse(message: impl Into<String>) -> HandlerError {
+    HandlerError::new(StatusCode::UNAUTHORIZED, message)
+}
+
+/// Python's `str()` of an optional header value: `None` when absent.
+struct Py<'a, T>(&'a Option<T>);
+
+impl<T: fmt::Display> fmt::Display for Py<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("None"),
+        }
+    }
+}
+
+/// Decodes a `0x`-hex sr25519 signature, with bittensor_wallet's messages.
+fn parse_signature(text: &str) -> Result<Signature, String> {
+    let hex = text
+        .strip_prefix("0x")
+        .ok_or("Invalid signature format. Expected hex string.")?;
+    let nibbles = hex
+        .chars()
+        .enumerate()
+        .map(|(index, c)| {
+            c.to_digit(16).map(|d| d as u8).ok_or_else(|| {
+                format!("Invalid hex string: InvalidHexCharacter {{ c: {c:?}, index: {index} }}")
+            })
+        })
+        .collect::<Result<Vec<u8>, String>>()?;
+    if nibbles.len() % 2 != 0 {
+        return Err("Invalid hex string: OddLength".into());
+    }
+    let bytes: Vec<u8> = nibbles.chunks(2).map(|p| p[0] << 4 | p[1]).collect();
+    Signature::from_bytes(&bytes).map_err(|_| "Invalid SR25519 signature.".to_string())
+}
+
+impl Verifier {
+    /// The default verify of the axon whose hotkey is `axon_hotkey` (SS58), with the
+    /// default [`VerifyConfig`].
+    ///
+    /// ```
+    /// let v = axon::verify::Verifier::new("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+    /// assert_eq!(v.hotkey(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+    /// ```
+    pub fn new(axon_hotkey: impl Into<String>) -> Self {
+        Verifier::with_config(axon_hotkey, VerifyConfig::default())
+    }
+
+    /// The same, with explicit limits.
+    ///
+    /// ```
+    /// use axon::verify::{Verifier, VerifyConfig};
+    ///
+    /// let mut config = VerifyConfig::default();
+    /// config.max_timeout = 120.0;
+    /// let v = Verifier::with_config("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", config);
+    /// assert_eq!(v.config().max_timeout, 120.0);
+    /// ```
+    pub fn with_config(axon_hotkey: impl Into<String>, config: VerifyConfig) -> Self {
+        Verifier {
+            hotkey: axon_hotkey.into(),
+            config,
+            nonces: Mutex::new(Nonces::default()),
+        }
+    }
+
+    /// The axon's own hotkey, the receiver signatures must name.
+    ///
+    /// ```
+    /// # let v = axon::verify::Verifier::new("5Grw");
+    /// assert_eq!(v.hotkey(), "5Grw");
+    /// ```
+    pub fn hotkey(&self) -> &str {
+        &self.hotkey
+    }
+
+    /// The limits in force.
+    ///
+    /// ```
+    /// # let v = axon::verify::Verifier::new("5Grw");
+    /// assert_eq!(v.config(), &axon::verify::VerifyConfig::default());
+    /// ```
+    pub fn config(&self) -> &VerifyConfig {
+        &self.config
+    }
+
+    /// How many `hotkey:uuid` keys the replay store remembers.
+    ///
+    /// ```
+    /// # let v = axon::verify::Verifier::new("5Grw");
+    /// assert_eq!(v.remembered(), 0);
+    /// ```
+    pub fn remembered(&self) -> usize {
+        self.nonces.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Runs the default verify on a synapse read from a request's headers, now.
+    ///
+    /// ```
+    /// let v = axon::verify::Verifier::new("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+    /// let err = v.verify(&axon::BaseSynapse::default()).unwrap_err();
+    /// assert_eq!(err.status().as_u16(), 401);
+    /// assert_eq!(err.message(), "No SS58 formatted address or public key provided.");
+    /// ```
+    pub fn verify<S: Synapse>(&self, synapse: &S) -> Result<(), HandlerError> {
+        self.verify_at(synapse, SystemTime::now())
+    }
+
+    /// [`verify`](Self::verify) with the clock given: for tests and replays of recorded
+    /// traffic.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let v = axon::verify::Verifier::new("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+    /// let mut s = axon::BaseSynapse::default();
+    /// s.dendrite.hotkey = Some("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into());
+    /// s.dendrite.version = Some(10_005_000);
+    /// s.dendrite.nonce = Some(1_000_000_000_000_000_000);
+    /// let now = UNIX_EPOCH + Duration::from_secs(1_000_000_100);
+    /// assert_eq!(
+    ///     v.verify_at(&s, now).unwrap_err().message(),
+    ///     "Nonce is too old: acceptable delta is 16.00 seconds but request was 100.00 seconds old"
+    /// );
+    /// ```
+    pub fn verify_at<S: Synapse>(&self, synapse: &S, now: SystemTime) -> Result<(), HandlerError> {
+        let common = synapse.common();
+        let dendrite = common.dendrite;
+        let hotkey = dendrite
+            .hotkey
+            .as_deref()
+            .ok_or_else(|| refuse("No SS58 formatted address or public key provided."))?;
+        let public = ss58::decode(hotkey).map_err(refuse)?;
+        let nonce = dendrite.nonce.ok_or_else(|| refuse("Missing Nonce"))?;
+        let version = dendrite.version.unwrap_or(0);
+        if version < self.config.min_version {
+            return Err(refuse(format!(
+                "Dendrite version {} is older than {}, the oldest this axon serves: upgrade bittensor",
+                Py(&dendrite.version),
+                self.config.min_version
+            )));
+        }
+
+        let now_ns = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as i128);
+        let max_future = self.config.max_future.as_nanos() as i128;
+        if i128::from(nonce) > now_ns + max_future {
+            return Err(refuse(format!(
+                "Nonce is too far in the future: {:.2} seconds ahead of this axon's clock, at most {:.2} allowed",
+                (i128::from(nonce) - now_ns) as f64 / 1e9,
+                max_future as f64 / 1e9
+            )));
+        }
+        let timeout = common.timeout.unwrap_or(0.0);
+        let timeout = if timeout.is_nan() {
+            0.0
+        } else {
+            timeout.clamp(0.0, self.config.max_timeout)
+        };
+        let delta_ns = ALLOWED_DELTA.as_nanos() as f64 + timeout * 1e9;
+        let window = now_ns as f64 - delta_ns;
+        let key = format!("{hotkey}:{}", Py(&dendrite.uuid));
+
+        let stale = |last: Option<i64>| {
+            match last {
+            None if (nonce as f64) <= window => Some(format!(
+                "Nonce is too old: acceptable delta is {:.2} seconds but request was {:.2} seconds old",
+                delta_ns / 1e9,
+                (now_ns - i128::from(nonce)) as f64 / 1e9
+            )),
+            Some(last) if nonce <= last => {
+                Some("Nonce is too old, a newer one was last processed".to_string())
+            }
+            _ => None,
+        }
+        };
+        if let Some(message) = stale(self.last(&key)) {
+            return Err(refuse(message));
+        }
+
+        let signature = match dendrite.signature.as_deref() {
+            None | Some("") => return Err(refuse("Missing Signature")),
+            Some(s) => s,
+        };
+        let message = format!(
+            "{nonce}.{hotkey}.{}.{}.{}",
+            self.hotkey,
+            Py(&dendrite.uuid),
+            Py(common.computed_body_hash)
+        );
+        let parsed = parse_signature(signature).map_err(refuse)?;
+        let public = PublicKey::from_bytes(&public)
+            .map_err(|e| refuse(format!("Invalid SS58 address: {e}")))?;
+        let signed = |m: &[u8]| public.verify_simple(b"substrate", m, &parsed).is_ok();
+        let wrapped = format!("<Bytes>{message}</Bytes>");
+        if !signed(message.as_bytes()) && !signed(wrapped.as_bytes()) {
+            return Err(refuse(format!(
+                "Signature mismatch with {message} and {signature}"
+            )));
+        }
+
+        // Check again and store atomically: a concurrent request may have advanced the key.
+        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(message) = stale(nonces.get(&key)) {
+            return Err(refuse(message));
+        }
+        let max_delta = ALLOWED_DELTA.as_nanos() as i128 + (self.config.max_timeout * 1e9) as i128;
+        let oldest_useful = (now_ns - max_delta).clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+        nonces.insert(key, nonce, oldest_useful);
+        Ok(())
+    }
+
+    /// The last nonce accepted for `key`.
+    fn last(&self, key: &str) -> Option<i64> {
+        self.nonces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+    }
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("hotkey", &self.hotkey)
+            .field("config", &self.config)
+            .field("remembered", &self.remembered())
+            .finish()
+    }
+}
