@@ -67,7 +67,7 @@ impl From<(bool, String)> for Blacklist {
 /// use axon::handler::IntoForward;
 ///
 /// let ok: Result<axon::BaseSynapse, axon::HandlerError> = Ok(axon::BaseSynapse::default());
-/// assert!(ok.into_forward().is_ok());
+/// assert!(IntoForward::<axon::BaseSynapse>::into_forward(ok).is_ok());
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not something a forward of `{S}` can return",
