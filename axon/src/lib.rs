@@ -334,10 +334,8 @@ pub mod __private {
         crate::wire::write_dict_entries(out, fields)
     }
 
-    pub use crate::handler::{
-        check_async, check_inline, forward_async, forward_blocking, BoxFuture, Check, Forward,
-        IntoBlacklist, IntoForward, IntoPriority, IntoVerify,
-    };
+    pub use crate::handler::{check_async, check_inline, forward_async, forward_blocking};
+    use crate::handler::{IntoBlacklist, IntoPriority, IntoVerify};
     pub use crate::registry::{Registration, TableBuilder};
     pub use inventory;
 
