@@ -37,6 +37,7 @@ extern crate self as axon;
 
 pub mod handler;
 mod handlers;
+pub mod keys;
 mod registry;
 mod server;
 mod state;

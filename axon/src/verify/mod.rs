@@ -28,8 +28,8 @@
 //! ```
 
 mod nonces;
-mod ss58;
 
+use crate::keys::ss58_decode;
 use crate::{HandlerError, Synapse};
 use http::StatusCode;
 use nonces::Nonces;
@@ -241,7 +241,7 @@ impl Verifier {
             .hotkey
             .as_deref()
             .ok_or_else(|| refuse("No SS58 formatted address or public key provided."))?;
-        let public = ss58::decode(hotkey).map_err(refuse)?;
+        let public = ss58_decode(hotkey).map_err(refuse)?;
         let nonce = dendrite.nonce.ok_or_else(|| refuse("Missing Nonce"))?;
         let version = dendrite.version.unwrap_or(0);
         if version < self.config.min_version {

@@ -1,6 +1,28 @@
-//! SS58 addresses (Substrate's base58 account encoding) to sr25519 public keys.
+//! SS58 addresses: Substrate's base58 account encoding of an sr25519 public key.
 
 use blake2::{Blake2b512, Digest};
+
+/// The generic Substrate network prefix, which Bittensor uses.
+pub const BITTENSOR_PREFIX: u8 = 42;
+
+/// The checksum: the first two bytes of blake2b-512 over `SS58PRE` and the payload.
+fn checksum(payload: &[u8]) -> [u8; 2] {
+    let mut hasher = Blake2b512::new();
+    hasher.update(b"SS58PRE");
+    hasher.update(payload);
+    let hash = hasher.finalize();
+    [hash[0], hash[1]]
+}
+
+/// Encodes a public key as an SS58 address with prefix 42.
+pub(crate) fn encode(public: &[u8; 32]) -> String {
+    let mut raw = Vec::with_capacity(35);
+    raw.push(BITTENSOR_PREFIX);
+    raw.extend_from_slice(public);
+    let sum = checksum(&raw);
+    raw.extend_from_slice(&sum);
+    bs58::encode(raw).into_string()
+}
 
 /// Decodes an SS58 address into its 32-byte public key, checking the checksum. Any network
 /// prefix is accepted, as Python's `Keypair(ss58_address=..)` does.
@@ -16,11 +38,8 @@ pub(crate) fn decode(address: &str) -> Result<[u8; 32], String> {
     if raw.len() != prefix_len + 32 + 2 {
         return Err("Invalid SS58 address: Length is bad".into());
     }
-    let (body, checksum) = raw.split_at(prefix_len + 32);
-    let mut hasher = Blake2b512::new();
-    hasher.update(b"SS58PRE");
-    hasher.update(body);
-    if hasher.finalize()[..2] != *checksum {
+    let (body, sum) = raw.split_at(prefix_len + 32);
+    if checksum(body) != *sum {
         return Err("Invalid SS58 address: Invalid checksum".into());
     }
     let mut key = [0u8; 32];
@@ -30,7 +49,7 @@ pub(crate) fn decode(address: &str) -> Result<[u8; 32], String> {
 
 #[cfg(test)]
 mod tests {
-    use super::decode;
+    use super::{decode, encode};
 
     #[test]
     fn alice() {

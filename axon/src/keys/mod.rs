@@ -1,0 +1,194 @@
+//! Keys: sr25519 keypairs, SS58 addresses, and development keys from URIs like `//Alice`.
+
+mod ss58;
+mod uri;
+
+pub(crate) use ss58::decode as ss58_decode;
+pub use ss58::BITTENSOR_PREFIX;
+
+use schnorrkel::{ExpansionMode, MiniSecretKey};
+use std::fmt;
+
+/// The signing context of Substrate (and so of Bittensor) sr25519 signatures.
+const CONTEXT: &[u8] = b"substrate";
+
+/// Why a key could not be made.
+///
+/// ```
+/// let err = axon::keys::Keypair::from_uri("Alice").unwrap_err();
+/// assert!(err.to_string().contains("//Alice"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyError(String);
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// An sr25519 keypair: an axon's hotkey.
+///
+/// ```
+/// use axon::keys::Keypair;
+///
+/// let alice = Keypair::from_uri("//Alice").unwrap();
+/// assert_eq!(alice.ss58(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+/// let signature = alice.sign(b"hello");
+/// assert!(signature.starts_with("0x") && signature.len() == 130);
+/// ```
+#[derive(Clone)]
+pub struct Keypair {
+    inner: schnorrkel::Keypair,
+    ss58: String,
+}
+
+impl Keypair {
+    /// The keypair of a 32-byte mini secret key (a wallet's `secretSeed`), expanded as
+    /// Substrate does.
+    ///
+    /// ```
+    /// let k = axon::keys::Keypair::from_seed(&[7; 32]).unwrap();
+    /// assert_eq!(k.ss58().len(), 48);
+    /// ```
+    pub fn from_seed(seed: &[u8]) -> Result<Keypair, KeyError> {
+        let mini = MiniSecretKey::from_bytes(seed)
+            .map_err(|_| KeyError(format!("a seed is 32 bytes, not {}", seed.len())))?;
+        Ok(Keypair::from_schnorrkel(
+            mini.expand_to_keypair(ExpansionMode::Ed25519),
+        ))
+    }
+
+    /// A development key from a Substrate URI on the well-known development phrase:
+    /// `//Alice`, `//Bob`, `//Alice//stash`, `//0`, `//Alice/soft`. For local runs only: the
+    /// development phrase is public.
+    ///
+    /// ```
+    /// let bob = axon::keys::Keypair::from_uri("//Bob").unwrap();
+    /// assert_eq!(bob.ss58(), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
+    /// ```
+    pub fn from_uri(uri: &str) -> Result<Keypair, KeyError> {
+        uri::derive(uri).map(Keypair::from_schnorrkel)
+    }
+
+    fn from_schnorrkel(inner: schnorrkel::Keypair) -> Keypair {
+        let ss58 = ss58::encode(&inner.public.to_bytes());
+        Keypair { inner, ss58 }
+    }
+
+    /// The SS58 address (prefix 42) of the public key.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
+    /// assert!(k.ss58().starts_with('5'));
+    /// ```
+    pub fn ss58(&self) -> &str {
+        &self.ss58
+    }
+
+    /// The 32-byte public key.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
+    /// assert_eq!(k.public()[0], 0xd4);
+    /// ```
+    pub fn public(&self) -> [u8; 32] {
+        self.inner.public.to_bytes()
+    }
+
+    /// Signs `message` (context `substrate`), as `0x` followed by 128 hex digits: the form
+    /// of the `bt_header_*_signature` headers.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
+    /// assert_eq!(k.sign(b"x").len(), 130);
+    /// ```
+    pub fn sign(&self, message: &[u8]) -> String {
+        let bytes = self.inner.sign_simple(CONTEXT, message).to_bytes();
+        let mut out = String::with_capacity(130);
+        out.push_str("0x");
+        for b in bytes {
+            out.push_str(&format!("{b:02x}"));
+        }
+        out
+    }
+}
+
+impl fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keypair")
+            .field("ss58", &self.ss58)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Keypair;
+    use crate::verify::Verifier;
+    use crate::BaseSynapse;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    /// Addresses printed by bittensor 10.5.0's `Keypair.create_from_uri(uri).ss58_address`.
+    #[test]
+    fn development_uris_match_bittensor_wallet() {
+        for (uri, ss58) in [
+            (
+                "//Alice",
+                "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+            ),
+            ("//Bob", "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"),
+            (
+                "//Alice//stash",
+                "5GNJqTPyNqANBkUVMN1LPPrxXnFouWXoe2wNSmmEoLctxiZY",
+            ),
+            ("//0", "5D34dL5prEUaGNQtPPZ3yN5Y6BnkfXunKXXz6fo7ZJbLwRRH"),
+            (
+                "//Alice/soft",
+                "5C8PhJPLE54x23RjmqBcEEnALryCDWdTJM5xLaoL9W8XEpnt",
+            ),
+            (
+                "//Alice/0",
+                "5FKxrLQM24ZhLxcaQfJR3uMxMZh5gU6E4CP3yghPJLzCDnHN",
+            ),
+            (
+                "//xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                "5EJWRwGLcZ1KGDHtgrvTEQFjFL715DzcorquPqKBbEEvWQtv",
+            ),
+        ] {
+            assert_eq!(Keypair::from_uri(uri).unwrap().ss58(), ss58, "{uri}");
+        }
+    }
+
+    #[test]
+    fn refuses_uris_it_cannot_derive() {
+        for uri in [
+            "Alice",
+            "bottom drive//Alice",
+            "//Alice///pw",
+            "//Alice//",
+            "",
+        ] {
+            assert!(Keypair::from_uri(uri).is_err(), "{uri}");
+        }
+    }
+
+    #[test]
+    fn a_signed_dendrite_request_passes_the_default_verify() {
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        let bob = Keypair::from_uri("//Bob").unwrap();
+        let mut s = BaseSynapse::default();
+        let nonce = 1_763_000_000_000_000_000i64;
+        s.dendrite.hotkey = Some(alice.ss58().into());
+        s.dendrite.version = Some(10_005_000);
+        s.dendrite.nonce = Some(nonce);
+        s.dendrite.uuid = Some("u".into());
+        s.computed_body_hash = Some("h".into());
+        let message = format!("{nonce}.{}.{}.u.h", alice.ss58(), bob.ss58());
+        s.dendrite.signature = Some(alice.sign(message.as_bytes()));
+        let now = UNIX_EPOCH + Duration::from_nanos(nonce as u64 + 1);
+        Verifier::new(bob.ss58()).verify_at(&s, now).unwrap();
+    }
+}
