@@ -60,6 +60,10 @@ mod tests {
             hex,
             "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
         );
+        assert_eq!(
+            encode(&key),
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+        );
     }
 
     #[test]
