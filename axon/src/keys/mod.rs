@@ -2,9 +2,11 @@
 
 mod ss58;
 mod uri;
+mod wallet;
 
 pub(crate) use ss58::decode as ss58_decode;
 pub use ss58::BITTENSOR_PREFIX;
+pub use wallet::{hotkey_path, DEFAULT_WALLET_PATH};
 
 use schnorrkel::{ExpansionMode, MiniSecretKey};
 use std::fmt;
@@ -114,6 +116,19 @@ impl Keypair {
         }
         out
     }
+}
+
+/// Decodes `0x`-prefixed (or bare) hex.
+fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let hex = text.strip_prefix("0x").unwrap_or(text);
+    if !hex.len().is_multiple_of(2) {
+        return Err("is not hex: odd length".into());
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<_, _>>()
+        .map_err(|_| "is not hex".to_string())
 }
 
 impl fmt::Debug for Keypair {

@@ -1,0 +1,113 @@
+//! Hotkeys from the standard Bittensor wallet layout: `{path}/{wallet}/hotkeys/{hotkey}`, the
+//! JSON keyfile that `btcli wallet new_hotkey` writes.
+
+use super::{hex_bytes, KeyError, Keypair};
+use std::path::{Path, PathBuf};
+
+/// Python's default wallet directory, `~/.bittensor/wallets/`.
+pub const DEFAULT_WALLET_PATH: &str = "~/.bittensor/wallets/";
+
+/// Expands a leading `~` to `$HOME`, as Python's `os.path.expanduser`.
+fn expand_home(path: &str) -> PathBuf {
+    match (path.strip_prefix('~'), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest.trim_start_matches(['/', '\\'])),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// The hotkey file of wallet `name`, hotkey `hotkey`, under `path` (`~` expanded).
+///
+/// ```
+/// let p = axon::keys::hotkey_path("/w", "miner", "default");
+/// assert_eq!(p, std::path::PathBuf::from("/w/miner/hotkeys/default"));
+/// ```
+pub fn hotkey_path(path: &str, name: &str, hotkey: &str) -> PathBuf {
+    expand_home(path).join(name).join("hotkeys").join(hotkey)
+}
+
+impl Keypair {
+    /// Loads the hotkey of wallet `name`, hotkey `hotkey`, under `path` (Python's
+    /// `--wallet.path`, `--wallet.name`, `--wallet.hotkey`).
+    ///
+    /// ```
+    /// let err = axon::keys::Keypair::from_wallet("/nonexistent", "miner", "default").unwrap_err();
+    /// assert!(err.to_string().starts_with("no hotkey file at /nonexistent/miner/hotkeys/default"));
+    /// ```
+    pub fn from_wallet(path: &str, name: &str, hotkey: &str) -> Result<Keypair, KeyError> {
+        let file = hotkey_path(path, name, hotkey);
+        if !file.exists() {
+            return Err(KeyError(format!(
+                "no hotkey file at {}: create it with `btcli wallet new_hotkey --wallet.name {name} \
+                 --wallet.hotkey {hotkey}`, or run with a development key",
+                file.display()
+            )));
+        }
+        Keypair::from_keyfile(&file)
+    }
+
+    /// Loads an unencrypted JSON keyfile (`secretSeed`, or else `privateKey`), checking that
+    /// its `ss58Address` matches the key. Encrypted keyfiles are refused with a message.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join("axon-doc-keyfile");
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let file = dir.join("hotkey");
+    /// std::fs::write(&file, r#"{"secretSeed": "0x0707070707070707070707070707070707070707070707070707070707070707"}"#).unwrap();
+    /// let k = axon::keys::Keypair::from_keyfile(&file).unwrap();
+    /// assert_eq!(k.ss58(), axon::keys::Keypair::from_seed(&[7; 32]).unwrap().ss58());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn from_keyfile(file: &Path) -> Result<Keypair, KeyError> {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => return Err(KeyError(format!("cannot read {}: {e}", file.display()))),
+        };
+        let at = file.display();
+        for (marker, kind) in [
+            (&b"$NACL"[..], "NaCl"),
+            (b"$ansible", "ansible-vault"),
+            (b"gAAAAA", "fernet"),
+        ] {
+            if bytes.starts_with(marker) {
+                return Err(KeyError(format!(
+                    "{at} is encrypted ({kind}): axon reads unencrypted hotkey files, which is how \
+                     `btcli wallet new_hotkey` writes them; regenerate the hotkey without a password \
+                     (`btcli wallet regen_hotkey`) or run with a development key"
+                )));
+            }
+        }
+        let json: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| KeyError(format!("{at} is not a JSON keyfile: {e}")))?;
+        let field = |name: &str| json.get(name).and_then(|v| v.as_str());
+        let keypair = match (field("secretSeed"), field("privateKey")) {
+            (Some(seed), _) => Keypair::from_seed(
+                &hex_bytes(seed).map_err(|e| KeyError(format!("{at}: secretSeed {e}")))?,
+            )?,
+            (None, Some(private)) => {
+                let bytes =
+                    hex_bytes(private).map_err(|e| KeyError(format!("{at}: privateKey {e}")))?;
+                let secret = schnorrkel::SecretKey::from_bytes(&bytes).map_err(|_| {
+                    KeyError(format!(
+                        "{at}: privateKey is not a 64-byte sr25519 secret key"
+                    ))
+                })?;
+                Keypair::from_schnorrkel(secret.to_keypair())
+            }
+            (None, None) => {
+                return Err(KeyError(format!(
+                    "{at} holds no secret key (neither `secretSeed` nor `privateKey`): is it a \
+                     public-only coldkeypub file?"
+                )))
+            }
+        };
+        if let Some(address) = field("ss58Address") {
+            if address != keypair.ss58() {
+                return Err(KeyError(format!(
+                    "{at}: its ss58Address {address} is not the address of its key, {}",
+                    keypair.ss58()
+                )));
+            }
+        }
+        Ok(keypair)
+    }
+}
