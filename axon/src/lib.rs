@@ -35,6 +35,7 @@
 
 extern crate self as axon;
 
+pub mod config;
 pub mod handler;
 mod handlers;
 pub mod keys;
