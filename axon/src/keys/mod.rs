@@ -118,17 +118,21 @@ impl Keypair {
     }
 }
 
-/// Decodes `0x`-prefixed (or bare) hex.
-fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
-    let hex = text.strip_prefix("0x").unwrap_or(text);
-    if !hex.len().is_multiple_of(2) {
-        return Err("is not hex: odd length".into());
+/// Decodes hex digits (no `0x`), with the messages of bittensor_wallet's decoder.
+pub(crate) fn hex_bytes(hex: &str) -> Result<Vec<u8>, String> {
+    let nibbles = hex
+        .chars()
+        .enumerate()
+        .map(|(index, c)| {
+            c.to_digit(16).map(|d| d as u8).ok_or_else(|| {
+                format!("Invalid hex string: InvalidHexCharacter {{ c: {c:?}, index: {index} }}")
+            })
+        })
+        .collect::<Result<Vec<u8>, String>>()?;
+    if !nibbles.len().is_multiple_of(2) {
+        return Err("Invalid hex string: OddLength".into());
     }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<_, _>>()
-        .map_err(|_| "is not hex".to_string())
+    Ok(nibbles.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
 }
 
 impl fmt::Debug for Keypair {

@@ -81,11 +81,12 @@ impl Keypair {
         let field = |name: &str| json.get(name).and_then(|v| v.as_str());
         let keypair = match (field("secretSeed"), field("privateKey")) {
             (Some(seed), _) => Keypair::from_seed(
-                &hex_bytes(seed).map_err(|e| KeyError(format!("{at}: secretSeed {e}")))?,
+                &hex_bytes(seed.strip_prefix("0x").unwrap_or(seed))
+                    .map_err(|e| KeyError(format!("{at}: secretSeed: {e}")))?,
             )?,
             (None, Some(private)) => {
-                let bytes =
-                    hex_bytes(private).map_err(|e| KeyError(format!("{at}: privateKey {e}")))?;
+                let bytes = hex_bytes(private.strip_prefix("0x").unwrap_or(private))
+                    .map_err(|e| KeyError(format!("{at}: privateKey: {e}")))?;
                 let secret = schnorrkel::SecretKey::from_bytes(&bytes).map_err(|_| {
                     KeyError(format!(
                         "{at}: privateKey is not a 64-byte sr25519 secret key"

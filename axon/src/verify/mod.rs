@@ -29,7 +29,7 @@
 
 mod nonces;
 
-use crate::keys::ss58_decode;
+use crate::keys::{hex_bytes, ss58_decode};
 use crate::{HandlerError, Synapse};
 use http::StatusCode;
 use nonces::Nonces;
@@ -129,19 +129,7 @@ fn parse_signature(text: &str) -> Result<Signature, String> {
     let hex = text
         .strip_prefix("0x")
         .ok_or("Invalid signature format. Expected hex string.")?;
-    let nibbles = hex
-        .chars()
-        .enumerate()
-        .map(|(index, c)| {
-            c.to_digit(16).map(|d| d as u8).ok_or_else(|| {
-                format!("Invalid hex string: InvalidHexCharacter {{ c: {c:?}, index: {index} }}")
-            })
-        })
-        .collect::<Result<Vec<u8>, String>>()?;
-    if nibbles.len() % 2 != 0 {
-        return Err("Invalid hex string: OddLength".into());
-    }
-    let bytes: Vec<u8> = nibbles.chunks(2).map(|p| p[0] << 4 | p[1]).collect();
+    let bytes = hex_bytes(hex)?;
     Signature::from_bytes(&bytes).map_err(|_| "Invalid SR25519 signature.".to_string())
 }
 
