@@ -15,6 +15,14 @@ fn loads_a_btcli_hotkey_and_refuses_an_encrypted_one_with_a_message() {
 
     let hotkey = Keypair::from_wallet(path, "miner", "default").unwrap();
     assert_eq!(hotkey.ss58(), v["ss58"].as_str().unwrap());
+    assert_eq!(
+        axon::keys::coldkeypub(path, "miner").unwrap(),
+        v["coldkey"].as_str().unwrap()
+    );
+    let no_coldkey = axon::keys::coldkeypub(path, "nobody")
+        .unwrap_err()
+        .to_string();
+    assert!(no_coldkey.starts_with(&format!("cannot read {path}/nobody/coldkeypub.txt: ")));
 
     let locked = Keypair::from_wallet(path, "miner", "locked")
         .unwrap_err()

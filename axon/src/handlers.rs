@@ -2,6 +2,8 @@
 //! state resolved. The server routes requests through it; tests can call it in-process.
 
 use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo};
+use crate::pipeline::catch::panic_message;
+use crate::pipeline::ServeFn;
 use crate::Synapse;
 use http::StatusCode;
 use std::any::Any;
@@ -44,6 +46,8 @@ pub(crate) trait AnyEndpoint: Send + Sync + 'static {
     fn forward_info(&self) -> Option<HandlerInfo>;
     /// The blacklist, priority and verify present.
     fn checks(&self) -> [Option<HandlerInfo>; 3];
+    /// The request pipeline of this synapse type.
+    fn serve_fn(&self) -> ServeFn;
 }
 
 impl<S: Synapse> AnyEndpoint for Endpoint<S> {
@@ -65,6 +69,9 @@ impl<S: Synapse> AnyEndpoint for Endpoint<S> {
             self.priority.as_ref().map(|s| s.info),
             self.verify.as_ref().map(|s| s.info),
         ]
+    }
+    fn serve_fn(&self) -> ServeFn {
+        crate::pipeline::serve::<S>
     }
 }
 
@@ -179,12 +186,19 @@ impl Handlers {
         })
     }
 
+    /// The request pipeline of the synapse `name`, if it is served.
+    pub(crate) fn serve_fn(&self, name: &str) -> Option<ServeFn> {
+        let endpoint = self.endpoints.get(name)?;
+        endpoint.forward_info()?;
+        Some(endpoint.serve_fn())
+    }
+
     fn endpoint<S: Synapse>(&self) -> Option<&Endpoint<S>> {
         self.endpoints.get(S::NAME)?.as_any().downcast_ref()
     }
 
     /// The answer when `S` is not served: Python's 404 message.
-    fn not_found(&self, name: &str) -> HandlerError {
+    pub(crate) fn not_found(&self, name: &str) -> HandlerError {
         let names: Vec<String> = self.synapses().map(|n| format!("'{n}'")).collect();
         HandlerError::new(
             StatusCode::NOT_FOUND,
@@ -281,13 +295,5 @@ fn join_failure(e: tokio::task::JoinError) -> String {
     if !e.is_panic() {
         return "the forward was cancelled".into();
     }
-    let payload = e.into_panic();
-    let text = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-    match text {
-        Some(text) => format!("the forward panicked: {text}"),
-        None => "the forward panicked".into(),
-    }
+    format!("the forward {}", panic_message(e.into_panic().as_ref()))
 }

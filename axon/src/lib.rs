@@ -39,6 +39,7 @@ pub mod config;
 pub mod handler;
 mod handlers;
 pub mod keys;
+mod pipeline;
 mod registry;
 mod server;
 mod state;
@@ -50,7 +51,7 @@ pub use handlers::{Handlers, Route};
 /// HTTP status codes, for [`HandlerError::new`].
 pub use http::StatusCode;
 pub use registry::{Problem, StartupError};
-pub use server::Axon;
+pub use server::{external_ip, Axon, AxonInfo};
 pub use state::State;
 
 /// Makes a struct a synapse: the Rust twin of a Python `bittensor.Synapse` subclass.

@@ -99,6 +99,43 @@ pub enum Problem {
         /// The state type.
         state: &'static str,
     },
+    /// `Axon::start` without a hotkey.
+    NoHotkey,
+    /// The wallet's hotkey could not be loaded.
+    Hotkey {
+        /// Why, naming the file.
+        error: String,
+    },
+    /// A [`Verifier`](crate::verify::Verifier) given as state checks signatures addressed
+    /// to another hotkey than the axon's.
+    VerifierHotkey {
+        /// The receiver the verifier checks for.
+        verifier: String,
+        /// The axon's hotkey.
+        hotkey: String,
+    },
+    /// `--axon.ip` is not an IP address.
+    BadIp {
+        /// The value given.
+        ip: String,
+    },
+    /// The external IP was neither given nor discovered.
+    ExternalIp {
+        /// What each discovery service answered.
+        error: String,
+    },
+    /// The listening socket could not be opened.
+    Bind {
+        /// The address.
+        address: String,
+        /// The operating system's error.
+        error: String,
+    },
+    /// `Axon::start` on an axon already serving.
+    AlreadyStarted {
+        /// Where it listens.
+        address: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -140,6 +177,33 @@ impl fmt::Display for Problem {
                 "state `{state}` was provided twice: give one value per type (wrap them in \
                  distinct types to keep both)"
             ),
+            Problem::NoHotkey => f.write_str(
+                "no hotkey to serve with: give one with `.wallet(&config.wallet)`, or \
+                 `.hotkey(Keypair::from_uri(\"//Alice\")?)` for a local development key",
+            ),
+            Problem::Hotkey { error } => write!(f, "the hotkey could not be loaded: {error}"),
+            Problem::VerifierHotkey { verifier, hotkey } => write!(
+                f,
+                "the `Verifier` given as state checks signatures addressed to {verifier}, but \
+                 the axon serves hotkey {hotkey}: build it with the axon's hotkey, or leave it \
+                 out and the axon provides one"
+            ),
+            Problem::BadIp { ip } => write!(
+                f,
+                "--axon.ip `{ip}` is not an IP address: write `[::]` (IPv6 and IPv4), \
+                 `0.0.0.0` (IPv4) or `127.0.0.1` (this machine only)"
+            ),
+            Problem::ExternalIp { error } => write!(
+                f,
+                "the external IP could not be discovered ({error}): give it with \
+                 `--axon.external_ip` or `BT_AXON_EXTERNAL_IP`"
+            ),
+            Problem::Bind { address, error } => {
+                write!(f, "cannot listen on {address}: {error}")
+            }
+            Problem::AlreadyStarted { address } => {
+                write!(f, "the axon is already serving on {address}: stop it first")
+            }
         }
     }
 }
@@ -162,6 +226,10 @@ pub struct StartupError {
 }
 
 impl StartupError {
+    pub(crate) fn new(problems: Vec<Problem>) -> Self {
+        StartupError { problems }
+    }
+
     /// Every problem, in a stable order.
     ///
     /// ```

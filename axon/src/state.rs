@@ -83,6 +83,11 @@ impl States {
     }
 
     /// The value of type `T`.
+    /// Inserts a value already shared, keeping its `Arc` (replacing any of its type).
+    pub(crate) fn insert_arc<T: Send + Sync + 'static>(&mut self, value: Arc<T>) {
+        self.values.insert(TypeId::of::<T>(), value);
+    }
+
     pub(crate) fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
         let any = self.values.get(&TypeId::of::<T>())?.clone();
         any.downcast::<T>().ok()

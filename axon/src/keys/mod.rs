@@ -6,7 +6,7 @@ mod wallet;
 
 pub(crate) use ss58::decode as ss58_decode;
 pub use ss58::BITTENSOR_PREFIX;
-pub use wallet::{hotkey_path, DEFAULT_WALLET_PATH};
+pub use wallet::{coldkeypub, hotkey_path, DEFAULT_WALLET_PATH};
 
 use schnorrkel::{ExpansionMode, MiniSecretKey};
 use std::fmt;

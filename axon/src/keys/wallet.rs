@@ -25,6 +25,27 @@ pub fn hotkey_path(path: &str, name: &str, hotkey: &str) -> PathBuf {
     expand_home(path).join(name).join("hotkeys").join(hotkey)
 }
 
+/// The coldkey address of wallet `name` under `path`, from its public `coldkeypub.txt`
+/// (the coldkey's secret is never needed by an axon).
+///
+/// ```
+/// let err = axon::keys::coldkeypub("/nonexistent", "miner").unwrap_err();
+/// assert!(err.to_string().starts_with("cannot read /nonexistent/miner/coldkeypub.txt"));
+/// ```
+pub fn coldkeypub(path: &str, name: &str) -> Result<String, KeyError> {
+    let file = expand_home(path).join(name).join("coldkeypub.txt");
+    let at = file.display();
+    let bytes = std::fs::read(&file).map_err(|e| KeyError(format!("cannot read {at}: {e}")))?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| KeyError(format!("{at} is not a JSON keyfile: {e}")))?;
+    let address = json
+        .get("ss58Address")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| KeyError(format!("{at} has no `ss58Address`")))?;
+    super::ss58_decode(address).map_err(|e| KeyError(format!("{at}: ss58Address: {e}")))?;
+    Ok(address.to_owned())
+}
+
 impl Keypair {
     /// Loads the hotkey of wallet `name`, hotkey `hotkey`, under `path` (Python's
     /// `--wallet.path`, `--wallet.name`, `--wallet.hotkey`).

@@ -31,3 +31,7 @@ pub use pystr::write_dict_entries;
 pub use pystr::{repr_str, PyStr, PY_UNICODE_VERSION};
 pub use synapse::{BaseSynapse, Common, CommonMut, Synapse};
 pub use terminal::TerminalInfo;
+
+/// The bittensor version whose protocol this crate speaks, as Python's `version_as_int`
+/// (10.5.0): the `version` of the axon's terminal and of its [`AxonInfo`](crate::AxonInfo).
+pub const BITTENSOR_VERSION: i64 = 10_005_000;

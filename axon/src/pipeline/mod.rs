@@ -1,0 +1,242 @@
+//! The request pipeline of PROTOCOL.md, cheapest check first, one module per stage:
+//!
+//! 1. [`route`]: `POST /{Synapse}` picks the synapse type (404 naming the served ones);
+//! 2. [`preprocess`]: headers to synapse (400), stamped with the axon's terminal and the
+//!    caller's address;
+//! 3. [`blacklist`] (403 with its reason);
+//! 4. [`verify`]: the custom verify or the default signature check (401);
+//! 5. [`admission`]: at most `max_workers` requests past this point at once;
+//! 6. [`body`]: read (bounded, 413), parse (400), check the signed body hash (400);
+//! 7. [`forward`]: the handler (its own status on error, 500 on a panic);
+//! 8. [`respond`]: JSON body and synapse headers, the axon's signature included.
+//!
+//! Nothing before stage 6 reads the body, so a refused request costs its headers only.
+//! A panic in any stage is caught ([`catch`]) and answered 500 `Internal Server Error
+//! #<id>`, with the cause and the id in the log.
+
+mod admission;
+mod blacklist;
+mod body;
+pub(crate) mod catch;
+mod forward;
+mod preprocess;
+mod refusal;
+mod respond;
+mod route;
+mod uuid;
+mod verify;
+
+pub(crate) use admission::Admission;
+pub(crate) use preprocess::{canonical, Identity};
+pub(crate) use refusal::{Refusal, Severity};
+
+use crate::verify::Verifier;
+use crate::wire::HeaderLimits;
+use crate::{BaseSynapse, Handlers, Synapse};
+use axum::body::{Body, HttpBody};
+use axum::response::Response;
+use http::{header, Request};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The default limit on a request body: 10 MiB.
+pub(crate) const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// What every request of one running axon shares.
+pub(crate) struct Shared {
+    pub(crate) handlers: Handlers,
+    pub(crate) identity: Identity,
+    pub(crate) verifier: Arc<Verifier>,
+    pub(crate) admission: Admission,
+    pub(crate) max_body: usize,
+    pub(crate) header_limits: HeaderLimits,
+}
+
+/// The stages of one synapse type, as a plain function pointer per type.
+pub(crate) type ServeFn = fn(
+    Arc<Shared>,
+    Request<Body>,
+    SocketAddr,
+    Instant,
+) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// Answers one request from `peer`.
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    peer: SocketAddr,
+) -> Response {
+    let start = Instant::now();
+    let name = route::name(request.uri().path()).to_owned();
+    let serve = match route::lookup(&shared.handlers, request.method(), request.uri().path()) {
+        Ok(serve) => serve,
+        Err(refusal) => {
+            let call = Call::new(&name, None, peer, &request);
+            return call.refused(&mut named(&name), &refusal, None, start);
+        }
+    };
+    let bytes_in = content_length(&request);
+    match catch::CatchUnwind(serve(shared, request, peer, start)).await {
+        Ok(response) => response,
+        Err(panic) => {
+            let call = Call {
+                synapse: &name,
+                hotkey: None,
+                peer,
+                bytes_in,
+            };
+            call.refused(&mut named(&name), &Refusal::internal(panic), None, start)
+        }
+    }
+}
+
+/// A base synapse answering for `name` (a request whose type could not be used).
+fn named(name: &str) -> BaseSynapse {
+    BaseSynapse {
+        name: Some(name.to_owned()),
+        ..BaseSynapse::default()
+    }
+}
+
+/// The stages for synapse type `S`.
+pub(crate) fn serve<S: Synapse>(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    peer: SocketAddr,
+    start: Instant,
+) -> Pin<Box<dyn Future<Output = Response> + Send>> {
+    Box::pin(stages::<S>(shared, request, peer, start))
+}
+
+async fn stages<S: Synapse>(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    peer: SocketAddr,
+    start: Instant,
+) -> Response {
+    let mut synapse: S = match preprocess::read(request.headers(), &shared.header_limits) {
+        Ok(synapse) => synapse,
+        Err(refusal) => {
+            let call = Call::new(S::NAME, None, peer, &request);
+            return call.refused(&mut named(S::NAME), &refusal, None, start);
+        }
+    };
+    shared.identity.stamp(&mut synapse, peer);
+    let hotkey = synapse.common().dendrite.hotkey.clone();
+    let call = Call::new(S::NAME, hotkey.as_deref(), peer, &request);
+    call.arrived();
+
+    let checks = async {
+        blacklist::check(&shared.handlers, &synapse).await?;
+        verify::check(&shared.handlers, &shared.verifier, &synapse).await
+    };
+    if let Err(refusal) = checks.await {
+        return call.refused(&mut synapse, &refusal, None, start);
+    }
+
+    let (parts, body) = request.into_parts();
+    let served = async {
+        let _worker = shared.admission.admit().await?;
+        let bytes = body::read(body, &parts.headers, shared.max_body).await?;
+        let input = body::parse(&bytes, &synapse)?;
+        forward::run(&shared.handlers, input).await
+    };
+    match served.await {
+        Ok(out) => call.answered(respond::success(out, synapse, &shared.identity, start)),
+        Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity), start),
+    }
+}
+
+/// The declared body length, for the log (`-1` when not declared, as Python logs it).
+fn content_length(request: &Request<Body>) -> i64 {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .unwrap_or(-1)
+}
+
+/// One request as the log describes it: one debug line in, one out, a warning for a
+/// refusal and an error for a failure.
+struct Call<'a> {
+    synapse: &'a str,
+    hotkey: Option<&'a str>,
+    peer: SocketAddr,
+    bytes_in: i64,
+}
+
+impl<'a> Call<'a> {
+    fn new(
+        synapse: &'a str,
+        hotkey: Option<&'a str>,
+        peer: SocketAddr,
+        request: &Request<Body>,
+    ) -> Self {
+        Call {
+            synapse,
+            hotkey,
+            peer,
+            bytes_in: content_length(request),
+        }
+    }
+
+    fn peer(&self) -> SocketAddr {
+        SocketAddr::new(canonical(self.peer.ip()), self.peer.port())
+    }
+
+    fn arrived(&self) {
+        tracing::debug!(
+            synapse = self.synapse,
+            hotkey = self.hotkey.unwrap_or("None"),
+            peer = %self.peer(),
+            bytes = self.bytes_in,
+            "axon <--"
+        );
+    }
+
+    fn answered(&self, response: Response) -> Response {
+        tracing::debug!(
+            synapse = self.synapse,
+            hotkey = self.hotkey.unwrap_or("None"),
+            peer = %self.peer(),
+            bytes = response.body().size_hint().exact().unwrap_or(0),
+            status = response.status().as_u16(),
+            "axon -->"
+        );
+        response
+    }
+
+    fn refused<S: Synapse>(
+        &self,
+        synapse: &mut S,
+        refusal: &Refusal,
+        signer: Option<&Identity>,
+        start: Instant,
+    ) -> Response {
+        let hotkey = self.hotkey.unwrap_or("None");
+        let status = refusal.status.as_u16();
+        match refusal.severity {
+            Severity::Refused => tracing::warn!(
+                synapse = self.synapse,
+                hotkey,
+                peer = %self.peer(),
+                status,
+                "refused: {}",
+                refusal.message
+            ),
+            Severity::Failed => tracing::error!(
+                synapse = self.synapse,
+                hotkey,
+                peer = %self.peer(),
+                status,
+                detail = refusal.detail.as_deref().unwrap_or(""),
+                "failed: {}",
+                refusal.message
+            ),
+        }
+        self.answered(respond::refused(synapse, refusal, signer, start))
+    }
+}

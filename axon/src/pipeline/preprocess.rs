@@ -1,0 +1,140 @@
+//! Stage 2: the request's headers become the synapse, stamped with who serves it and who
+//! called it (Python's `preprocess`).
+
+use super::uuid::uuid4;
+use super::Refusal;
+use crate::keys::Keypair;
+use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
+use crate::Synapse;
+use http::{HeaderMap, StatusCode};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Reads the synapse a request's headers describe; 400 naming the offending header.
+pub(crate) fn read<S: Synapse>(headers: &HeaderMap, limits: &HeaderLimits) -> Result<S, Refusal> {
+    S::from_headers_with(headers, limits).map_err(|e| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Improperly formatted request. Could not parse headers into synapse of type {}: {e}",
+                S::NAME
+            ),
+        )
+    })
+}
+
+/// The serving side of every call: the axon's hotkey and its instance uuid.
+pub(crate) struct Identity {
+    keypair: Keypair,
+    uuid: String,
+}
+
+impl Identity {
+    /// The identity of an axon serving with `keypair`, under a fresh instance uuid.
+    pub(crate) fn new(keypair: Keypair) -> Self {
+        Identity {
+            keypair,
+            uuid: uuid4(),
+        }
+    }
+
+    /// The axon's hotkey.
+    #[cfg(test)]
+    pub(crate) fn hotkey(&self) -> &str {
+        self.keypair.ss58()
+    }
+
+    /// The instance uuid, sent in `bt_header_axon_uuid`.
+    #[cfg(test)]
+    pub(crate) fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// Fills the axon's terminal (version, uuid, a fresh nonce, status 100, its own hotkey)
+    /// and the dendrite's address as the connection shows it.
+    ///
+    /// Unlike Python, the axon hotkey is the axon's own, not the one the caller addressed:
+    /// the signature check names the real receiver, so a request for another hotkey fails.
+    pub(crate) fn stamp<S: Synapse>(&self, synapse: &mut S, peer: SocketAddr) {
+        let c = synapse.common_mut();
+        c.axon.version = Some(BITTENSOR_VERSION);
+        c.axon.uuid = Some(self.uuid.clone());
+        c.axon.nonce = Some(now_ns());
+        c.axon.status_code = Some(100);
+        c.axon.hotkey = Some(self.keypair.ss58().to_owned());
+        c.dendrite.ip = Some(canonical(peer.ip()).to_string());
+        c.dendrite.port = Some(i64::from(peer.port()));
+    }
+
+    /// Signs the response as Python's axon does, over
+    /// `{axon nonce}.{dendrite hotkey}.{axon hotkey}.{axon uuid}`, into `axon.signature`.
+    pub(crate) fn sign<S: Synapse>(&self, synapse: &mut S) {
+        let c = synapse.common_mut();
+        let message = format!(
+            "{}.{}.{}.{}",
+            py(&c.axon.nonce),
+            py(&c.dendrite.hotkey),
+            py(&c.axon.hotkey),
+            py(&c.axon.uuid)
+        );
+        c.axon.signature = Some(self.keypair.sign(message.as_bytes()));
+    }
+}
+
+/// Python's `str()` of an optional value.
+fn py<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map_or_else(|| "None".into(), T::to_string)
+}
+
+/// Python's `time.time_ns()`.
+fn now_ns() -> i64 {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
+}
+
+/// An IPv4 client reaching a dual-stack socket shows as `::ffff:a.b.c.d`; report it as the
+/// IPv4 address it is.
+pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BaseSynapse;
+
+    #[test]
+    fn stamp_fills_both_terminals_and_sign_names_the_receiver() {
+        let id = Identity::new(Keypair::from_uri("//Bob").unwrap());
+        let mut s = BaseSynapse::default();
+        s.dendrite.hotkey = Some("5Dendrite".into());
+        id.stamp(&mut s, "[::ffff:10.1.2.3]:4567".parse().unwrap());
+        assert_eq!(s.dendrite.ip.as_deref(), Some("10.1.2.3"));
+        assert_eq!(s.dendrite.port, Some(4567));
+        assert_eq!(s.axon.hotkey.as_deref(), Some(id.hotkey()));
+        assert_eq!(s.axon.uuid.as_deref(), Some(id.uuid()));
+        assert_eq!(
+            (s.axon.status_code, s.axon.version),
+            (Some(100), Some(BITTENSOR_VERSION))
+        );
+        assert!(s.axon.nonce.unwrap() > 1_700_000_000_000_000_000);
+        assert_eq!(s.axon.signature, None);
+        id.sign(&mut s);
+        let sig = s.axon.signature.clone().unwrap();
+        assert!(sig.starts_with("0x") && sig.len() == 130, "{sig}");
+    }
+
+    #[test]
+    fn header_errors_name_the_synapse_and_the_header() {
+        let mut map = HeaderMap::new();
+        map.insert("timeout", "soon".parse().unwrap());
+        let err = read::<BaseSynapse>(&map, &HeaderLimits::default()).unwrap_err();
+        assert_eq!(err.status, 400);
+        assert!(err.message.starts_with("Improperly formatted request. Could not parse headers into synapse of type Synapse: header `timeout`"), "{}", err.message);
+    }
+}

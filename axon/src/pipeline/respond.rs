@@ -1,0 +1,158 @@
+//! Stage 10: the response. A served synapse is its JSON body with its headers; a refusal
+//! is Python's `{"message": ...}` body with the request synapse's headers. Both carry the
+//! axon's status code, message and process time in `bt_header_axon_*`.
+
+use super::preprocess::Identity;
+use super::Refusal;
+use crate::wire::Headers;
+use crate::Synapse;
+use axum::body::Body;
+use axum::response::Response;
+use http::{header, HeaderName, HeaderValue, StatusCode};
+use std::time::Instant;
+
+/// The answer to a served request: status 200 `Success`, the returned synapse as JSON,
+/// and the axon's terminal (nonce, uuid, version, hotkey, signature) really delivered, in
+/// the body and in the headers. The returned synapse's `dendrite` and `axon` are the
+/// request's: a handler cannot misreport who called and who answered.
+pub(crate) fn success<S: Synapse>(
+    mut out: S,
+    mut request: S,
+    identity: &Identity,
+    start: Instant,
+) -> Response {
+    let from = request.common();
+    let c = out.common_mut();
+    *c.dendrite = from.dendrite.clone();
+    *c.axon = from.axon.clone();
+    c.axon.status_code = Some(200);
+    c.axon.status_message = Some("Success".into());
+    c.axon.process_time = Some(start.elapsed().as_secs_f64());
+    identity.sign(&mut out);
+    match out.to_json() {
+        Ok(body) => build(StatusCode::OK, &out.to_headers(), body),
+        Err(e) => {
+            let refusal = Refusal::internal(format!("the returned synapse cannot be sent: {e}"));
+            refused(&mut request, &refusal, Some(identity), start)
+        }
+    }
+}
+
+/// The answer to a refused request: `refusal.status` with `{"message": ...}`, and the
+/// request synapse's headers with `bt_header_axon_status_code`/`_message` set.
+///
+/// `signer` signs the axon terminal; it is given only once the request was verified, so
+/// unauthenticated traffic cannot make the axon spend a signature.
+pub(crate) fn refused<S: Synapse>(
+    synapse: &mut S,
+    refusal: &Refusal,
+    signer: Option<&Identity>,
+    start: Instant,
+) -> Response {
+    let c = synapse.common_mut();
+    c.axon.status_code = Some(i64::from(refusal.status.as_u16()));
+    c.axon.status_message = Some(refusal.message.clone());
+    c.axon.process_time = Some(start.elapsed().as_secs_f64());
+    if let Some(identity) = signer {
+        identity.sign(synapse);
+    }
+    let body = serde_json::json!({ "message": refusal.message }).to_string();
+    build(refusal.status, &synapse.to_headers(), body.into_bytes())
+}
+
+/// A JSON response with the synapse headers. A header value HTTP cannot carry (a control
+/// character in a status message) is sent with those characters replaced by spaces; the
+/// JSON body keeps the exact text.
+fn build(status: StatusCode, headers: &Headers, body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let map = response.headers_mut();
+    map.reserve(headers.len() + 1);
+    map.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    for (name, value) in headers.iter() {
+        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+            map.append(name, sendable(value));
+        }
+    }
+    response
+}
+
+/// `value` as a header value, control characters replaced by spaces.
+fn sendable(value: &str) -> HeaderValue {
+    HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| {
+        let clean: Vec<u8> = value
+            .bytes()
+            .map(|b| {
+                if (b < 0x20 && b != b'\t') || b == 0x7f {
+                    b' '
+                } else {
+                    b
+                }
+            })
+            .collect();
+        HeaderValue::from_bytes(&clean).unwrap_or_else(|_| HeaderValue::from_static(""))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::Keypair;
+    use crate::BaseSynapse;
+
+    async fn body_of(r: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_refusal_is_the_message_plus_status_headers() {
+        let mut s = BaseSynapse::default();
+        let refusal = Refusal::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden. Key is blacklisted: no\nnewlines.",
+        );
+        let r = refused(&mut s, &refusal, None, Instant::now());
+        assert_eq!(r.status(), 403);
+        assert_eq!(r.headers()["content-type"], "application/json");
+        assert_eq!(r.headers()["bt_header_axon_status_code"], "403");
+        assert_eq!(
+            r.headers()["bt_header_axon_status_message"],
+            "Forbidden. Key is blacklisted: no newlines."
+        );
+        assert!(r.headers().get("bt_header_axon_signature").is_none());
+        assert_eq!(
+            body_of(r).await,
+            serde_json::json!({"message": "Forbidden. Key is blacklisted: no\nnewlines."})
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_success_carries_the_signed_axon_terminal() {
+        let id = Identity::new(Keypair::from_uri("//Bob").unwrap());
+        let mut request = BaseSynapse::default();
+        id.stamp(&mut request, "127.0.0.1:5000".parse().unwrap());
+        let mut out = request.clone();
+        out.axon.hotkey = Some("a lie".into());
+        let r = success(out, request, &id, Instant::now());
+        assert_eq!(r.status(), 200);
+        let h = r.headers().clone();
+        assert_eq!(h["bt_header_axon_status_code"], "200");
+        assert_eq!(h["bt_header_axon_status_message"], "Success");
+        assert_eq!(h["bt_header_axon_hotkey"], id.hotkey());
+        assert_eq!(h["bt_header_axon_uuid"], id.uuid());
+        assert!(h["bt_header_axon_signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("0x"));
+        assert!(h.contains_key("bt_header_axon_process_time"));
+        let body = body_of(r).await;
+        assert_eq!(body["axon"]["hotkey"], id.hotkey());
+        assert_eq!(body["dendrite"]["ip"], "127.0.0.1");
+    }
+}

@@ -1,0 +1,57 @@
+//! Stage 1: the route. `POST /{SynapseName}` (Python also accepts GET) picks the synapse
+//! type; anything else is refused before a header is read.
+
+use super::{Refusal, ServeFn};
+use crate::Handlers;
+use http::{Method, StatusCode};
+
+/// The synapse name a path asks for: everything after the leading `/`.
+pub(crate) fn name(path: &str) -> &str {
+    path.strip_prefix('/').unwrap_or(path)
+}
+
+/// The stages of the synapse `path` names: 404 with Python's message listing the
+/// served synapses when none, 405 for a method other than POST or GET.
+pub(crate) fn lookup(handlers: &Handlers, method: &Method, path: &str) -> Result<ServeFn, Refusal> {
+    let name = name(path);
+    let Some(serve) = handlers.serve_fn(name) else {
+        return Err(Refusal::from_handler(handlers.not_found(name)));
+    };
+    if method != Method::POST && method != Method::GET {
+        return Err(Refusal::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("Method {method} not allowed: call POST /{name}"),
+        ));
+    }
+    Ok(serve)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Axon;
+
+    #[test]
+    fn unknown_names_list_the_served_synapses() {
+        let handlers = Axon::new().handlers().unwrap();
+        assert!(lookup(&handlers, &Method::POST, "/Synapse").is_ok());
+        assert!(lookup(&handlers, &Method::GET, "/Synapse").is_ok());
+        let err = lookup(&handlers, &Method::POST, "/Nope").err().unwrap();
+        assert_eq!(
+            (err.status.as_u16(), err.message.as_str()),
+            (
+                404,
+                "Synapse name 'Nope' not found. Available synapses ['Synapse']"
+            )
+        );
+        let err = lookup(&handlers, &Method::POST, "/Synapse/x")
+            .err()
+            .unwrap();
+        assert_eq!(err.status, 404);
+        let err = lookup(&handlers, &Method::PUT, "/Synapse").err().unwrap();
+        assert_eq!(
+            (err.status.as_u16(), err.message.as_str()),
+            (405, "Method PUT not allowed: call POST /Synapse")
+        );
+    }
+}

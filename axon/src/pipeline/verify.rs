@@ -1,0 +1,68 @@
+//! Stage 4: the synapse's custom verify, or the axon's default signature check (401).
+
+use super::Refusal;
+use crate::verify::Verifier;
+use crate::{Handlers, Synapse};
+
+/// Runs the custom verify of `S` if it has one, else `default`. A refusal keeps the
+/// error's status (401 from the default check) under Python's message
+/// `Not Verified with error: {reason}`; an internal error is a 500 with its cause logged.
+pub(crate) async fn check<S: Synapse>(
+    handlers: &Handlers,
+    default: &Verifier,
+    synapse: &S,
+) -> Result<(), Refusal> {
+    let outcome = match handlers.custom_verify(synapse).await {
+        Some(outcome) => outcome,
+        None => default.verify(synapse),
+    };
+    outcome.map_err(|e| {
+        if e.is_internal() {
+            return Refusal::from_handler(e);
+        }
+        let mut refusal = Refusal::from_handler(e);
+        refusal.message = format!("Not Verified with error: {}", refusal.message);
+        refusal
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Axon, BaseSynapse, HandlerError, StatusCode};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_default_check_refuses_an_unsigned_request() {
+        let handlers = Axon::new().handlers().unwrap();
+        let verifier = Verifier::new("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
+        let mut s = BaseSynapse::default();
+        s.dendrite.hotkey = Some("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into());
+        let err = check(&handlers, &verifier, &s).await.unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.message.as_str()),
+            (401, "Not Verified with error: Missing Nonce")
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_custom_verify_replaces_it() {
+        let handlers = Axon::new()
+            .verify(|s: &BaseSynapse| match s.dendrite.hotkey {
+                Some(_) => Ok(()),
+                None => Err(HandlerError::new(StatusCode::UNAUTHORIZED, "no hotkey")),
+            })
+            .handlers()
+            .unwrap();
+        let verifier = Verifier::new("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
+        let err = check(&handlers, &verifier, &BaseSynapse::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.message, "Not Verified with error: no hotkey");
+        let mut s = BaseSynapse::default();
+        s.dendrite.hotkey = Some("anything".into());
+        assert!(
+            check(&handlers, &verifier, &s).await.is_ok(),
+            "unsigned, yet the custom verify allows it"
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The listening socket and its accept loop: HTTP/1.1 connections served by the request
+//! [`pipeline`](crate::pipeline), stopped gracefully.
+
+use crate::pipeline::{self, Shared};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::response::Response;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+/// Opens a listening socket on `addr`. An IPv6 address takes IPv4 clients too (`[::]`
+/// serves both, whatever the system's `bindv6only` default).
+pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(false)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    TcpListener::from_std(socket.into())
+}
+
+/// A running accept loop.
+pub(crate) struct Listening {
+    local_addr: SocketAddr,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Listening {
+    /// Serves `listener` with the pipeline of `shared` on the current tokio runtime.
+    pub(crate) fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<Self> {
+        let local_addr = listener.local_addr()?;
+        let app = Router::new().fallback(endpoint).with_state(shared);
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(accept_loop(listener, app, stopped));
+        Ok(Listening {
+            local_addr,
+            stop,
+            task,
+        })
+    }
+
+    /// Where it listens.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting (the socket is closed, so new connections are refused), lets every
+    /// request in flight finish and be answered, closes idle connections, and returns
+    /// once every connection is closed.
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        if let Err(e) = self.task.await {
+            tracing::error!("the accept loop failed: {e}");
+        }
+    }
+
+    /// Stops accepting without waiting (for `Drop`).
+    pub(crate) fn stop_now(self) {
+        let _ = self.stop.send(());
+    }
+}
+
+/// The one route: every path goes through the pipeline, which answers unknown names.
+async fn endpoint(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    pipeline::handle(shared, request, peer).await
+}
+
+async fn accept_loop(listener: TcpListener, app: Router, mut stop: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30));
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of
+                    // spinning; the loop itself must not die.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request)
+        });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, "connection closed: {e}");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}

@@ -1,0 +1,671 @@
+//! [`Axon`]: the miner's server, built from registered or attached handlers and state,
+//! a hotkey and a config; [`start`](Axon::start) serves it.
+
+pub mod external_ip;
+mod info;
+mod listen;
+
+pub use info::AxonInfo;
+
+use crate::config::{AxonConfig, WalletConfig};
+use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
+use crate::handlers::Handlers;
+use crate::keys::{self, Keypair};
+use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_BODY};
+use crate::registry::{self, Entry, Problem, StartupError, TableBuilder};
+use crate::state::States;
+use crate::verify::Verifier;
+use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
+use crate::Synapse;
+use listen::Listening;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::panic::Location;
+use std::sync::Arc;
+
+/// A miner's axon: its handlers and the state they share.
+///
+/// Two ways to give it handlers, which may be mixed and end in the same table:
+///
+/// - [`Axon::from_registry`] collects every function marked [`#[axon::forward]`](crate::forward),
+///   [`#[axon::blacklist]`](crate::blacklist), [`#[axon::priority]`](crate::priority) or
+///   [`#[axon::verify]`](crate::verify) anywhere in the program, library crates included.
+/// - [`attach`](Axon::attach), [`blacklist`](Axon::blacklist), [`priority`](Axon::priority)
+///   and [`verify`](Axon::verify) take closures, type-checked by the compiler. Python's
+///   `axon.attach(forward_fn, blacklist_fn, priority_fn, verify_fn)` is
+///   `axon.attach(f).blacklist(b).priority(p).verify(v)`.
+///
+/// [`handlers`](Axon::handlers) builds the table, or reports every problem at once: two
+/// forwards for one synapse, a blacklist/priority/verify without a forward, a state a handler
+/// needs but nobody provided. Python's built-in `Synapse` ping endpoint is always served.
+///
+/// ```
+/// use axon::{Axon, Synapse};
+///
+/// #[axon::synapse]
+/// pub struct Add { #[hash] pub a: i64, #[hash] pub b: i64, #[default] pub sum: Option<i64> }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let handlers = Axon::new()
+///     .attach(|mut s: Add| async move {
+///         s.sum = Some(s.a + s.b);
+///         s
+///     })
+///     .priority(|s: &Add| s.a as f64)
+///     .handlers()
+///     .unwrap();
+/// assert_eq!(handlers.forward(Add::new(2, 3)).await.unwrap().sum, Some(5));
+/// assert_eq!(handlers.priority(&Add::new(7, 0)).await, Some(7.0));
+/// # }
+/// ```
+pub struct Axon {
+    registry: bool,
+    attached: Vec<Entry>,
+    states: States,
+    problems: Vec<Problem>,
+    config: AxonConfig,
+    hotkey: Option<Keypair>,
+    coldkey: Option<String>,
+    running: Option<Running>,
+}
+
+/// A started axon: its listener and the address it announces.
+struct Running {
+    listening: Listening,
+    external_ip: IpAddr,
+}
+
+impl Axon {
+    /// An axon with no handlers but the built-in `Synapse` ping endpoint; add closures with
+    /// [`attach`](Axon::attach).
+    ///
+    /// ```
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert_eq!(handlers.synapses().collect::<Vec<_>>(), ["Synapse"]);
+    /// ```
+    pub fn new() -> Self {
+        Axon {
+            registry: false,
+            attached: Vec::new(),
+            states: States::default(),
+            problems: Vec::new(),
+            config: AxonConfig::default(),
+            hotkey: None,
+            coldkey: None,
+            running: None,
+        }
+    }
+
+    /// An axon with every handler declared with the handler attributes in the program.
+    ///
+    /// Handlers in a library crate are found once the binary links that crate. Using any
+    /// item of it links it; a library used for nothing but its handlers needs one line,
+    /// `use my_handlers as _;`, because rustc does not link a dependency the code never
+    /// mentions (tested in `tests/registry_link.rs`).
+    ///
+    /// ```
+    /// use axon::{Axon, Synapse};
+    ///
+    /// #[axon::synapse]
+    /// pub struct Ping2 { #[default] pub n: i64 }
+    ///
+    /// #[axon::forward]
+    /// async fn pong(mut s: Ping2) -> Ping2 {
+    ///     s.n += 1;
+    ///     s
+    /// }
+    ///
+    /// let handlers = Axon::from_registry().handlers().unwrap();
+    /// assert!(handlers.route("Ping2").unwrap().forward.name().ends_with("::pong"));
+    /// ```
+    pub fn from_registry() -> Self {
+        let mut axon = Axon::new();
+        axon.registry = true;
+        axon
+    }
+
+    /// Gives handlers a shared value: a handler argument `&T` or [`State<T>`](crate::State)
+    /// after the synapse receives it. One value per type.
+    ///
+    /// ```
+    /// use axon::{Axon, Synapse};
+    ///
+    /// #[axon::synapse]
+    /// pub struct Greet { #[default] pub text: String }
+    ///
+    /// pub struct Greeting(&'static str);
+    ///
+    /// #[axon::forward]
+    /// fn greet(mut s: Greet, greeting: &Greeting) -> Greet {
+    ///     s.text = format!("{} {}", greeting.0, s.text);
+    ///     s
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// // Without the state the axon refuses to start, naming the handler and the type.
+    /// let err = Axon::from_registry().handlers().unwrap_err().to_string();
+    /// assert!(err.contains("needs state `rust_out::Greeting`"), "{err}");
+    ///
+    /// let handlers = Axon::from_registry().state(Greeting("hello")).handlers().unwrap();
+    /// let out = handlers.forward(Greet { text: "bob".into(), ..Greet::default() }).await;
+    /// assert_eq!(out.unwrap().text, "hello bob");
+    /// # }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        if !self.states.insert(value) {
+            self.problems.push(Problem::DuplicateState {
+                state: std::any::type_name::<T>(),
+            });
+        }
+        self
+    }
+
+    /// Adds an entry for a closure of `kind`, located at the caller of the public method.
+    fn push<F>(
+        &mut self,
+        kind: HandlerKind,
+        location: &'static Location<'static>,
+        register: impl Fn(&mut TableBuilder<'_>) + Send + Sync + 'static,
+    ) {
+        let info = HandlerInfo::new(
+            kind,
+            std::any::type_name::<F>(),
+            location.file(),
+            location.line(),
+        );
+        self.attached.push(Entry {
+            info,
+            register: Arc::new(register),
+        });
+    }
+
+    /// Attaches `forward` as the forward of its synapse type: a closure or function taking
+    /// the synapse by value and returning it (or `Result<S, E>`), plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse};
+    ///
+    /// // Replaces the built-in ping endpoint.
+    /// let handlers = Axon::new().attach(|s: BaseSynapse| async move { s }).handlers().unwrap();
+    /// assert!(handlers.route("Synapse").unwrap().forward.name().contains("{{closure}}"));
+    /// ```
+    #[track_caller]
+    pub fn attach<S: Synapse, M, F: ForwardFn<S, M>>(mut self, forward: F) -> Self {
+        let hook = forward.into_forward_handler();
+        self.push::<F>(HandlerKind::Forward, Location::caller(), move |t| {
+            t.forward::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches a blacklist: `Fn(&S) -> (bool, String)` or `-> Blacklist`, plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse};
+    ///
+    /// let axon = Axon::new().blacklist(|s: &BaseSynapse| (s.dendrite.hotkey.is_none(), "no hotkey".to_string()));
+    /// assert!(axon.handlers().unwrap().route("Synapse").unwrap().blacklist.is_some());
+    /// ```
+    #[track_caller]
+    pub fn blacklist<S: Synapse, M, F: BlacklistFn<S, M>>(mut self, blacklist: F) -> Self {
+        let hook = blacklist.into_blacklist_handler();
+        self.push::<F>(HandlerKind::Blacklist, Location::caller(), move |t| {
+            t.blacklist::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches a priority: `Fn(&S) -> f64` (higher is served first), plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse};
+    ///
+    /// let axon = Axon::new().priority(|_: &BaseSynapse| 1.0);
+    /// assert!(axon.handlers().unwrap().route("Synapse").unwrap().priority.is_some());
+    /// ```
+    #[track_caller]
+    pub fn priority<S: Synapse, M, F: PriorityFn<S, M>>(mut self, priority: F) -> Self {
+        let hook = priority.into_priority_handler();
+        self.push::<F>(HandlerKind::Priority, Location::caller(), move |t| {
+            t.priority::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches a verify: `Fn(&S) -> Result<(), E>`, plain or async.
+    ///
+    /// **It replaces the default signature check for `S`**, exactly as in Python: requests
+    /// of `S` are then only as authenticated as this function makes them.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse, HandlerError};
+    ///
+    /// let axon = Axon::new().verify(|_: &BaseSynapse| Ok::<(), HandlerError>(()));
+    /// assert!(axon.handlers().unwrap().route("Synapse").unwrap().verify.is_some());
+    /// ```
+    #[track_caller]
+    pub fn verify<S: Synapse, M, F: VerifyFn<S, M>>(mut self, verify: F) -> Self {
+        let hook = verify.into_verify_handler();
+        self.push::<F>(HandlerKind::Verify, Location::caller(), move |t| {
+            t.verify::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Builds the handler table: registered handlers (by source location), then attached
+    /// closures (in attach order), then the ping endpoint unless `Synapse` has a forward.
+    /// Fails with every [`Problem`] at once.
+    ///
+    /// ```
+    /// use axon::{Axon, BaseSynapse, Problem};
+    ///
+    /// let err = Axon::new()
+    ///     .attach(|s: BaseSynapse| s)
+    ///     .attach(|s: BaseSynapse| s)
+    ///     .state(1u8)
+    ///     .state(2u8)
+    ///     .handlers()
+    ///     .unwrap_err();
+    /// assert_eq!(err.problems().len(), 2);
+    /// ```
+    pub fn handlers(&self) -> Result<Handlers, StartupError> {
+        TableBuilder::build(&self.states, &self.entries(), self.problems.clone())
+    }
+
+    /// Registered handlers (by source location), then attached closures (in order).
+    fn entries(&self) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = Vec::new();
+        if self.registry {
+            entries.extend(registry::registrations().into_iter().map(Entry::from));
+        }
+        entries.extend(self.attached.iter().map(|e| Entry {
+            info: e.info,
+            register: e.register.clone(),
+        }));
+        entries
+    }
+}
+
+/// Serving: identity, network settings, start and stop.
+impl Axon {
+    /// Serves with `hotkey`: requests must be signed for it, and responses are signed
+    /// with it. For local runs, a development key: `Keypair::from_uri("//Alice")`.
+    ///
+    /// ```
+    /// use axon::{keys::Keypair, Axon};
+    ///
+    /// let axon = Axon::new().hotkey(Keypair::from_uri("//Alice").unwrap());
+    /// assert!(axon.to_string().contains("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"));
+    /// ```
+    pub fn hotkey(mut self, hotkey: Keypair) -> Self {
+        self.hotkey = Some(hotkey);
+        self
+    }
+
+    /// The coldkey address [`info`](Axon::info) reports (a wallet's coldkey, normally read
+    /// from its `coldkeypub.txt` by [`wallet`](Axon::wallet)).
+    ///
+    /// ```
+    /// let axon = axon::Axon::new().coldkey("5Cold").external_ip("203.0.113.7");
+    /// # let axon = axon.hotkey(axon::keys::Keypair::from_uri("//Alice").unwrap());
+    /// assert_eq!(axon.info().unwrap().coldkey.as_deref(), Some("5Cold"));
+    /// ```
+    pub fn coldkey(mut self, ss58: impl Into<String>) -> Self {
+        self.coldkey = Some(ss58.into());
+        self
+    }
+
+    /// Loads the hotkey of a wallet (Python's `--wallet.*`) and, when the wallet has
+    /// one, its public coldkey. A hotkey that cannot be loaded is reported by
+    /// [`start`](Axon::start) with the other problems.
+    ///
+    /// ```
+    /// let mut wallet = axon::config::WalletConfig::default();
+    /// wallet.path = "/nonexistent".into();
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let err = axon::Axon::new().wallet(&wallet).start().await.unwrap_err().to_string();
+    /// assert!(err.contains("the hotkey could not be loaded: no hotkey file at /nonexistent/default/hotkeys/default"), "{err}");
+    /// # });
+    /// ```
+    pub fn wallet(mut self, wallet: &WalletConfig) -> Self {
+        match Keypair::from_wallet(&wallet.path, &wallet.name, &wallet.hotkey) {
+            Ok(hotkey) => self.hotkey = Some(hotkey),
+            Err(e) => self.problems.push(Problem::Hotkey {
+                error: e.to_string(),
+            }),
+        }
+        if let Ok(coldkey) = keys::coldkeypub(&wallet.path, &wallet.name) {
+            self.coldkey = Some(coldkey);
+        }
+        self
+    }
+
+    /// The network settings (Python's `config.axon`): port, ip, external ip and port,
+    /// max_workers.
+    ///
+    /// ```
+    /// let (config, _) = axon::config::Config::parse(["--axon.port=9000".to_string()], |_| None).unwrap();
+    /// let axon = axon::Axon::new().config(config.axon);
+    /// assert!(axon.to_string().starts_with("Axon([::], 9000, None, stopped, "));
+    /// ```
+    pub fn config(mut self, config: AxonConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The local port (`--axon.port`, 8091). Port 0 picks a free one; see
+    /// [`local_addr`](Axon::local_addr).
+    ///
+    /// ```
+    /// assert!(axon::Axon::new().port(9001).to_string().contains(", 9001, "));
+    /// ```
+    pub fn port(mut self, port: u16) -> Self {
+        self.config.port = port;
+        self
+    }
+
+    /// The local address (`--axon.ip`, `[::]`: every IPv6 and IPv4 address).
+    ///
+    /// ```
+    /// assert!(axon::Axon::new().ip("127.0.0.1").to_string().starts_with("Axon(127.0.0.1, "));
+    /// ```
+    pub fn ip(mut self, ip: impl Into<String>) -> Self {
+        self.config.ip = ip.into();
+        self
+    }
+
+    /// The address announced to the network (`--axon.external_ip`). Without it,
+    /// [`start`](Axon::start) discovers it, unless the axon listens on loopback only.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
+    /// let axon = axon::Axon::new().hotkey(k).external_ip("2001:db8::7");
+    /// assert_eq!(axon.info().unwrap().ip_type, 6);
+    /// ```
+    pub fn external_ip(mut self, ip: impl Into<String>) -> Self {
+        self.config.external_ip = Some(ip.into());
+        self
+    }
+
+    /// The port announced to the network (`--axon.external_port`; the local port when
+    /// not given).
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
+    /// let axon = axon::Axon::new().hotkey(k).external_ip("203.0.113.7").external_port(443);
+    /// assert_eq!(axon.info().unwrap().port, 443);
+    /// ```
+    pub fn external_port(mut self, port: u16) -> Self {
+        self.config.external_port = Some(port);
+        self
+    }
+
+    /// How many requests are served at once past verification (`--axon.max_workers`, 10);
+    /// the others wait in arrival order.
+    ///
+    /// ```
+    /// let axon = axon::Axon::new().max_workers(64);
+    /// # let _ = axon;
+    /// ```
+    pub fn max_workers(mut self, max_workers: usize) -> Self {
+        self.config.max_workers = max_workers;
+        self
+    }
+
+    /// Starts serving on the current tokio runtime and returns once the socket listens,
+    /// so a client may connect as soon as it returns. Everything that keeps it from
+    /// serving is an error listing every problem: a missing hotkey, handler problems,
+    /// an ip that does not parse, an external IP that cannot be discovered, an address
+    /// already in use.
+    ///
+    /// The default signature check is a [`Verifier`] for the axon's hotkey, given to
+    /// handlers as state too (so a custom verify can call it and share its replay
+    /// store); a `Verifier` given with [`state`](Axon::state) is used instead.
+    ///
+    /// ```
+    /// use axon::{keys::Keypair, Axon};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut axon = Axon::new().hotkey(Keypair::from_uri("//Alice").unwrap()).ip("127.0.0.1").port(0);
+    /// axon.start().await.unwrap();
+    /// assert!(axon.started());
+    /// let addr = axon.local_addr().unwrap();
+    /// assert_eq!(axon.info().unwrap().ip_str(), format!("/ipv4/127.0.0.1:{}", addr.port()));
+    ///
+    /// // A second axon on the same port: the error says why.
+    /// let err = Axon::new().hotkey(Keypair::from_uri("//Bob").unwrap()).ip("127.0.0.1").port(addr.port())
+    ///     .start().await.unwrap_err();
+    /// assert!(err.to_string().contains(&format!("cannot listen on {addr}: ")), "{err}");
+    ///
+    /// axon.stop().await;
+    /// assert!(!axon.started());
+    /// # }
+    /// ```
+    pub async fn start(&mut self) -> Result<&mut Self, StartupError> {
+        if let Some(running) = &self.running {
+            return Err(StartupError::new(vec![Problem::AlreadyStarted {
+                address: running.listening.local_addr().to_string(),
+            }]));
+        }
+        let mut problems = self.problems.clone();
+        let mut states = self.states.clone();
+        let verifier = match &self.hotkey {
+            None => {
+                problems.push(Problem::NoHotkey);
+                None
+            }
+            Some(hotkey) => match states.get::<Verifier>() {
+                Some(given) if given.hotkey() != hotkey.ss58() => {
+                    problems.push(Problem::VerifierHotkey {
+                        verifier: given.hotkey().to_owned(),
+                        hotkey: hotkey.ss58().to_owned(),
+                    });
+                    None
+                }
+                Some(given) => Some(given),
+                None => {
+                    let made = Arc::new(Verifier::new(hotkey.ss58()));
+                    states.insert_arc(made.clone());
+                    Some(made)
+                }
+            },
+        };
+        let bind_ip = parse_ip(&self.config.ip);
+        if bind_ip.is_none() {
+            problems.push(Problem::BadIp {
+                ip: self.config.ip.clone(),
+            });
+        }
+        let external = match &self.config.external_ip {
+            Some(ip) => match parse_ip(ip) {
+                Some(ip) => Some(ip),
+                None => {
+                    problems.push(Problem::BadIp { ip: ip.clone() });
+                    None
+                }
+            },
+            None => None,
+        };
+        let handlers = TableBuilder::build(&states, &self.entries(), problems)?;
+        let (Some(hotkey), Some(verifier), Some(bind_ip)) =
+            (self.hotkey.clone(), verifier, bind_ip)
+        else {
+            unreachable!("each missing piece was reported as a problem");
+        };
+        let external_ip = match external {
+            Some(ip) => ip,
+            None if bind_ip.is_loopback() => bind_ip,
+            None => {
+                external_ip::discover(external_ip::DEFAULT_SERVICES, external_ip::DEFAULT_TIMEOUT)
+                    .await
+                    .map_err(|error| StartupError::new(vec![Problem::ExternalIp { error }]))?
+            }
+        };
+        let address = SocketAddr::new(bind_ip, self.config.port);
+        let bind_failed = |e: std::io::Error| {
+            StartupError::new(vec![Problem::Bind {
+                address: address.to_string(),
+                error: e.to_string(),
+            }])
+        };
+        let listener = listen::bind(address).map_err(bind_failed)?;
+        let shared = Arc::new(Shared {
+            handlers,
+            identity: Identity::new(hotkey),
+            verifier,
+            admission: Admission::new(self.config.max_workers),
+            max_body: DEFAULT_MAX_BODY,
+            header_limits: HeaderLimits::default(),
+        });
+        let listening = Listening::spawn(listener, shared).map_err(bind_failed)?;
+        tracing::info!(
+            address = %listening.local_addr(),
+            hotkey = self.hotkey.as_ref().map_or("None", |k| k.ss58()),
+            "axon serving"
+        );
+        self.running = Some(Running {
+            listening,
+            external_ip,
+        });
+        Ok(self)
+    }
+
+    /// Stops serving, gracefully: the socket closes at once (new connections are
+    /// refused), every request already received is served and answered, idle
+    /// connections are closed, and it returns once every connection is closed.
+    /// Stopping a stopped axon does nothing.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut axon = axon::Axon::new().hotkey(axon::keys::Keypair::from_uri("//Alice").unwrap()).ip("127.0.0.1").port(0);
+    /// axon.start().await.unwrap();
+    /// let addr = axon.local_addr().unwrap();
+    /// axon.stop().await;
+    /// assert!(std::net::TcpStream::connect(addr).is_err());
+    /// # }
+    /// ```
+    pub async fn stop(&mut self) -> &mut Self {
+        if let Some(running) = self.running.take() {
+            running.listening.stop().await;
+            tracing::info!("axon stopped");
+        }
+        self
+    }
+
+    /// Whether the axon is serving (Python's `started`).
+    ///
+    /// ```
+    /// assert!(!axon::Axon::new().started());
+    /// ```
+    pub fn started(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Where the axon listens, once started.
+    ///
+    /// ```
+    /// assert_eq!(axon::Axon::new().local_addr(), None);
+    /// ```
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.running.as_ref().map(|r| r.listening.local_addr())
+    }
+
+    /// What the axon announces to the network (Python's `info()`): the external IP and
+    /// port, the hotkey and coldkey. `None` until both a hotkey and the external IP are
+    /// known: the IP is the configured one, the loopback address an axon bound to
+    /// loopback serves on, or the one [`start`](Axon::start) discovered.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
+    /// let info = axon::Axon::new().hotkey(k).external_ip("203.0.113.7").info().unwrap();
+    /// assert_eq!((info.version, info.port, info.ip_type, info.protocol), (10_005_000, 8091, 4, 4));
+    /// assert_eq!(info.hotkey, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+    /// ```
+    pub fn info(&self) -> Option<AxonInfo> {
+        let hotkey = self.hotkey.as_ref()?;
+        let ip = match (&self.running, &self.config.external_ip) {
+            (Some(running), _) => running.external_ip,
+            (None, Some(ip)) => parse_ip(ip)?,
+            (None, None) => parse_ip(&self.config.ip).filter(IpAddr::is_loopback)?,
+        };
+        let port = self.config.external_port.unwrap_or_else(|| {
+            self.local_addr()
+                .map_or(self.config.port, |addr| addr.port())
+        });
+        Some(AxonInfo {
+            version: BITTENSOR_VERSION,
+            ip: ip.to_string(),
+            port,
+            ip_type: if ip.is_ipv4() { 4 } else { 6 },
+            hotkey: hotkey.ss58().to_owned(),
+            coldkey: self.coldkey.clone(),
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        })
+    }
+}
+
+/// An IP as Python's config writes it: `[::]`, `::`, `0.0.0.0`, `127.0.0.1`.
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse().ok()
+}
+
+impl Drop for Axon {
+    /// An axon dropped while serving stops accepting at once (Python's `__del__` stops it);
+    /// requests in flight still finish. Call [`stop`](Axon::stop) to wait for them.
+    fn drop(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.listening.stop_now();
+        }
+    }
+}
+
+impl fmt::Display for Axon {
+    /// Python's `str(axon)`: `Axon(ip, port, hotkey, started|stopped, [synapses])`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let synapses: Vec<String> = match self.handlers() {
+            Ok(handlers) => handlers.synapses().map(|n| format!("'{n}'")).collect(),
+            Err(_) => Vec::new(),
+        };
+        let port = self.local_addr().map_or(self.config.port, |a| a.port());
+        write!(
+            f,
+            "Axon({}, {}, {}, {}, [{}])",
+            self.config.ip,
+            port,
+            self.hotkey.as_ref().map_or("None", |k| k.ss58()),
+            if self.started() { "started" } else { "stopped" },
+            synapses.join(", ")
+        )
+    }
+}
+
+impl Default for Axon {
+    fn default() -> Self {
+        Axon::new()
+    }
+}
+
+impl fmt::Debug for Axon {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Axon")
+            .field("registry", &self.registry)
+            .field("config", &self.config)
+            .field("hotkey", &self.hotkey.as_ref().map(|k| k.ss58()))
+            .field("started", &self.started())
+            .field(
+                "attached",
+                &self.attached.iter().map(|e| e.info).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
