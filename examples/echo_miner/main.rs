@@ -1,12 +1,8 @@
-//! The echo miner: a synapse and its handlers, declared with attributes only, collected by
-//! `Axon::from_registry()`. No wiring code: the attributes check each signature at compile
-//! time and register the handler.
+//! The echo miner: a synapse and its handlers declared with attributes only, collected by
+//! `Axon::from_registry()`, served on loopback with a development key. No chain, no
+//! wallet: the README's first command.
 //!
-//! Until the server lands, this builds the handler table, lists the routes a validator can
-//! call, and runs one `Echo` request through the blacklist, priority and forward in-process,
-//! printing the response body a dendrite would receive.
-//!
-//! Python twin of the synapse:
+//! Python twin of the synapse, which the real `bittensor.Dendrite` calls unchanged:
 //!
 //! ```python
 //! class Echo(bt.Synapse):
@@ -16,9 +12,14 @@
 //!     required_hash_fields: ClassVar[tuple[str, ...]] = ("text", "n")
 //! ```
 //!
-//! Run: `cargo run --example echo_miner [-- TEXT N]`
+//! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`.
+//! It serves on `127.0.0.1` unless `--axon.ip` (or `BT_AXON_IP`) says otherwise, prints its
+//! hotkey and address once listening, and stops gracefully on Ctrl-C. `RUST_LOG=debug`
+//! logs every request.
 
-use axon::{Axon, Blacklist, State, Synapse};
+use axon::config::Config;
+use axon::keys::Keypair;
+use axon::{Axon, Blacklist, State};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Python: `class Echo(bt.Synapse): text: str; n: int; out: Optional[str] = None`.
@@ -37,6 +38,10 @@ pub struct Echo {
 #[derive(Default)]
 pub struct Served(AtomicU64);
 
+/// Shared state: hotkeys refused outright (`--deny SS58`, repeatable).
+#[derive(Default)]
+pub struct DenyList(Vec<String>);
+
 /// Answers with the text reversed.
 #[axon::forward]
 async fn echo(mut synapse: Echo, served: State<Served>) -> Echo {
@@ -45,67 +50,97 @@ async fn echo(mut synapse: Echo, served: State<Served>) -> Echo {
     synapse
 }
 
-/// Refuses empty texts before anything else runs.
+/// Refuses denied hotkeys before their signature is even checked. Like every check
+/// before the forward, it sees the request's headers only: the caller's terminal and the
+/// timeout, with `text` and `n` still at their placeholders (the body is not read yet).
 #[axon::blacklist]
-fn refuse_empty(synapse: &Echo) -> Blacklist {
-    if synapse.text.is_empty() {
-        Blacklist::Deny("empty text".into())
-    } else {
-        Blacklist::Allow
+fn refuse_denied(synapse: &Echo, deny: &DenyList) -> Blacklist {
+    match &synapse.dendrite.hotkey {
+        Some(hotkey) if deny.0.contains(hotkey) => Blacklist::Deny(format!("{hotkey} is denied")),
+        _ => Blacklist::Allow,
     }
 }
 
-/// Serves short texts first.
+/// Serves the most urgent first: the shorter the caller's timeout, the higher the priority
+/// (used once requests queue, see `--axon.max_workers`).
 #[axon::priority]
-fn short_first(synapse: &Echo) -> f64 {
-    -(synapse.text.len() as f64)
+fn urgent_first(synapse: &Echo) -> f64 {
+    -synapse.timeout.unwrap_or(12.0)
 }
 
-#[tokio::main(flavor = "current_thread")]
+/// Exits with the reason, non-zero.
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("echo_miner: {message}");
+    std::process::exit(1);
+}
+
+#[tokio::main]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let text = args.next().unwrap_or_else(|| "hello".to_owned());
-    let n = match args.next().map(|a| a.parse::<i64>()) {
-        None => 3,
-        Some(Ok(n)) => n,
-        Some(Err(e)) => {
-            eprintln!("echo_miner: N must be an integer: {e}");
-            std::process::exit(2);
+    init_logging();
+    let explicit_ip = std::env::args().any(|a| a.starts_with("--axon.ip"))
+        || std::env::var("BT_AXON_IP").is_ok_and(|v| !v.is_empty());
+    let (config, rest) = Config::from_process().unwrap_or_else(|e| fail(e));
+    let mut dev_key = "//Alice".to_owned();
+    let mut deny = DenyList::default();
+    let mut rest = rest.into_iter();
+    while let Some(arg) = rest.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| rest.next())
+                .unwrap_or_else(|| fail(format!("{flag} needs a value")))
+        };
+        match flag.as_str() {
+            "--dev-key" => dev_key = value(),
+            "--deny" => deny.0.push(value()),
+            _ => fail(format!(
+                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58 and the --axon.* flags"
+            )),
         }
-    };
+    }
+    let hotkey = Keypair::from_uri(&dev_key).unwrap_or_else(|e| fail(e));
+    let served = std::sync::Arc::new(Served::default());
 
-    let handlers = match Axon::from_registry().state(Served::default()).handlers() {
-        Ok(handlers) => handlers,
-        Err(e) => {
-            eprintln!("echo_miner: {e}");
-            std::process::exit(1);
-        }
-    };
-    for route in handlers.routes() {
-        println!("/{:<8} forward {}", route.synapse, route.forward.name());
-        for hook in [route.blacklist, route.priority, route.verify]
-            .into_iter()
-            .flatten()
-        {
-            println!("{:9} {} {}", "", hook.kind(), hook.name());
-        }
+    let mut axon = Axon::from_registry()
+        .config(config.axon)
+        .hotkey(hotkey)
+        .state_arc(served.clone())
+        .state(deny);
+    if !explicit_ip {
+        axon = axon.ip("127.0.0.1");
     }
+    if let Err(e) = axon.start().await {
+        fail(e);
+    }
+    let addr = axon.local_addr().expect("started");
+    let info = axon.info().expect("started");
+    println!("echo_miner: hotkey {} ({dev_key})", info.hotkey);
+    println!("echo_miner: serving {axon}");
+    println!("echo_miner: listening on {addr}");
 
-    let request = Echo::new(text, n);
-    println!();
-    println!("POST /{} body_hash={}", Echo::NAME, request.body_hash());
-    if let Blacklist::Deny(reason) = handlers.blacklist(&request).await {
-        println!("403 Forbidden. Key is blacklisted: {reason}.");
-        return;
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        fail(format!("cannot wait for Ctrl-C: {e}"));
     }
-    if let Some(priority) = handlers.priority(&request).await {
-        println!("priority {priority}");
-    }
-    match handlers.forward(request).await {
-        Ok(response) => {
-            let body = response.to_json().expect("an Echo always serializes");
-            println!("200 {}", String::from_utf8_lossy(&body));
-        }
-        Err(e) => println!("{e}"),
-    }
+    axon.stop().await;
+    println!(
+        "echo_miner: stopped after {} echoes",
+        served.0.load(Ordering::Relaxed)
+    );
+}
+
+/// Logs to stderr at `RUST_LOG`'s level (`info` when unset).
+fn init_logging() {
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| v.parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
 }

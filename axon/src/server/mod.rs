@@ -162,6 +162,27 @@ impl Axon {
         self
     }
 
+    /// [`state`](Axon::state) for a value the caller keeps a handle on: handlers and the
+    /// caller share the same `Arc`.
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicU64, Ordering}, Arc};
+    ///
+    /// let counter = Arc::new(AtomicU64::new(0));
+    /// let axon = axon::Axon::new().state_arc(counter.clone());
+    /// # let _ = axon;
+    /// counter.fetch_add(1, Ordering::Relaxed); // seen by every handler taking `&AtomicU64`
+    /// ```
+    pub fn state_arc<T: Send + Sync + 'static>(mut self, value: Arc<T>) -> Self {
+        if self.states.get::<T>().is_some() {
+            self.problems.push(Problem::DuplicateState {
+                state: std::any::type_name::<T>(),
+            });
+        }
+        self.states.insert_arc(value);
+        self
+    }
+
     /// Adds an entry for a closure of `kind`, located at the caller of the public method.
     fn push<F>(
         &mut self,
