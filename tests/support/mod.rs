@@ -95,9 +95,15 @@ pub fn python() -> PathBuf {
 
 /// Runs a script from `tests/python/` with the pinned interpreter and returns its stdout.
 pub fn run_python_script(script: &str) -> String {
+    run_python_script_with(script, &[])
+}
+
+/// [`run_python_script`] with arguments.
+pub fn run_python_script_with(script: &str, args: &[&str]) -> String {
     let path = workspace_root().join("tests").join("python").join(script);
     let out = Command::new(python())
         .arg(&path)
+        .args(args)
         .env("PYTHONWARNINGS", "ignore")
         .output()
         .unwrap_or_else(|e| panic!("run {}: {e}", path.display()));
