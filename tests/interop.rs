@@ -49,7 +49,11 @@ pub struct Echo {
 #[axon::forward]
 fn echo(mut s: Echo, seen: &Seen, name: &Name) -> Echo {
     seen.saw(&s.text);
-    s.out = Some(format!("{}@{}", s.text.chars().rev().collect::<String>(), name.0));
+    s.out = Some(format!(
+        "{}@{}",
+        s.text.chars().rev().collect::<String>(),
+        name.0
+    ));
     s
 }
 
@@ -268,10 +272,7 @@ async fn the_python_dendrite_calls_rust_axons() {
     let c = case(&out, "profile_ok");
     assert_seen(&out, "profile_ok", 200, "Success");
     assert_eq!(c["greeting"], "hello profile-ok (rust,python)");
-    assert_eq!(
-        c["scores"],
-        json!({"rust": [3, 1], "py": [], "total": [4]})
-    );
+    assert_eq!(c["scores"], json!({"rust": [3, 1], "py": [], "total": [4]}));
     assert_eq!(c["flags"], json!({"new": true, "served": true}));
     assert_eq!(c["bio"], Value::Null);
 
@@ -284,7 +285,10 @@ async fn the_python_dendrite_calls_rust_axons() {
         403,
         "Forbidden. Key is blacklisted: Eve is not welcome.",
     );
-    assert_eq!(case(&out, "blacklisted")["axon_signature_valid"], Value::Null);
+    assert_eq!(
+        case(&out, "blacklisted")["axon_signature_valid"],
+        Value::Null
+    );
 
     // 401 variants.
     let m = assert_prefix(
@@ -305,7 +309,12 @@ async fn the_python_dendrite_calls_rust_axons() {
         "checked against the axon's own hotkey: {m}"
     );
     for name in ["missing_signature", "empty_signature"] {
-        assert_seen(&out, name, 401, "Not Verified with error: Missing Signature");
+        assert_seen(
+            &out,
+            name,
+            401,
+            "Not Verified with error: Missing Signature",
+        );
     }
     assert_prefix(
         &out,
@@ -343,7 +352,10 @@ async fn the_python_dendrite_calls_rust_axons() {
     // and hotkey.
     let fan = case(&out, "fan_out").as_array().unwrap();
     assert_eq!(fan.len(), 3);
-    for (answer, (name, uri)) in fan.iter().zip([("A", "//Alice"), ("B", "//Ferdie"), ("C", "//Dave")]) {
+    for (answer, (name, uri)) in
+        fan.iter()
+            .zip([("A", "//Alice"), ("B", "//Ferdie"), ("C", "//Dave")])
+    {
         assert_eq!(answer["status"], 200, "{answer}");
         assert_eq!(answer["out"], format!("tuo-naf@{name}"));
         assert_eq!(answer["axon_hotkey"], ss58(uri).as_str());
