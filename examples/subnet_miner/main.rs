@@ -1,0 +1,217 @@
+//! A realistic subnet miner: only known validators get in, the ones with the most stake are
+//! served first, and the handlers share state (a policy and per-validator counters).
+//!
+//! The Python twin of its synapse:
+//!
+//! ```python
+//! class Complete(bt.Synapse):
+//!     prompt: str
+//!     max_words: int = 8
+//!     completion: Optional[str] = None
+//!     required_hash_fields: ClassVar[tuple[str, ...]] = ("prompt", "max_words")
+//! ```
+//!
+//! On a real subnet the validators and their stakes come from the metagraph; until the
+//! chain client lands they come from a JSON policy file:
+//!
+//! ```json
+//! {"min_stake": 100.0, "validators": {"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty": 1500.0}}
+//! ```
+//!
+//! Run with a wallet (`--wallet.name`, `--wallet.hotkey`, `--wallet.path`, as btcli) or a
+//! development key, and the Python config flags:
+//!
+//! ```text
+//! cargo run --example subnet_miner -- --policy policy.json --wallet.name miner
+//! cargo run --example subnet_miner -- --dev-key //Alice --axon.ip 127.0.0.1 --axon.external_ip 127.0.0.1
+//! ```
+//!
+//! Without `--policy`, the development validators `//Bob` (stake 1500) and `//Charlie`
+//! (stake 200) are allowed, with a minimum stake of 100.
+
+use axon::config::Config;
+use axon::keys::Keypair;
+use axon::{Axon, Blacklist, State};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Python: `class Complete(bt.Synapse)` (see the module docs).
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Complete {
+    #[hash]
+    pub prompt: String,
+    #[hash]
+    #[default(8)]
+    pub max_words: i64,
+    #[default]
+    pub completion: Option<String>,
+}
+
+/// Who may call, and how much stake each has: the metagraph's view, from a file.
+#[derive(Debug, serde::Deserialize)]
+pub struct Policy {
+    /// Validators below this stake are refused.
+    pub min_stake: f64,
+    /// Hotkey to stake.
+    pub validators: HashMap<String, f64>,
+}
+
+impl Policy {
+    /// The development validators: //Bob (1500) and //Charlie (200), minimum 100.
+    pub fn development() -> Self {
+        let ss58 = |uri: &str| Keypair::from_uri(uri).map(|k| k.ss58().to_owned());
+        let mut validators = HashMap::new();
+        for (uri, stake) in [("//Bob", 1500.0), ("//Charlie", 200.0)] {
+            validators.insert(ss58(uri).expect("a development URI"), stake);
+        }
+        Policy {
+            min_stake: 100.0,
+            validators,
+        }
+    }
+
+    fn stake(&self, hotkey: Option<&str>) -> Option<f64> {
+        hotkey.and_then(|h| self.validators.get(h).copied())
+    }
+}
+
+/// Requests served per validator.
+#[derive(Default)]
+pub struct Served(Mutex<HashMap<String, u64>>);
+
+/// Refuses hotkeys that are not validators with enough stake. It runs before the signature
+/// check, on the request's headers only: a cheap refusal for anyone unknown.
+#[axon::blacklist]
+fn known_validators(synapse: &Complete, policy: &Policy) -> Blacklist {
+    let hotkey = synapse.dendrite.hotkey.as_deref();
+    match policy.stake(hotkey) {
+        None => Blacklist::Deny(format!(
+            "{} is not a known validator",
+            hotkey.unwrap_or("a caller without hotkey")
+        )),
+        Some(stake) if stake < policy.min_stake => Blacklist::Deny(format!(
+            "stake {stake} is below the minimum of {}",
+            policy.min_stake
+        )),
+        Some(_) => Blacklist::Allow,
+    }
+}
+
+/// Validators with more stake are served first when requests queue.
+#[axon::priority]
+fn by_stake(synapse: &Complete, policy: &Policy) -> f64 {
+    policy
+        .stake(synapse.dendrite.hotkey.as_deref())
+        .unwrap_or(0.0)
+}
+
+/// The "model": completes the prompt with its own words, reversed, up to `max_words`.
+#[axon::forward]
+async fn complete(mut synapse: Complete, served: State<Served>) -> Complete {
+    let words = synapse.max_words.clamp(0, 256) as usize;
+    let completion: Vec<&str> = synapse.prompt.split_whitespace().rev().take(words).collect();
+    synapse.completion = Some(completion.join(" "));
+    if let Some(hotkey) = &synapse.dendrite.hotkey {
+        *served.0.lock().unwrap().entry(hotkey.clone()).or_default() += 1;
+    }
+    synapse
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("subnet_miner: {message}");
+    std::process::exit(1);
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let (config, rest) = Config::from_process().unwrap_or_else(|e| fail(e));
+    let mut policy = None;
+    let mut dev_key = None;
+    let mut rest = rest.into_iter();
+    while let Some(flag) = rest.next() {
+        let mut value = || rest.next().unwrap_or_else(|| fail(format!("{flag} needs a value")));
+        match flag.as_str() {
+            "--policy" => {
+                let path = value();
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| fail(format!("cannot read {path}: {e}")));
+                policy = Some(
+                    serde_json::from_str::<Policy>(&text)
+                        .unwrap_or_else(|e| fail(format!("{path}: {e}"))),
+                );
+            }
+            "--dev-key" => dev_key = Some(value()),
+            _ => fail(format!(
+                "unexpected argument `{flag}`: use --policy FILE, --dev-key URI, --axon.* and --wallet.*"
+            )),
+        }
+    }
+
+    let served = std::sync::Arc::new(Served::default());
+    let axon = Axon::from_registry()
+        .config(config.axon)
+        .state(policy.unwrap_or_else(Policy::development))
+        .state_arc(served.clone());
+    let mut axon = match dev_key {
+        Some(uri) => axon.hotkey(Keypair::from_uri(&uri).unwrap_or_else(|e| fail(e))),
+        None => axon.wallet(&config.wallet),
+    };
+    if let Err(e) = axon.start().await {
+        fail(e);
+    }
+    match axon.info() {
+        Some(info) => println!("subnet_miner: serving {info}"),
+        None => println!("subnet_miner: serving {axon}"),
+    }
+    println!("subnet_miner: listening on {}", axon.local_addr().expect("started"));
+
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        fail(format!("cannot wait for Ctrl-C: {e}"));
+    }
+    axon.stop().await;
+    for (hotkey, n) in served.0.lock().unwrap().iter() {
+        println!("subnet_miner: served {n} requests for {hotkey}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(uri: &str) -> Complete {
+        let mut s = Complete::new("the quick brown fox".into());
+        s.dendrite.hotkey = Some(Keypair::from_uri(uri).unwrap().ss58().to_owned());
+        s
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn only_validators_with_stake_get_in_and_the_biggest_go_first() {
+        let mut policy = Policy::development();
+        policy.min_stake = 300.0;
+        let handlers = Axon::from_registry()
+            .state(policy)
+            .state(Served::default())
+            .handlers()
+            .unwrap();
+        assert_eq!(handlers.blacklist(&from("//Bob")).await, Blacklist::Allow);
+        assert_eq!(
+            handlers.blacklist(&from("//Charlie")).await,
+            Blacklist::Deny("stake 200 is below the minimum of 300".into())
+        );
+        let eve = Keypair::from_uri("//Eve").unwrap();
+        assert_eq!(
+            handlers.blacklist(&from("//Eve")).await,
+            Blacklist::Deny(format!("{} is not a known validator", eve.ss58()))
+        );
+        assert_eq!(handlers.priority(&from("//Bob")).await, Some(1500.0));
+        let mut short = from("//Bob");
+        short.max_words = 2;
+        let out = handlers.forward(short).await.unwrap();
+        assert_eq!(out.completion.as_deref(), Some("fox brown"));
+    }
+}
