@@ -182,7 +182,9 @@ pub use axon_macros::model;
 
 /// Registers a function as the blacklist of its synapse: it runs first, on the synapse
 /// read from the headers (the body is not read yet), and refuses a request with
-/// `403 Forbidden. Key is blacklisted: {reason}.`.
+/// `403 Forbidden. Key is blacklisted: {reason}.`. It sees who calls (`dendrite.hotkey`,
+/// `timeout`, ...) but not what they sent: required fields still hold their placeholders
+/// (`""`, `0`, `[]`), as in Python.
 ///
 /// It takes `&S` and returns `(bool, String)` (Python's shape: `true` refuses) or
 /// [`Blacklist`]; `fn` or `async fn`; state arguments as for [`forward`](macro@forward).
@@ -221,8 +223,11 @@ pub use axon_macros::model;
 pub use axon_macros::blacklist;
 
 /// Registers a function as the priority of its synapse: `&S -> f64`, higher is served first
-/// when requests wait for a worker. `fn` or `async fn`; state arguments as for
-/// [`forward`](macro@forward).
+/// when requests wait for a worker. Like the blacklist, it sees the synapse read from the
+/// headers only. `fn` or `async fn`; state arguments as for [`forward`](macro@forward).
+///
+/// The server does not use it yet: requests wait for a worker in arrival order until
+/// priority scheduling lands.
 ///
 /// ```
 /// use axon::{Axon, Synapse};
@@ -247,7 +252,9 @@ pub use axon_macros::blacklist;
 pub use axon_macros::priority;
 
 /// Registers a function as the verify of its synapse: `&S -> Result<(), E>`; an error
-/// refuses the request with `401 Not Verified with error: {message}`.
+/// refuses the request with `401 Not Verified with error: {message}` (or the error's own
+/// status, and 500 for an internal error). It runs after the blacklist, on the synapse read
+/// from the headers.
 ///
 /// # A custom verify replaces the signature check
 ///

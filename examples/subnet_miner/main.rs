@@ -110,7 +110,12 @@ fn by_stake(synapse: &Complete, policy: &Policy) -> f64 {
 #[axon::forward]
 async fn complete(mut synapse: Complete, served: State<Served>) -> Complete {
     let words = synapse.max_words.clamp(0, 256) as usize;
-    let completion: Vec<&str> = synapse.prompt.split_whitespace().rev().take(words).collect();
+    let completion: Vec<&str> = synapse
+        .prompt
+        .split_whitespace()
+        .rev()
+        .take(words)
+        .collect();
     synapse.completion = Some(completion.join(" "));
     if let Some(hotkey) = &synapse.dendrite.hotkey {
         *served.0.lock().unwrap().entry(hotkey.clone()).or_default() += 1;
@@ -134,7 +139,10 @@ async fn main() {
     let mut dev_key = None;
     let mut rest = rest.into_iter();
     while let Some(flag) = rest.next() {
-        let mut value = || rest.next().unwrap_or_else(|| fail(format!("{flag} needs a value")));
+        let mut value = || {
+            rest.next()
+                .unwrap_or_else(|| fail(format!("{flag} needs a value")))
+        };
         match flag.as_str() {
             "--policy" => {
                 let path = value();
@@ -168,7 +176,10 @@ async fn main() {
         Some(info) => println!("subnet_miner: serving {info}"),
         None => println!("subnet_miner: serving {axon}"),
     }
-    println!("subnet_miner: listening on {}", axon.local_addr().expect("started"));
+    println!(
+        "subnet_miner: listening on {}",
+        axon.local_addr().expect("started")
+    );
 
     if let Err(e) = tokio::signal::ctrl_c().await {
         fail(format!("cannot wait for Ctrl-C: {e}"));

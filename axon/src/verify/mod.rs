@@ -3,9 +3,10 @@
 //!
 //! A synapse without a custom [`#[axon::verify]`](macro@crate::verify) is checked with the
 //! axon's [`Verifier`]. A custom verify *replaces* that check; to keep it and add your own
-//! rules, take `&Verifier` as a state argument and call it first, one line. The verifier is
-//! state like any other: `Axon::state(Verifier::new(axon_hotkey))` (the server will provide
-//! its own from the wallet's hotkey):
+//! rules, take `&Verifier` as a state argument and call it first, one line. A started axon
+//! provides it as state, built for its own hotkey, and uses the same instance for the
+//! default check, so both share one replay store; give one with `Axon::state` to change its
+//! [`VerifyConfig`]:
 //!
 //! ```
 //! use axon::{verify::Verifier, HandlerError, StatusCode};
