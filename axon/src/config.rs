@@ -24,6 +24,10 @@ pub struct AxonConfig {
     pub external_port: Option<u16>,
     /// `--axon.max_workers` / `BT_AXON_MAX_WORKERS`: forwards running at once (10).
     pub max_workers: usize,
+    /// `--priority.maxsize` / `BT_PRIORITY_MAXSIZE`: requests waiting for a worker before
+    /// new ones are refused with 503 (1024; Python's setting, whose default of 10 would
+    /// refuse most of a validator's burst).
+    pub priority_maxsize: usize,
 }
 
 impl Default for AxonConfig {
@@ -34,6 +38,7 @@ impl Default for AxonConfig {
             external_ip: None,
             external_port: None,
             max_workers: 10,
+            priority_maxsize: crate::pipeline::DEFAULT_MAX_WAITING,
         }
     }
 }
@@ -109,12 +114,13 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every setting: flag, environment variable.
-const SETTINGS: [(&str, &str); 8] = [
+const SETTINGS: [(&str, &str); 9] = [
     ("--axon.port", "BT_AXON_PORT"),
     ("--axon.ip", "BT_AXON_IP"),
     ("--axon.external_ip", "BT_AXON_EXTERNAL_IP"),
     ("--axon.external_port", "BT_AXON_EXTERNAL_PORT"),
     ("--axon.max_workers", "BT_AXON_MAX_WORKERS"),
+    ("--priority.maxsize", "BT_PRIORITY_MAXSIZE"),
     ("--wallet.name", "BT_WALLET_NAME"),
     ("--wallet.hotkey", "BT_WALLET_HOTKEY"),
     ("--wallet.path", "BT_WALLET_PATH"),
@@ -156,7 +162,10 @@ impl Config {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                 None => (arg.clone(), None),
             };
-            if !(name.starts_with("--axon.") || name.starts_with("--wallet.")) {
+            if !(name.starts_with("--axon.")
+                || name.starts_with("--wallet.")
+                || name.starts_with("--priority."))
+            {
                 rest.push(arg);
                 continue;
             }
@@ -200,6 +209,13 @@ impl Config {
                         ))
                     })?
             }
+            "--priority.maxsize" => {
+                self.axon.priority_maxsize = value.trim().parse::<usize>().map_err(|_| {
+                    ConfigError(format!(
+                        "{source}: `{value}` is not a number of waiting requests"
+                    ))
+                })?
+            }
             "--wallet.name" => self.wallet.name = value,
             "--wallet.hotkey" => self.wallet.hotkey = value,
             _ => self.wallet.path = value,
@@ -236,6 +252,7 @@ mod tests {
                 "--axon.external_port=2",
                 "--axon.max_workers",
                 "3",
+                "--priority.maxsize=4",
                 "--wallet.name",
                 "n",
                 "--wallet.hotkey=h",
@@ -253,6 +270,7 @@ mod tests {
                 ("BT_AXON_EXTERNAL_IP", "1.2.3.4"),
                 ("BT_AXON_EXTERNAL_PORT", "2"),
                 ("BT_AXON_MAX_WORKERS", "3"),
+                ("BT_PRIORITY_MAXSIZE", "4"),
                 ("BT_WALLET_NAME", "n"),
                 ("BT_WALLET_HOTKEY", "h"),
                 ("BT_WALLET_PATH", "/p"),
@@ -265,6 +283,7 @@ mod tests {
         assert_eq!(from_flags.axon.external_ip.as_deref(), Some("1.2.3.4"));
         assert_eq!(from_flags.axon.external_port, Some(2));
         assert_eq!(from_flags.axon.max_workers, 3);
+        assert_eq!(from_flags.axon.priority_maxsize, 4);
         assert_eq!(from_flags.wallet.name, "n");
         assert_eq!(from_flags.wallet.hotkey, "h");
         assert_eq!(from_flags.wallet.path, "/p");
@@ -289,6 +308,10 @@ mod tests {
         assert_eq!(
             parse(&["--axon.max_workers", "0"], &[]).unwrap_err(),
             "--axon.max_workers: `0` is not a positive number of workers"
+        );
+        assert_eq!(
+            parse(&[], &[("BT_PRIORITY_MAXSIZE", "many")]).unwrap_err(),
+            "BT_PRIORITY_MAXSIZE: `many` is not a number of waiting requests"
         );
         assert_eq!(
             parse(&["--axon.port"], &[]).unwrap_err(),

@@ -227,9 +227,12 @@ impl Handlers {
         let Some(forward) = forward else {
             return Err(self.not_found(S::NAME));
         };
+        // Dropping this future (a timeout) cancels an async forward at its next `.await`;
+        // a blocking one cannot be interrupted and finishes on its own thread, its result
+        // discarded.
         let joined = match forward {
             Forward::Blocking(f) => tokio::task::spawn_blocking(move || f(synapse)).await,
-            Forward::Async(f) => tokio::spawn(f(synapse)).await,
+            Forward::Async(f) => AbortOnDrop(tokio::spawn(f(synapse))).await,
         };
         joined.unwrap_or_else(|e| Err(HandlerError::internal(join_failure(e))))
     }
@@ -287,6 +290,26 @@ impl Handlers {
 impl fmt::Debug for Handlers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.routes()).finish()
+    }
+}
+
+/// A task handle that cancels its task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
     }
 }
 

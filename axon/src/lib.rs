@@ -50,6 +50,7 @@ pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind};
 pub use handlers::{Handlers, Route};
 /// HTTP status codes, for [`HandlerError::new`].
 pub use http::StatusCode;
+pub use pipeline::Load;
 pub use registry::{Problem, StartupError};
 pub use server::{external_ip, Axon, AxonInfo};
 pub use state::State;
@@ -226,8 +227,9 @@ pub use axon_macros::blacklist;
 /// when requests wait for a worker. Like the blacklist, it sees the synapse read from the
 /// headers only. `fn` or `async fn`; state arguments as for [`forward`](macro@forward).
 ///
-/// The server does not use it yet: requests wait for a worker in arrival order until
-/// priority scheduling lands.
+/// At most `max_workers` requests are served at once; the others wait in a queue served by
+/// priority, highest first and first come first served among equals (`NaN` counts as the
+/// lowest). A synapse without a priority counts as `0.0`.
 ///
 /// ```
 /// use axon::{Axon, Synapse};

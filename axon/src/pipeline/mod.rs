@@ -5,9 +5,12 @@
 //!    caller's address;
 //! 3. [`blacklist`] (403 with its reason);
 //! 4. [`verify`]: the custom verify or the default signature check (401);
-//! 5. [`admission`]: at most `max_workers` requests past this point at once;
+//! 5. [`admission`]: at most `max_workers` requests past this point at once, the others
+//!    queued by the synapse's priority (503 when the queue is full, 408 when the synapse's
+//!    timeout passes while waiting);
 //! 6. [`body`]: read (bounded, 413), parse (400), check the signed body hash (400);
-//! 7. [`forward`]: the handler (its own status on error, 500 on a panic);
+//! 7. [`forward`]: the handler (its own status on error, 500 on a panic, 408 and cancelled
+//!    when it outlives the synapse's timeout);
 //! 8. [`respond`]: JSON body and synapse headers, the axon's signature included.
 //!
 //! Nothing before stage 6 reads the body, so a refused request costs its headers only.
@@ -26,7 +29,8 @@ mod route;
 mod uuid;
 mod verify;
 
-pub(crate) use admission::Admission;
+pub use admission::Load;
+pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::{canonical, Identity};
 pub(crate) use refusal::{Refusal, Severity};
 
@@ -40,10 +44,16 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The default limit on a request body: 10 MiB.
 pub(crate) const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+/// The timeout of a synapse that states none (Python's default).
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(12);
+
+/// The default cap on a synapse's timeout: no request holds a worker longer.
+pub(crate) const DEFAULT_MAX_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What every request of one running axon shares.
 pub(crate) struct Shared {
@@ -53,6 +63,8 @@ pub(crate) struct Shared {
     pub(crate) admission: Admission,
     pub(crate) max_body: usize,
     pub(crate) header_limits: HeaderLimits,
+    /// The longest a request may take, whatever timeout it states.
+    pub(crate) max_timeout: Duration,
 }
 
 /// The stages of one synapse type, as a plain function pointer per type.
@@ -137,16 +149,39 @@ async fn stages<S: Synapse>(
         return call.refused(&mut synapse, &refusal, None, start);
     }
 
+    let priority = shared.handlers.priority(&synapse).await.unwrap_or(0.0);
+    let timeout = timeout_of(synapse.common().timeout, shared.max_timeout);
+    let deadline = tokio::time::Instant::from_std(start) + timeout;
     let (parts, body) = request.into_parts();
     let served = async {
-        let _worker = shared.admission.admit().await?;
-        let bytes = body::read(body, &parts.headers, shared.max_body).await?;
+        let _worker = shared.admission.admit(priority, deadline, timeout).await?;
+        let read = body::read(body, &parts.headers, shared.max_body);
+        let bytes = tokio::time::timeout_at(deadline, read)
+            .await
+            .map_err(|_| {
+                Refusal::expired(
+                    timeout,
+                    "while its body was being read; the forward never ran",
+                )
+            })??;
         let input = body::parse(&bytes, &synapse)?;
-        forward::run(&shared.handlers, input).await
+        tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
+            .await
+            .map_err(|_| Refusal::expired(timeout, "in its forward, which was cancelled"))?
     };
     match served.await {
         Ok(out) => call.answered(respond::success(out, synapse, &shared.identity, start)),
         Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity), start),
+    }
+}
+
+/// How long a request may take: the synapse's timeout (12 s when it states none), at most
+/// `max`; a negative one has already expired.
+fn timeout_of(stated: &Option<f64>, max: Duration) -> Duration {
+    match stated {
+        None => DEFAULT_TIMEOUT.min(max),
+        Some(t) if t.is_nan() => DEFAULT_TIMEOUT.min(max),
+        Some(t) => Duration::try_from_secs_f64(t.max(0.0)).map_or(max, |d| d.min(max)),
     }
 }
 
@@ -238,5 +273,25 @@ impl<'a> Call<'a> {
             ),
         }
         self.answered(respond::refused(synapse, refusal, signer, start))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stated_timeout_is_defaulted_and_capped() {
+        let max = Duration::from_secs(300);
+        assert_eq!(timeout_of(&None, max), Duration::from_secs(12));
+        assert_eq!(timeout_of(&Some(f64::NAN), max), Duration::from_secs(12));
+        assert_eq!(timeout_of(&Some(2.5), max), Duration::from_millis(2500));
+        assert_eq!(timeout_of(&Some(1e12), max), max);
+        assert_eq!(timeout_of(&Some(f64::INFINITY), max), max);
+        assert_eq!(timeout_of(&Some(-1.0), max), Duration::ZERO);
+        assert_eq!(
+            timeout_of(&None, Duration::from_secs(5)),
+            Duration::from_secs(5)
+        );
     }
 }

@@ -46,6 +46,14 @@ impl Refusal {
         }
     }
 
+    /// 408 for a request that outlived its `timeout`; `when` says where it was.
+    pub(crate) fn expired(timeout: std::time::Duration, when: &str) -> Self {
+        Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("Request timed out after {}s {when}", timeout.as_secs_f64()),
+        )
+    }
+
     /// A handler's error: its own status and message, or an internal failure whose
     /// message stays in the log.
     pub(crate) fn from_handler(error: HandlerError) -> Self {

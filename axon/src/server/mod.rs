@@ -11,7 +11,7 @@ use crate::config::{AxonConfig, WalletConfig};
 use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
 use crate::handlers::Handlers;
 use crate::keys::{self, Keypair};
-use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_BODY};
+use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_BODY, DEFAULT_MAX_TIMEOUT};
 use crate::registry::{self, Entry, Problem, StartupError, TableBuilder};
 use crate::state::States;
 use crate::verify::Verifier;
@@ -67,6 +67,7 @@ pub struct Axon {
     config: AxonConfig,
     hotkey: Option<Keypair>,
     coldkey: Option<String>,
+    max_timeout: std::time::Duration,
     running: Option<Running>,
 }
 
@@ -74,6 +75,7 @@ pub struct Axon {
 struct Running {
     listening: Listening,
     external_ip: IpAddr,
+    shared: Arc<Shared>,
 }
 
 impl Axon {
@@ -93,6 +95,7 @@ impl Axon {
             config: AxonConfig::default(),
             hotkey: None,
             coldkey: None,
+            max_timeout: DEFAULT_MAX_TIMEOUT,
             running: None,
         }
     }
@@ -424,7 +427,7 @@ impl Axon {
     }
 
     /// How many requests are served at once past verification (`--axon.max_workers`, 10);
-    /// the others wait in arrival order.
+    /// the others wait, best priority first.
     ///
     /// ```
     /// let axon = axon::Axon::new().max_workers(64);
@@ -432,6 +435,32 @@ impl Axon {
     /// ```
     pub fn max_workers(mut self, max_workers: usize) -> Self {
         self.config.max_workers = max_workers;
+        self
+    }
+
+    /// How many requests may wait for a worker (`--priority.maxsize`, 1024); beyond that a
+    /// request is refused at once with 503.
+    ///
+    /// ```
+    /// let axon = axon::Axon::new().max_waiting(64);
+    /// # let _ = axon;
+    /// ```
+    pub fn max_waiting(mut self, max_waiting: usize) -> Self {
+        self.config.priority_maxsize = max_waiting;
+        self
+    }
+
+    /// The longest a request may take, whatever `timeout` its synapse states (300 s). A
+    /// request is answered 408 when its timeout (12 s if it states none) passes while it
+    /// waits for a worker (the forward never runs) or while its forward runs (an `async`
+    /// forward is cancelled; a plain `fn` cannot be interrupted, its result is discarded).
+    ///
+    /// ```
+    /// let axon = axon::Axon::new().max_timeout(std::time::Duration::from_secs(60));
+    /// # let _ = axon;
+    /// ```
+    pub fn max_timeout(mut self, max_timeout: std::time::Duration) -> Self {
+        self.max_timeout = max_timeout;
         self
     }
 
@@ -537,11 +566,12 @@ impl Axon {
             handlers,
             identity: Identity::new(hotkey),
             verifier,
-            admission: Admission::new(self.config.max_workers),
+            admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),
             max_body: DEFAULT_MAX_BODY,
             header_limits: HeaderLimits::default(),
+            max_timeout: self.max_timeout,
         });
-        let listening = Listening::spawn(listener, shared).map_err(bind_failed)?;
+        let listening = Listening::spawn(listener, shared.clone()).map_err(bind_failed)?;
         tracing::info!(
             address = %listening.local_addr(),
             hotkey = self.hotkey.as_ref().map_or("None", |k| k.ss58()),
@@ -550,6 +580,7 @@ impl Axon {
         self.running = Some(Running {
             listening,
             external_ip,
+            shared,
         });
         Ok(self)
     }
@@ -584,6 +615,21 @@ impl Axon {
     /// ```
     pub fn started(&self) -> bool {
         self.running.is_some()
+    }
+
+    /// How many requests are being served and how many wait for a worker, once started.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut axon = axon::Axon::new().hotkey(axon::keys::Keypair::from_uri("//Alice").unwrap()).ip("127.0.0.1").port(0);
+    /// assert_eq!(axon.load(), None);
+    /// axon.start().await.unwrap();
+    /// assert_eq!(axon.load(), Some(axon::Load { running: 0, waiting: 0 }));
+    /// # }
+    /// ```
+    pub fn load(&self) -> Option<crate::Load> {
+        Some(self.running.as_ref()?.shared.admission.load())
     }
 
     /// Where the axon listens, once started.

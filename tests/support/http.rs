@@ -1,0 +1,103 @@
+//! Raw HTTP for the server tests: requests signed as a Python dendrite signs them, sent as
+//! bytes over TCP, answers parsed by hand.
+
+use axon::keys::Keypair;
+use axon::Synapse;
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Signs `synapse` from `dendrite` for the axon `axon_hotkey`, as the Python dendrite does.
+pub fn sign<S: Synapse>(synapse: &mut S, dendrite: &Keypair, axon_hotkey: &str) {
+    let nonce = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    let hash = synapse.body_hash();
+    let c = synapse.common_mut();
+    c.dendrite.hotkey = Some(dendrite.ss58().to_owned());
+    c.dendrite.nonce = Some(nonce);
+    c.dendrite.uuid = Some(format!("uuid-{nonce}"));
+    c.dendrite.version = Some(10_005_000);
+    c.axon.hotkey = Some(axon_hotkey.to_owned());
+    let message = format!(
+        "{nonce}.{}.{axon_hotkey}.uuid-{nonce}.{hash}",
+        dendrite.ss58()
+    );
+    c.dendrite.signature = Some(dendrite.sign(message.as_bytes()));
+}
+
+/// The request bytes: the synapse's headers, `extra` headers, and its JSON body.
+pub fn request_bytes<S: Synapse>(path: &str, synapse: &S, extra: &[(&str, &str)]) -> Vec<u8> {
+    let body = synapse.to_json().unwrap();
+    let mut head = format!("POST /{path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n");
+    for (n, v) in synapse.to_headers().iter() {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    let mut declared_length = false;
+    for (n, v) in extra {
+        declared_length |= n.eq_ignore_ascii_case("content-length");
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    if !declared_length {
+        head.push_str(&format!("content-length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    if !declared_length {
+        bytes.extend_from_slice(&body);
+    }
+    bytes
+}
+
+/// A parsed HTTP response.
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `bytes` on a fresh connection and reads the whole answer (`connection: close`).
+pub async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    read_answer(&mut stream).await
+}
+
+pub async fn read_answer(stream: &mut TcpStream) -> Answer {
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .map(|l| {
+            let (n, v) = l.split_once(": ").unwrap();
+            (n.to_owned(), v.to_owned())
+        })
+        .collect();
+    Answer {
+        status,
+        headers,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
