@@ -36,6 +36,7 @@
 extern crate self as axon;
 
 pub mod config;
+pub mod dendrite;
 pub mod handler;
 mod handlers;
 pub mod keys;
@@ -43,6 +44,7 @@ mod pipeline;
 mod registry;
 mod server;
 mod state;
+mod uuid;
 pub mod verify;
 pub mod wire;
 

@@ -26,7 +26,7 @@ mod preprocess;
 mod refusal;
 mod respond;
 mod route;
-mod uuid;
+
 mod verify;
 
 pub use admission::Load;

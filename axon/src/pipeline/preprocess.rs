@@ -1,9 +1,9 @@
 //! Stage 2: the request's headers become the synapse, stamped with who serves it and who
 //! called it (Python's `preprocess`).
 
-use super::uuid::uuid4;
 use super::Refusal;
 use crate::keys::Keypair;
+use crate::uuid::uuid4;
 use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
 use crate::Synapse;
 use http::{HeaderMap, StatusCode};

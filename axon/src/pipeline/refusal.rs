@@ -1,6 +1,6 @@
 //! [`Refusal`]: why a stage stopped a request, as the client sees it and as the log sees it.
 
-use super::uuid::uuid4;
+use crate::uuid::uuid4;
 use crate::HandlerError;
 use http::StatusCode;
 

@@ -106,6 +106,34 @@ impl TerminalInfo {
         Ok(())
     }
 
+    /// Sets every field that `other` has set, keeping the others: Python's
+    /// `{**self.model_dump(exclude_none=True), **other.model_dump(exclude_none=True)}`.
+    ///
+    /// ```
+    /// use axon::TerminalInfo;
+    ///
+    /// let mut mine = TerminalInfo { hotkey: Some("5Me".into()), port: Some(1), ..Default::default() };
+    /// mine.overlay(&TerminalInfo { port: Some(2), status_code: Some(200), ..Default::default() });
+    /// assert_eq!((mine.hotkey.as_deref(), mine.port, mine.status_code), (Some("5Me"), Some(2), Some(200)));
+    /// ```
+    pub fn overlay(&mut self, other: &TerminalInfo) {
+        fn take<T: Clone>(into: &mut Option<T>, from: &Option<T>) {
+            if from.is_some() {
+                into.clone_from(from);
+            }
+        }
+        take(&mut self.status_code, &other.status_code);
+        take(&mut self.status_message, &other.status_message);
+        take(&mut self.process_time, &other.process_time);
+        take(&mut self.ip, &other.ip);
+        take(&mut self.port, &other.port);
+        take(&mut self.version, &other.version);
+        take(&mut self.nonce, &other.nonce);
+        take(&mut self.uuid, &other.uuid);
+        take(&mut self.hotkey, &other.hotkey);
+        take(&mut self.signature, &other.signature);
+    }
+
     /// The fields in Python's declaration order, `None` where unset.
     fn entries(&self) -> [(&'static str, Option<&dyn PyStr>); 10] {
         fn set<T: PyStr>(v: &Option<T>) -> Option<&dyn PyStr> {

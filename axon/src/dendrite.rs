@@ -1,0 +1,375 @@
+//! [`Dendrite`]: the client side of the protocol, as Python's `bittensor.Dendrite`. A
+//! validator calls miners' axons with it; the tests and the load generator call ours.
+//!
+//! It signs each request as Python's dendrite does, sends the synapse as headers plus JSON,
+//! and reads the answer into the synapse it returns. Failures never raise: like Python's,
+//! they come back as `dendrite.status_code` / `status_message` on the returned synapse
+//! (503 when the axon cannot be reached, 408 on timeout, 422 for an unreadable answer).
+
+use crate::keys::Keypair;
+use crate::uuid::uuid4;
+use crate::wire::{HeaderParts, BITTENSOR_VERSION};
+use crate::{AxonInfo, Synapse, TerminalInfo};
+use axum::body::Bytes;
+use http::{header, HeaderValue, Method, Request};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Python's `bittensor.Dendrite`: calls axons with signed synapses.
+///
+/// Connections are kept alive and reused per axon. Nonces are strictly increasing per
+/// dendrite. An axon refuses a nonce lower than the last it accepted from the same
+/// dendrite (`hotkey:uuid`), so concurrent calls to one axon may be refused when they
+/// arrive out of order, as with Python's dendrite. Use one `Dendrite` per concurrent
+/// stream of calls to the same axon.
+///
+/// ```
+/// use axon::{keys::Keypair, dendrite::Dendrite, Axon, BaseSynapse};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mut axon = Axon::new().hotkey(Keypair::from_uri("//Alice").unwrap()).ip("127.0.0.1").port(0);
+/// axon.start().await.unwrap();
+///
+/// let dendrite = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+/// let pong = dendrite.call(&axon.info().unwrap(), BaseSynapse::default(), Duration::from_secs(5)).await;
+/// assert_eq!(pong.dendrite.status_code, Some(200));
+/// assert_eq!(pong.axon.hotkey.as_deref(), Some("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"));
+/// # }
+/// ```
+pub struct Dendrite {
+    keypair: Keypair,
+    uuid: String,
+    ip: Option<String>,
+    last_nonce: AtomicI64,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// What went wrong before an answer could be read, as Python's dendrite reports it.
+struct Failure {
+    status: i64,
+    message: String,
+}
+
+impl Dendrite {
+    /// A dendrite signing with `keypair`, under a fresh instance uuid.
+    ///
+    /// ```
+    /// let d = axon::dendrite::Dendrite::new(axon::keys::Keypair::from_uri("//Bob").unwrap());
+    /// assert_eq!(d.hotkey(), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
+    /// ```
+    pub fn new(keypair: Keypair) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        Dendrite {
+            keypair,
+            uuid: uuid4(),
+            ip: None,
+            last_nonce: AtomicI64::new(0),
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        }
+    }
+
+    /// The address this dendrite announces in `bt_header_dendrite_ip` (informational: an
+    /// axon reads the caller's address from the connection). Unset by default.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Bob").unwrap();
+    /// let d = axon::dendrite::Dendrite::new(k).ip("203.0.113.9");
+    /// # let _ = d;
+    /// ```
+    pub fn ip(mut self, ip: impl Into<String>) -> Self {
+        self.ip = Some(ip.into());
+        self
+    }
+
+    /// The dendrite's hotkey.
+    pub fn hotkey(&self) -> &str {
+        self.keypair.ss58()
+    }
+
+    /// The dendrite's instance uuid (`bt_header_dendrite_uuid`).
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Bob").unwrap();
+    /// assert_eq!(axon::dendrite::Dendrite::new(k).uuid().len(), 36);
+    /// ```
+    pub fn uuid(&self) -> &str {
+        &self.uuid
+    }
+
+    /// A nonce: `time.time_ns()`, strictly above the previous one.
+    fn nonce(&self) -> i64 {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        let previous = self
+            .last_nonce
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+                Some(now.max(last + 1))
+            })
+            .unwrap_or(now);
+        now.max(previous + 1)
+    }
+
+    /// Python's `preprocess_synapse_for_request`: sets the timeout, both terminals, and the
+    /// signature over `{nonce}.{dendrite hotkey}.{axon hotkey}.{uuid}.{body_hash}`.
+    ///
+    /// ```
+    /// use axon::{dendrite::Dendrite, keys::Keypair, AxonInfo, BaseSynapse};
+    /// use std::time::Duration;
+    ///
+    /// let d = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    /// let target = AxonInfo { version: 0, ip: "127.0.0.1".into(), port: 8091, ip_type: 4,
+    ///     hotkey: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into(), coldkey: None,
+    ///     protocol: 4, placeholder1: 0, placeholder2: 0 };
+    /// let s = d.sign(&target, BaseSynapse::default(), Duration::from_secs(12));
+    /// assert_eq!(s.timeout, Some(12.0));
+    /// assert_eq!(s.dendrite.hotkey.as_deref(), Some(d.hotkey()));
+    /// assert!(s.dendrite.signature.unwrap().starts_with("0x"));
+    /// ```
+    pub fn sign<S: Synapse>(&self, target: &AxonInfo, mut synapse: S, timeout: Duration) -> S {
+        let nonce = self.nonce();
+        let hash = synapse.body_hash();
+        let c = synapse.common_mut();
+        *c.timeout = Some(timeout.as_secs_f64());
+        *c.dendrite = TerminalInfo {
+            ip: self.ip.clone(),
+            version: Some(BITTENSOR_VERSION),
+            nonce: Some(nonce),
+            uuid: Some(self.uuid.clone()),
+            hotkey: Some(self.hotkey().to_owned()),
+            ..TerminalInfo::default()
+        };
+        *c.axon = TerminalInfo {
+            ip: Some(target.ip.clone()),
+            port: Some(i64::from(target.port)),
+            hotkey: Some(target.hotkey.clone()),
+            ..TerminalInfo::default()
+        };
+        let message = format!(
+            "{nonce}.{}.{}.{}.{hash}",
+            self.hotkey(),
+            target.hotkey,
+            self.uuid
+        );
+        c.dendrite.signature = Some(self.keypair.sign(message.as_bytes()));
+        synapse
+    }
+
+    /// Python's `dendrite.call`: sends `synapse` to `target` and returns it as answered.
+    ///
+    /// On 200 the returned synapse is the axon's, with both terminals merged from the
+    /// answer's headers; otherwise it is the request with the axon's status and message.
+    /// `dendrite.status_code` / `status_message` always say how it went, as in Python:
+    /// the axon's status, or 503 `Service unavailable at {ip}:{port}/{name}`, 408
+    /// `Request timeout after {timeout} seconds`, 422 `Failed to parse response: ..`.
+    pub async fn call<S: Synapse>(&self, target: &AxonInfo, synapse: S, timeout: Duration) -> S {
+        let start = Instant::now();
+        let mut synapse = self.sign(target, synapse, timeout);
+        let outcome = tokio::time::timeout(timeout, self.exchange(target, &synapse)).await;
+        match outcome {
+            Ok(Ok((status, headers, body))) => {
+                synapse = answer(synapse, status, &headers, &body);
+                synapse.common_mut().dendrite.process_time = Some(start.elapsed().as_secs_f64());
+            }
+            Ok(Err(failure)) => failed(&mut synapse, failure),
+            Err(_) => failed(
+                &mut synapse,
+                Failure {
+                    status: 408,
+                    message: format!("Request timeout after {} seconds", timeout.as_secs_f64()),
+                },
+            ),
+        }
+        synapse
+    }
+
+    /// Python's `dendrite.forward` to several axons: calls them all at once and returns
+    /// their answers in the order of `targets`.
+    ///
+    /// ```
+    /// # use axon::{keys::Keypair, dendrite::Dendrite, Axon, BaseSynapse};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let d = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    /// let nobody = axon::AxonInfo { version: 0, ip: "127.0.0.1".into(), port: 1, ip_type: 4,
+    ///     hotkey: "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into(), coldkey: None,
+    ///     protocol: 4, placeholder1: 0, placeholder2: 0 };
+    /// let answers = d.forward(&[nobody], &BaseSynapse::default(), std::time::Duration::from_secs(2)).await;
+    /// assert_eq!(answers[0].dendrite.status_code, Some(503));
+    /// assert_eq!(answers[0].dendrite.status_message.as_deref(), Some("Service unavailable at 127.0.0.1:1/Synapse"));
+    /// # }
+    /// ```
+    pub async fn forward<S: Synapse + Clone>(
+        &self,
+        targets: &[AxonInfo],
+        synapse: &S,
+        timeout: Duration,
+    ) -> Vec<S> {
+        let calls = targets
+            .iter()
+            .map(|target| self.call(target, synapse.clone(), timeout));
+        futures_util::future::join_all(calls).await
+    }
+
+    /// One POST, its answer read whole.
+    async fn exchange<S: Synapse>(
+        &self,
+        target: &AxonInfo,
+        synapse: &S,
+    ) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
+        let host = if target.ip.contains(':') {
+            format!("[{}]", target.ip)
+        } else {
+            target.ip.clone()
+        };
+        let url = format!("http://{host}:{}/{}", target.port, S::NAME);
+        let body = synapse.to_json().map_err(|e| Failure {
+            status: 422,
+            message: format!("Failed to encode the synapse: {e}"),
+        })?;
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(&url)
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| Failure {
+                status: 500,
+                message: format!("Client error: {e}"),
+            })?;
+        let headers = request.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let Ok(synapse_headers) = synapse.to_headers().to_header_map() {
+            headers.extend(synapse_headers);
+        }
+        let response = self.client.request(request).await.map_err(|e| {
+            if e.is_connect() {
+                Failure {
+                    status: 503,
+                    message: format!(
+                        "Service unavailable at {}:{}/{}",
+                        target.ip,
+                        target.port,
+                        S::NAME
+                    ),
+                }
+            } else {
+                Failure {
+                    status: 503,
+                    message: format!("Service disconnected: {e}"),
+                }
+            }
+        })?;
+        let (parts, body) = response.into_parts();
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| Failure {
+                status: 400,
+                message: format!("Payload error: {e}"),
+            })?
+            .to_bytes();
+        Ok((parts.status.as_u16(), parts.headers, bytes))
+    }
+}
+
+/// Python's `process_server_response`.
+fn answer<S: Synapse>(mut local: S, status: u16, headers: &http::HeaderMap, body: &[u8]) -> S {
+    if status == 200 {
+        match S::from_json(body) {
+            Ok(server) => local = server,
+            Err(e) => {
+                failed(
+                    &mut local,
+                    Failure {
+                        status: 422,
+                        message: format!("Failed to parse response: {e}"),
+                    },
+                );
+                return local;
+            }
+        }
+    } else {
+        let message = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| v.get("message")?.as_str().map(str::to_owned));
+        let c = local.common_mut();
+        c.axon.status_code = Some(i64::from(status));
+        c.axon.status_message = message;
+    }
+    if let Ok(parts) = HeaderParts::from_map(headers) {
+        let c = local.common_mut();
+        c.dendrite.overlay(&parts.dendrite);
+        c.axon.overlay(&parts.axon);
+    }
+    let c = local.common_mut();
+    c.dendrite.status_code = c.axon.status_code;
+    c.dendrite.status_message.clone_from(&c.axon.status_message);
+    local
+}
+
+/// Python's `process_error_message`: the failure on the dendrite terminal.
+fn failed<S: Synapse>(synapse: &mut S, failure: Failure) {
+    let c = synapse.common_mut();
+    c.dendrite.status_code = Some(failure.status);
+    c.dendrite.status_message = Some(failure.message);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BaseSynapse;
+
+    #[test]
+    fn nonces_strictly_increase() {
+        let d = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+        let mut last = 0;
+        for _ in 0..1000 {
+            let n = d.nonce();
+            assert!(n > last);
+            last = n;
+        }
+    }
+
+    #[test]
+    fn an_error_answer_keeps_the_request_with_the_axons_status() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert("bt_header_axon_status_code", "403".parse().unwrap());
+        headers.insert("bt_header_axon_nonce", "77".parse().unwrap());
+        let mut request = BaseSynapse::default();
+        request.dendrite.hotkey = Some("5Me".into());
+        let out = answer(
+            request,
+            403,
+            &headers,
+            br#"{"message": "Forbidden. Key is blacklisted: no."}"#,
+        );
+        assert_eq!(out.dendrite.status_code, Some(403));
+        assert_eq!(
+            out.dendrite.status_message.as_deref(),
+            Some("Forbidden. Key is blacklisted: no.")
+        );
+        assert_eq!(out.axon.nonce, Some(77));
+        assert_eq!(out.dendrite.hotkey.as_deref(), Some("5Me"));
+        let garbled = answer(
+            BaseSynapse::default(),
+            200,
+            &http::HeaderMap::new(),
+            b"<html>",
+        );
+        assert_eq!(garbled.dendrite.status_code, Some(422));
+        assert!(garbled
+            .dendrite
+            .status_message
+            .unwrap()
+            .starts_with("Failed to parse response: "));
+    }
+}

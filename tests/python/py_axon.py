@@ -1,0 +1,64 @@
+"""A real Python bittensor 10.5.0 axon for the Rust dendrite to call (tests/dendrite.rs, and the
+benchmark). Serves `Echo` (out = text reversed; Eve is blacklisted) on 127.0.0.1 with a fresh
+wallet. Prints one JSON line {"port", "hotkey"} once listening, then serves until stdin closes.
+
+Usage: py_axon.py [PORT]   (0 or absent: a free port)
+"""
+
+import json
+import socket
+import sys
+import tempfile
+import time
+import typing
+
+import bittensor.utils.networking as networking
+
+networking.get_external_ip = lambda: "127.0.0.1"
+
+import bittensor as bt  # noqa: E402
+import bittensor_wallet as bw  # noqa: E402
+
+EVE = bw.Keypair.create_from_uri("//Eve").ss58_address
+
+
+class Echo(bt.Synapse):
+    text: str
+    n: int
+    out: typing.Optional[str] = None
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
+
+
+def echo(synapse: Echo) -> Echo:
+    synapse.out = synapse.text[::-1]
+    return synapse
+
+
+def no_eve(synapse: Echo) -> typing.Tuple[bool, str]:
+    return synapse.dendrite.hotkey == EVE, "Eve is not welcome"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+port = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "0" else free_port()
+root = tempfile.mkdtemp(prefix="axon-py-")
+wallet = bw.Wallet(name="py", hotkey="default", path=root)
+wallet.create_new_hotkey(use_password=False, overwrite=True, suppress=True, n_words=12)
+wallet.create_new_coldkey(use_password=False, overwrite=True, suppress=True, n_words=12)
+axon = bt.Axon(wallet=wallet, port=port, external_ip="127.0.0.1")
+axon.attach(forward_fn=echo, blacklist_fn=no_eve)
+axon.start()
+# uvicorn starts in a thread: wait until the port accepts connections.
+for _ in range(500):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        break
+    except OSError:
+        time.sleep(0.02)
+print(json.dumps({"port": port, "hotkey": wallet.hotkey.ss58_address}), flush=True)
+sys.stdin.read()
+axon.stop()
