@@ -1,0 +1,124 @@
+"""The signed-load benchmark: the Rust echo miner against the Python bittensor 10.5.0 axon,
+same synapse, same handler, same load generator, same run.
+
+    .venv-bt/bin/python bench/run.py [--duration 5] [--connections 1,16,64,256]
+                                     [--payloads 1024,65536,1048576]
+
+(`.venv-bt/` is the virtualenv the test suite creates; any Python importing bittensor 10.5.0
+works.) It builds the release binaries, starts both axons on loopback, measures the crypto
+floor (one sr25519 verify plus one sign, which every served request costs an axon), then for
+each connection count and payload drives each axon for `--duration` seconds with
+`examples/loadgen` and prints a Markdown table: req/s (answered 200), p50/p99 latency, the
+Rust/Python ratios, and each server's CPU time per answered request (from /proc) beside the
+crypto floor. The load generator runs on the same machine and competes for its cores.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, "target", "release", "examples")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process, all threads, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def loadgen(*args):
+    out = subprocess.run([os.path.join(RELEASE, "loadgen"), *map(str, args)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_rust(port):
+    p = subprocess.Popen([os.path.join(RELEASE, "echo_miner"), "--axon.port", str(port)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    hotkey = None
+    for line in p.stdout:
+        if line.startswith("echo_miner: hotkey "):
+            hotkey = line.split()[2]
+        if line.startswith("echo_miner: listening on"):
+            return p, hotkey
+    raise SystemExit("the Rust echo miner did not start")
+
+
+def start_python(port):
+    p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "python", "py_axon.py"),
+                          str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    ready = json.loads(p.stdout.readline())
+    return p, ready["hotkey"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=float, default=5.0)
+    ap.add_argument("--connections", default="1,16,64,256")
+    ap.add_argument("--payloads", default="1024,65536,1048576")
+    ap.add_argument("--rust-port", type=int, default=18191)
+    ap.add_argument("--python-port", type=int, default=18192)
+    a = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
+                    "--example", "loadgen"], cwd=ROOT, check=True)
+    rust, rust_hotkey = start_rust(a.rust_port)
+    py, py_hotkey = start_python(a.python_port)
+    try:
+        floor = loadgen("--crypto-floor", 3000)["crypto_floor_us"]
+        rows = []
+        for payload in map(int, a.payloads.split(",")):
+            for conns in map(int, a.connections.split(",")):
+                cell = {"connections": conns, "payload": payload}
+                for name, proc, port, hotkey in [("rust", rust, a.rust_port, rust_hotkey),
+                                                 ("python", py, a.python_port, py_hotkey)]:
+                    before = cpu_seconds(proc.pid)
+                    r = loadgen("--target", f"127.0.0.1:{port}", "--hotkey", hotkey,
+                                "--connections", conns, "--payload", payload,
+                                "--duration", a.duration)
+                    cpu = cpu_seconds(proc.pid) - before
+                    r["cpu_us_per_req"] = cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
+                    cell[name] = r
+                    print(f"# {name:6} {conns:>3} conns {payload:>7} B: {r['rps']:8.1f} req/s "
+                          f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
+                          f"cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}",
+                          file=sys.stderr, flush=True)
+                rows.append(cell)
+    finally:
+        rust.terminate()
+        py.stdin.close()
+        py.wait(timeout=30)
+        rust.wait(timeout=30)
+
+    cpus = os.cpu_count()
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                  if l.startswith("model name")), platform.processor())
+    print(f"Machine: {model}, {cpus} cores, {platform.system()} {platform.release()}; "
+          f"{time.strftime('%Y-%m-%d')}; {a.duration:g} s per cell; load generator on the same cores.")
+    print(f"Crypto floor (one sr25519 verify + one sign): {floor:.0f} us.")
+    print()
+    print("| conns | payload | Rust req/s | Python req/s | ratio | Rust p50 / p99 ms | "
+          "Python p50 / p99 ms | p99 ratio | Rust CPU us/req (x floor) | Python CPU us/req |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in rows:
+        r, p = c["rust"], c["python"]
+        ratio = r["rps"] / p["rps"] if p["rps"] else float("inf")
+        p99 = p["p99_ms"] / r["p99_ms"] if r["p99_ms"] else float("nan")
+        size = f"{c['payload'] // 1024} KB" if c["payload"] < 1 << 20 else f"{c['payload'] >> 20} MB"
+        print(f"| {c['connections']} | {size} | {r['rps']:.0f} | {p['rps']:.1f} | {ratio:.1f}x | "
+              f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} | "
+              f"{p99:.1f}x | {r['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / floor:.2f}x) | "
+              f"{p['cpu_us_per_req']:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+//! A signed-load generator built on `axon::dendrite::Dendrite`: N connections, each sending
+//! fresh signed `Echo` requests one after another (its own dendrite, so nonces arrive in
+//! order), for a duration or a count. Prints one JSON line: requests, req/s, latency
+//! percentiles (ms) and a status histogram.
+//!
+//! ```text
+//! cargo run --release --example loadgen -- --target 127.0.0.1:8091 \
+//!     --hotkey 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY \
+//!     --connections 16 --payload 1024 --duration 5
+//! cargo run --release --example loadgen -- --crypto-floor 2000   # one sr25519 verify + sign, in µs
+//! ```
+//!
+//! The benchmark (`bench/run.py`) drives the Rust and the Python axon with it.
+
+use axon::dendrite::Dendrite;
+use axon::keys::Keypair;
+use axon::AxonInfo;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The benchmark's synapse, the same as `echo_miner`'s and the Python axon's.
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Echo {
+    #[hash]
+    pub text: String,
+    #[hash]
+    pub n: i64,
+    #[default]
+    pub out: Option<String>,
+}
+
+struct Args {
+    target: String,
+    hotkey: String,
+    connections: usize,
+    payload: usize,
+    duration: Option<Duration>,
+    count: Option<usize>,
+    timeout: Duration,
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("loadgen: {message}");
+    std::process::exit(2);
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        target: "127.0.0.1:8091".into(),
+        hotkey: String::new(),
+        connections: 1,
+        payload: 1024,
+        duration: None,
+        count: None,
+        timeout: Duration::from_secs(12),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or(format!("{flag} needs a value"))?;
+        let number = |v: &str| v.parse::<f64>().map_err(|_| format!("{flag}: `{v}` is not a number"));
+        match flag.as_str() {
+            "--target" => args.target = value,
+            "--hotkey" => args.hotkey = value,
+            "--connections" => args.connections = number(&value)? as usize,
+            "--payload" => args.payload = number(&value)? as usize,
+            "--duration" => args.duration = Some(Duration::from_secs_f64(number(&value)?)),
+            "--count" => args.count = Some(number(&value)? as usize),
+            "--timeout" => args.timeout = Duration::from_secs_f64(number(&value)?),
+            "--crypto-floor" => {
+                crypto_floor(number(&value)? as usize);
+                std::process::exit(0);
+            }
+            _ => return Err(format!("unknown flag {flag}")),
+        }
+    }
+    if args.hotkey.is_empty() {
+        return Err("--hotkey (the axon's SS58 address) is required".into());
+    }
+    if args.duration.is_none() && args.count.is_none() {
+        args.duration = Some(Duration::from_secs(5));
+    }
+    Ok(args)
+}
+
+/// Measures one sr25519 verify plus one sign, the cryptography every served request costs
+/// an axon, and prints `{"crypto_floor_us": ..}`.
+fn crypto_floor(iterations: usize) {
+    let signer = Keypair::from_uri("//Bob").unwrap();
+    let message = b"1763000000000000000.5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty.5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY.uuid.a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
+    let public = schnorrkel::PublicKey::from_bytes(&signer.public()).unwrap();
+    let context = schnorrkel::signing_context(b"substrate");
+    let signature = {
+        let hex = signer.sign(message);
+        let bytes: Vec<u8> = (2..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        schnorrkel::Signature::from_bytes(&bytes).unwrap()
+    };
+    let start = Instant::now();
+    for _ in 0..iterations {
+        assert!(public.verify(context.bytes(message), &signature).is_ok());
+        std::hint::black_box(signer.sign(message));
+    }
+    let per = start.elapsed().as_secs_f64() / iterations.max(1) as f64;
+    println!("{{\"crypto_floor_us\": {:.2}}}", per * 1e6);
+}
+
+#[tokio::main]
+async fn main() {
+    let args = parse_args().unwrap_or_else(|e| fail(e));
+    let (ip, port) = args
+        .target
+        .rsplit_once(':')
+        .and_then(|(ip, port)| Some((ip.trim_matches(['[', ']']).to_owned(), port.parse().ok()?)))
+        .unwrap_or_else(|| fail(format!("--target `{}` is not ip:port", args.target)));
+    let target = Arc::new(AxonInfo {
+        version: axon::wire::BITTENSOR_VERSION,
+        ip,
+        port,
+        ip_type: 4,
+        hotkey: args.hotkey.clone(),
+        coldkey: None,
+        protocol: 4,
+        placeholder1: 0,
+        placeholder2: 0,
+    });
+    let text: Arc<str> = "x".repeat(args.payload).into();
+    let deadline = args.duration.map(|d| Instant::now() + d);
+    let per_connection = args.count.map(|c| c.div_ceil(args.connections.max(1)));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..args.connections.max(1) {
+        let target = target.clone();
+        let text = text.clone();
+        let timeout = args.timeout;
+        tasks.push(tokio::spawn(async move {
+            // One dendrite per connection: its calls are sequential, so its nonces arrive
+            // in order at the axon.
+            let dendrite = Dendrite::new(Keypair::from_uri(&format!("//Loadgen{i}")).unwrap());
+            let mut latencies = Vec::new();
+            let mut statuses: BTreeMap<i64, u64> = BTreeMap::new();
+            let mut sent = 0usize;
+            loop {
+                if deadline.is_some_and(|d| Instant::now() >= d)
+                    || per_connection.is_some_and(|c| sent >= c)
+                {
+                    break;
+                }
+                let t = Instant::now();
+                let out = dendrite
+                    .call(&target, Echo::new(text.to_string(), sent as i64), timeout)
+                    .await;
+                latencies.push(t.elapsed());
+                *statuses.entry(out.dendrite.status_code.unwrap_or(0)).or_default() += 1;
+                sent += 1;
+            }
+            (latencies, statuses)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut statuses: BTreeMap<i64, u64> = BTreeMap::new();
+    for task in tasks {
+        let (l, s) = task.await.unwrap();
+        latencies.extend(l);
+        for (k, v) in s {
+            *statuses.entry(k).or_default() += v;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i].as_secs_f64() * 1e3
+    };
+    let ok = statuses.get(&200).copied().unwrap_or(0);
+    let histogram: Vec<String> = statuses.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+    println!(
+        "{{\"connections\": {}, \"payload\": {}, \"requests\": {}, \"ok\": {ok}, \"seconds\": {elapsed:.3}, \
+         \"rps\": {:.1}, \"p50_ms\": {:.2}, \"p90_ms\": {:.2}, \"p99_ms\": {:.2}, \"max_ms\": {:.2}, \
+         \"statuses\": {{{}}}}}",
+        args.connections,
+        args.payload,
+        latencies.len(),
+        ok as f64 / elapsed,
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        pct(1.0),
+        histogram.join(", ")
+    );
+}
