@@ -59,7 +59,10 @@ fn parse_args() -> Result<Args, String> {
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
-        let number = |v: &str| v.parse::<f64>().map_err(|_| format!("{flag}: `{v}` is not a number"));
+        let number = |v: &str| {
+            v.parse::<f64>()
+                .map_err(|_| format!("{flag}: `{v}` is not a number"))
+        };
         match flag.as_str() {
             "--target" => args.target = value,
             "--hotkey" => args.hotkey = value,
@@ -154,7 +157,9 @@ async fn main() {
                     .call(&target, Echo::new(text.to_string(), sent as i64), timeout)
                     .await;
                 latencies.push(t.elapsed());
-                *statuses.entry(out.dendrite.status_code.unwrap_or(0)).or_default() += 1;
+                *statuses
+                    .entry(out.dendrite.status_code.unwrap_or(0))
+                    .or_default() += 1;
                 sent += 1;
             }
             (latencies, statuses)
@@ -179,7 +184,10 @@ async fn main() {
         latencies[i].as_secs_f64() * 1e3
     };
     let ok = statuses.get(&200).copied().unwrap_or(0);
-    let histogram: Vec<String> = statuses.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+    let histogram: Vec<String> = statuses
+        .iter()
+        .map(|(k, v)| format!("\"{k}\": {v}"))
+        .collect();
     println!(
         "{{\"connections\": {}, \"payload\": {}, \"requests\": {}, \"ok\": {ok}, \"seconds\": {elapsed:.3}, \
          \"rps\": {:.1}, \"p50_ms\": {:.2}, \"p90_ms\": {:.2}, \"p99_ms\": {:.2}, \"max_ms\": {:.2}, \

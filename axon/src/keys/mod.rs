@@ -108,11 +108,13 @@ impl Keypair {
     /// assert_eq!(k.sign(b"x").len(), 130);
     /// ```
     pub fn sign(&self, message: &[u8]) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let bytes = self.inner.sign_simple(CONTEXT, message).to_bytes();
         let mut out = String::with_capacity(130);
         out.push_str("0x");
         for b in bytes {
-            out.push_str(&format!("{b:02x}"));
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
         out
     }

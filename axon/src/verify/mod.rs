@@ -34,7 +34,9 @@ use crate::keys::{hex_bytes, ss58_decode};
 use crate::{HandlerError, Synapse};
 use http::StatusCode;
 use nonces::Nonces;
+use schnorrkel::context::SigningContext;
 use schnorrkel::{PublicKey, Signature};
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -106,7 +108,14 @@ pub struct Verifier {
     hotkey: String,
     config: VerifyConfig,
     nonces: Mutex<Nonces>,
+    /// Decoded public keys by SS58 address: decompressing a point costs as much as a tenth
+    /// of a verification, and validators call again and again.
+    keys: Mutex<HashMap<String, PublicKey>>,
+    context: SigningContext,
 }
+
+/// The most decoded keys kept; the cache starts over when full.
+const MAX_CACHED_KEYS: usize = 4096;
 
 /// A refusal of the default verify: 401 with Python's message.
 fn refuse(message: impl Into<String>) -> HandlerError {
@@ -161,6 +170,8 @@ impl Verifier {
             hotkey: axon_hotkey.into(),
             config,
             nonces: Mutex::new(Nonces::default()),
+            keys: Mutex::new(HashMap::new()),
+            context: schnorrkel::signing_context(b"substrate"),
         }
     }
 
@@ -230,7 +241,16 @@ impl Verifier {
             .hotkey
             .as_deref()
             .ok_or_else(|| refuse("No SS58 formatted address or public key provided."))?;
-        let public = ss58_decode(hotkey).map_err(refuse)?;
+        let cached = self
+            .keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(hotkey)
+            .copied();
+        let raw = match cached {
+            Some(_) => None,
+            None => Some(ss58_decode(hotkey).map_err(refuse)?),
+        };
         let nonce = dendrite.nonce.ok_or_else(|| refuse("Missing Nonce"))?;
         let version = dendrite.version.unwrap_or(0);
         if version < self.config.min_version {
@@ -290,9 +310,20 @@ impl Verifier {
             Py(common.computed_body_hash)
         );
         let parsed = parse_signature(signature).map_err(refuse)?;
-        let public = PublicKey::from_bytes(&public)
-            .map_err(|e| refuse(format!("Invalid SS58 address: {e}")))?;
-        let signed = |m: &[u8]| public.verify_simple(b"substrate", m, &parsed).is_ok();
+        let public = match (cached, raw) {
+            (Some(public), _) => public,
+            (None, raw) => {
+                let public = PublicKey::from_bytes(&raw.unwrap_or_default())
+                    .map_err(|e| refuse(format!("Invalid SS58 address: {e}")))?;
+                let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+                if keys.len() >= MAX_CACHED_KEYS {
+                    keys.clear();
+                }
+                keys.insert(hotkey.to_owned(), public);
+                public
+            }
+        };
+        let signed = |m: &[u8]| public.verify(self.context.bytes(m), &parsed).is_ok();
         let wrapped = format!("<Bytes>{message}</Bytes>");
         if !signed(message.as_bytes()) && !signed(wrapped.as_bytes()) {
             return Err(refuse(format!(
