@@ -186,11 +186,11 @@ impl Handlers {
         })
     }
 
-    /// The request pipeline of the synapse `name`, if it is served.
-    pub(crate) fn serve_fn(&self, name: &str) -> Option<ServeFn> {
-        let endpoint = self.endpoints.get(name)?;
+    /// The served name and request pipeline of the synapse `name`, if it is served.
+    pub(crate) fn serve_fn(&self, name: &str) -> Option<(&'static str, ServeFn)> {
+        let (name, endpoint) = self.endpoints.get_key_value(name)?;
         endpoint.forward_info()?;
-        Some(endpoint.serve_fn())
+        Some((name, endpoint.serve_fn()))
     }
 
     fn endpoint<S: Synapse>(&self) -> Option<&Endpoint<S>> {

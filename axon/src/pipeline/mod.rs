@@ -82,26 +82,19 @@ pub(crate) async fn handle(
     peer: SocketAddr,
 ) -> Response {
     let start = Instant::now();
-    let name = route::name(request.uri().path()).to_owned();
-    let serve = match route::lookup(&shared.handlers, request.method(), request.uri().path()) {
-        Ok(serve) => serve,
+    let path = request.uri().path();
+    let (synapse, serve) = match route::lookup(&shared.handlers, request.method(), path) {
+        Ok(found) => found,
         Err(refusal) => {
-            let call = Call::new(&name, None, peer, &request);
-            return call.refused(&mut named(&name), &refusal, None, start);
+            let name = route::name(path);
+            let call = Call::new(name, None, peer, &request);
+            return call.refused(&mut named(name), &refusal, None, start);
         }
     };
-    let bytes_in = content_length(&request);
+    let call = Call::new(synapse, None, peer, &request);
     match catch::CatchUnwind(serve(shared, request, peer, start)).await {
         Ok(response) => response,
-        Err(panic) => {
-            let call = Call {
-                synapse: &name,
-                hotkey: None,
-                peer,
-                bytes_in,
-            };
-            call.refused(&mut named(&name), &Refusal::internal(panic), None, start)
-        }
+        Err(panic) => call.refused(&mut named(synapse), &Refusal::internal(panic), None, start),
     }
 }
 

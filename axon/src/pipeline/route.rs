@@ -10,11 +10,15 @@ pub(crate) fn name(path: &str) -> &str {
     path.strip_prefix('/').unwrap_or(path)
 }
 
-/// The stages of the synapse `path` names: 404 with Python's message listing the
+/// The served name and the stages of the synapse `path` names: 404 with Python's message listing the
 /// served synapses when none, 405 for a method other than POST or GET.
-pub(crate) fn lookup(handlers: &Handlers, method: &Method, path: &str) -> Result<ServeFn, Refusal> {
+pub(crate) fn lookup(
+    handlers: &Handlers,
+    method: &Method,
+    path: &str,
+) -> Result<(&'static str, ServeFn), Refusal> {
     let name = name(path);
-    let Some(serve) = handlers.serve_fn(name) else {
+    let Some(found) = handlers.serve_fn(name) else {
         return Err(Refusal::from_handler(handlers.not_found(name)));
     };
     if method != Method::POST && method != Method::GET {
@@ -23,7 +27,7 @@ pub(crate) fn lookup(handlers: &Handlers, method: &Method, path: &str) -> Result
             format!("Method {method} not allowed: call POST /{name}"),
         ));
     }
-    Ok(serve)
+    Ok(found)
 }
 
 #[cfg(test)]
