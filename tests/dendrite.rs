@@ -173,14 +173,31 @@ async fn the_rust_dendrite_reports_what_python_reports() {
         assert!(out.axon.signature.is_some());
         assert!(out.dendrite.process_time.unwrap() > 0.0);
     }
+    // forward() to two axons at once. (Two concurrent calls to one axon from one dendrite
+    // may arrive out of nonce order and be refused, as with Python's: see `Dendrite`.)
+    let mut second = Axon::from_registry()
+        .hotkey(Keypair::from_uri("//Dave").unwrap())
+        .ip("127.0.0.1")
+        .port(0);
+    second.start().await.unwrap();
     let answers = bob
         .forward(
-            &[info.clone(), info.clone()],
+            &[info.clone(), second.info().unwrap()],
             &Echo::new("two".into(), 2),
             T,
         )
         .await;
-    assert!(answers.iter().all(|a| a.out.as_deref() == Some("owt")));
+    for answer in &answers {
+        assert_eq!(
+            answer.dendrite.status_code,
+            Some(200),
+            "{:?}",
+            answer.dendrite
+        );
+        assert_eq!(answer.out.as_deref(), Some("owt"));
+    }
+    assert_ne!(answers[0].axon.hotkey, answers[1].axon.hotkey);
+    second.stop().await;
 
     let nope = bob.call(&info, Nope::default(), T).await;
     assert_eq!(nope.dendrite.status_code, Some(404));

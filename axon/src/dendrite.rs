@@ -133,7 +133,17 @@ impl Dendrite {
     /// assert_eq!(s.dendrite.hotkey.as_deref(), Some(d.hotkey()));
     /// assert!(s.dendrite.signature.unwrap().starts_with("0x"));
     /// ```
-    pub fn sign<S: Synapse>(&self, target: &AxonInfo, mut synapse: S, timeout: Duration) -> S {
+    pub fn sign<S: Synapse>(&self, target: &AxonInfo, synapse: S, timeout: Duration) -> S {
+        self.sign_hashed(target, synapse, timeout).0
+    }
+
+    /// [`sign`](Dendrite::sign), also returning the body hash it signed.
+    fn sign_hashed<S: Synapse>(
+        &self,
+        target: &AxonInfo,
+        mut synapse: S,
+        timeout: Duration,
+    ) -> (S, String) {
         let nonce = self.nonce();
         let hash = synapse.body_hash();
         let c = synapse.common_mut();
@@ -159,7 +169,7 @@ impl Dendrite {
             self.uuid
         );
         c.dendrite.signature = Some(self.keypair.sign(message.as_bytes()));
-        synapse
+        (synapse, hash)
     }
 
     /// Python's `dendrite.call`: sends `synapse` to `target` and returns it as answered.
@@ -171,8 +181,8 @@ impl Dendrite {
     /// `Request timeout after {timeout} seconds`, 422 `Failed to parse response: ..`.
     pub async fn call<S: Synapse>(&self, target: &AxonInfo, synapse: S, timeout: Duration) -> S {
         let start = Instant::now();
-        let mut synapse = self.sign(target, synapse, timeout);
-        let outcome = tokio::time::timeout(timeout, self.exchange(target, &synapse)).await;
+        let (mut synapse, hash) = self.sign_hashed(target, synapse, timeout);
+        let outcome = tokio::time::timeout(timeout, self.exchange(target, &synapse, hash)).await;
         match outcome {
             Ok(Ok((status, headers, body))) => {
                 synapse = answer(synapse, status, &headers, &body);
@@ -223,6 +233,7 @@ impl Dendrite {
         &self,
         target: &AxonInfo,
         synapse: &S,
+        body_hash: String,
     ) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
         let host = if target.ip.contains(':') {
             format!("[{}]", target.ip)
@@ -247,7 +258,7 @@ impl Dendrite {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if let Ok(synapse_headers) = synapse.to_headers().to_header_map() {
+        if let Ok(synapse_headers) = synapse.to_headers_with_hash(body_hash).to_header_map() {
             headers.extend(synapse_headers);
         }
         let response = self.client.request(request).await.map_err(|e| {

@@ -120,6 +120,13 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// can reproduce; here `header_size` is the byte length of the headers before it and
     /// `total_size` is the synapse's `total_size` field.
     fn to_headers(&self) -> Headers {
+        self.to_headers_with_hash(self.body_hash())
+    }
+
+    /// [`Synapse::to_headers`] with the body hash already computed (it is the costly part:
+    /// SHA3 over every hashed field), for a caller that just computed it to sign.
+    #[doc(hidden)]
+    fn to_headers_with_hash(&self, body_hash: String) -> Headers {
         let c = self.common();
         let mut h = Headers::default();
         h.push("name", c.name.as_deref().unwrap_or(Self::NAME));
@@ -130,7 +137,7 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
         let header_size: usize = h.iter().map(|(n, v)| n.len() + v.len()).sum();
         h.push("header_size", header_size.to_string());
         h.push("total_size", c.total_size.unwrap_or(0).to_string());
-        h.push("computed_body_hash", self.body_hash());
+        h.push("computed_body_hash", body_hash);
         h
     }
 
