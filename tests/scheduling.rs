@@ -82,7 +82,7 @@ fn alice() -> Keypair {
 fn job_request(id: &str, from: &str, timeout: f64) -> Vec<u8> {
     let mut s = Job::new(id.into());
     s.timeout = Some(timeout);
-    sign(&mut s, &Keypair::from_uri(from).unwrap(), alice().ss58());
+    let s = sign(s, &Keypair::from_uri(from).unwrap(), alice().ss58());
     request_bytes("Job", &s, &[])
 }
 

@@ -24,9 +24,7 @@ fn bob() -> Keypair {
 
 /// A signed ping for Alice's axon, from Bob.
 fn ping() -> BaseSynapse {
-    let mut s = BaseSynapse::default();
-    sign(&mut s, &bob(), alice().ss58());
-    s
+    sign(BaseSynapse::default(), &bob(), alice().ss58())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,11 +224,11 @@ async fn a_panicking_check_is_500_and_the_axon_keeps_serving() {
         .port(0);
     axon.start().await.unwrap();
     let addr = axon.local_addr().unwrap();
-    let mut unlucky = BaseSynapse {
+    let unlucky = BaseSynapse {
         timeout: Some(13.0),
         ..BaseSynapse::default()
     };
-    sign(&mut unlucky, &bob(), alice().ss58());
+    let unlucky = sign(unlucky, &bob(), alice().ss58());
     let answer = exchange(addr, &request_bytes("Synapse", &unlucky, &[])).await;
     assert_eq!(answer.status, 500);
     let message = answer.body["message"].as_str().unwrap();

@@ -1,32 +1,31 @@
 //! Raw HTTP for the server tests: requests signed as a Python dendrite signs them, sent as
 //! bytes over TCP, answers parsed by hand.
 
+use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
-use axon::Synapse;
+use axon::{AxonInfo, Synapse};
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Signs `synapse` from `dendrite` for the axon `axon_hotkey`, as the Python dendrite does.
-pub fn sign<S: Synapse>(synapse: &mut S, dendrite: &Keypair, axon_hotkey: &str) {
-    let nonce = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as i64;
-    let hash = synapse.body_hash();
-    let c = synapse.common_mut();
-    c.dendrite.hotkey = Some(dendrite.ss58().to_owned());
-    c.dendrite.nonce = Some(nonce);
-    c.dendrite.uuid = Some(format!("uuid-{nonce}"));
-    c.dendrite.version = Some(10_005_000);
-    c.axon.hotkey = Some(axon_hotkey.to_owned());
-    let message = format!(
-        "{nonce}.{}.{axon_hotkey}.uuid-{nonce}.{hash}",
-        dendrite.ss58()
-    );
-    c.dendrite.signature = Some(dendrite.sign(message.as_bytes()));
+/// Signs `synapse` from `dendrite` for the axon `axon_hotkey` with the crate's `Dendrite`
+/// (checked against Python's by the interop suites), keeping the synapse's `timeout`.
+pub fn sign<S: Synapse>(synapse: S, dendrite: &Keypair, axon_hotkey: &str) -> S {
+    let timeout = synapse.common().timeout.unwrap_or(12.0);
+    let target = AxonInfo {
+        version: 10_005_000,
+        ip: "127.0.0.1".into(),
+        port: 0,
+        ip_type: 4,
+        hotkey: axon_hotkey.into(),
+        coldkey: None,
+        protocol: 4,
+        placeholder1: 0,
+        placeholder2: 0,
+    };
+    Dendrite::new(dendrite.clone()).sign(&target, synapse, Duration::from_secs_f64(timeout))
 }
 
 /// The request bytes: the synapse's headers, `extra` headers, and its JSON body.
