@@ -5,7 +5,7 @@
 mod support;
 
 use axon::keys::Keypair;
-use axon::{Axon, BaseSynapse};
+use axon::{Axon, BaseSynapse, Synapse};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -241,5 +241,50 @@ async fn a_panicking_check_is_500_and_the_axon_keeps_serving() {
             .status,
         200
     );
+    axon.stop().await;
+}
+
+/// A synapse whose hashed fields a handler may change.
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Shout {
+    #[hash]
+    pub text: String,
+    #[hash]
+    pub loud: bool,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_answer_hash_covers_the_fields_the_handler_returned() {
+    // `loud` requests come back upper-cased: their hashed `text` changed, the others not.
+    let mut axon = Axon::new()
+        .attach(|mut s: Shout| {
+            if s.loud {
+                s.text = s.text.to_uppercase();
+            }
+            s
+        })
+        .hotkey(alice())
+        .ip("127.0.0.1")
+        .port(0);
+    axon.start().await.unwrap();
+    let addr = axon.local_addr().unwrap();
+    for loud in [false, true] {
+        let request = sign(Shout::new("hi there".into(), loud), &bob(), alice().ss58());
+        let answer = exchange(addr, &request_bytes("Shout", &request, &[])).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let expected = Shout::new(if loud { "HI THERE" } else { "hi there" }.into(), loud);
+        assert_eq!(answer.body["text"], expected.text.as_str());
+        assert_eq!(
+            answer.header("computed_body_hash"),
+            Some(expected.body_hash().as_str()),
+            "loud: {loud}"
+        );
+        // The body keeps the hash the dendrite signed (its header), as Python's axon does.
+        assert_eq!(
+            answer.body["computed_body_hash"],
+            request.body_hash().as_str()
+        );
+    }
     axon.stop().await;
 }

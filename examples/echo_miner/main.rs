@@ -45,9 +45,22 @@ pub struct DenyList(Vec<String>);
 /// Answers with the text reversed.
 #[axon::forward]
 async fn echo(mut synapse: Echo, served: State<Served>) -> Echo {
-    synapse.out = Some(synapse.text.chars().rev().collect());
+    synapse.out = Some(reversed(&synapse.text));
     served.0.fetch_add(1, Ordering::Relaxed);
     synapse
+}
+
+/// `text` reversed by code point, as Python's `text[::-1]`; ASCII (the usual case) byte by
+/// byte, without decoding characters.
+fn reversed(text: &str) -> String {
+    if text.is_ascii() {
+        let mut bytes = text.as_bytes().to_vec();
+        bytes.reverse();
+        if let Ok(ascii) = String::from_utf8(bytes) {
+            return ascii;
+        }
+    }
+    text.chars().rev().collect()
 }
 
 /// Refuses denied hotkeys before their signature is even checked. Like every check
@@ -143,4 +156,18 @@ fn init_logging() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reversed;
+
+    #[test]
+    fn reverses_by_code_point_as_python_does() {
+        // Python: "abc"[::-1], "añb"[::-1], "a😀b"[::-1]
+        assert_eq!(reversed("abc"), "cba");
+        assert_eq!(reversed("añb"), "bña");
+        assert_eq!(reversed("a😀b"), "b😀a");
+        assert_eq!(reversed(""), "");
+    }
 }

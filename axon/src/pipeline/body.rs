@@ -2,6 +2,7 @@
 //! the body hash the dendrite signed (400 `body hash mismatch`).
 
 use super::Refusal;
+use crate::wire::{BodyHasher, HashMemo};
 use crate::Synapse;
 use axum::body::{Body, Bytes};
 use http::{header, HeaderMap, StatusCode};
@@ -39,7 +40,10 @@ pub(crate) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Resul
 /// that the signature covers. The result carries the verified header side of the call:
 /// its `dendrite` and `axon` terminals, `timeout` and `computed_body_hash` are the
 /// header synapse's, so a handler never sees unsigned claims from the body.
-pub(crate) fn parse<S: Synapse>(bytes: &[u8], headers: &S) -> Result<S, Refusal> {
+///
+/// The [`HashMemo`] keeps the hashed fields as hashed, so the answer's hash is redone only
+/// for the fields the handler changed.
+pub(crate) fn parse<S: Synapse>(bytes: &[u8], headers: &S) -> Result<(S, HashMemo), Refusal> {
     let mut synapse = S::from_json(bytes).map_err(|e| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -47,7 +51,9 @@ pub(crate) fn parse<S: Synapse>(bytes: &[u8], headers: &S) -> Result<S, Refusal>
         )
     })?;
     let signed = headers.common().computed_body_hash.as_deref().unwrap_or("");
-    let actual = synapse.body_hash();
+    let mut hasher = BodyHasher::recording();
+    synapse.hash_fields(&mut hasher);
+    let (actual, memo) = hasher.finish_recorded();
     if actual != signed {
         return Err(Refusal::new(
             StatusCode::BAD_REQUEST,
@@ -62,7 +68,7 @@ pub(crate) fn parse<S: Synapse>(bytes: &[u8], headers: &S) -> Result<S, Refusal>
     *to.axon = from.axon.clone();
     *to.timeout = *from.timeout;
     *to.computed_body_hash = from.computed_body_hash.clone();
-    Ok(synapse)
+    Ok((synapse, memo))
 }
 
 #[cfg(test)]
@@ -91,7 +97,7 @@ mod tests {
         sent.dendrite.hotkey = Some("5Unsigned".into());
         sent.timeout = Some(99.0);
         let body = sent.to_json().unwrap();
-        let parsed = parse(&body, &headers_for(&Note::new("hello".into()))).unwrap();
+        let (parsed, _) = parse(&body, &headers_for(&Note::new("hello".into()))).unwrap();
         assert_eq!(parsed.text, "hello");
         assert_eq!(parsed.dendrite.hotkey.as_deref(), Some("5Signed"));
         assert_eq!(parsed.timeout, Some(3.0));

@@ -157,13 +157,18 @@ async fn stages<S: Synapse>(
                     "while its body was being read; the forward never ran",
                 )
             })??;
-        let input = body::parse(&bytes, &synapse)?;
-        tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
+        let (input, memo) = body::parse(&bytes, &synapse)?;
+        drop(bytes);
+        let out = tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
             .await
-            .map_err(|_| Refusal::expired(timeout, "in its forward, which was cancelled"))?
+            .map_err(|_| Refusal::expired(timeout, "in its forward, which was cancelled"))??;
+        Ok::<_, Refusal>((out, memo))
     };
     match served.await {
-        Ok(out) => call.answered(respond::success(out, synapse, &shared.identity, start)),
+        Ok((out, memo)) => {
+            let response = respond::success(out, synapse, memo, &shared.identity, start);
+            call.answered(response)
+        }
         Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity), start),
     }
 }

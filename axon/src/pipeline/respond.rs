@@ -4,7 +4,7 @@
 
 use super::preprocess::Identity;
 use super::Refusal;
-use crate::wire::Headers;
+use crate::wire::{BodyHasher, HashMemo, Headers};
 use crate::Synapse;
 use axum::body::Body;
 use axum::response::Response;
@@ -15,9 +15,13 @@ use std::time::Instant;
 /// and the axon's terminal (nonce, uuid, version, hotkey, signature) really delivered, in
 /// the body and in the headers. The returned synapse's `dendrite` and `axon` are the
 /// request's: a handler cannot misreport who called and who answered.
+///
+/// `memo` is the request's hashed fields: the answer's `computed_body_hash` header reuses
+/// their digests where the handler left them unchanged.
 pub(crate) fn success<S: Synapse>(
     mut out: S,
     mut request: S,
+    memo: HashMemo,
     identity: &Identity,
     start: Instant,
 ) -> Response {
@@ -30,7 +34,15 @@ pub(crate) fn success<S: Synapse>(
     c.axon.process_time = Some(start.elapsed().as_secs_f64());
     identity.sign(&mut out);
     match out.to_json() {
-        Ok(body) => build(StatusCode::OK, &out.to_headers(), body),
+        Ok(body) => {
+            let mut hasher = BodyHasher::replaying(memo);
+            out.hash_fields(&mut hasher);
+            build(
+                StatusCode::OK,
+                &out.to_headers_with_hash(hasher.finish()),
+                body,
+            )
+        }
         Err(e) => {
             let refusal = Refusal::internal(format!("the returned synapse cannot be sent: {e}"));
             refused(&mut request, &refusal, Some(identity), start)
@@ -139,7 +151,12 @@ mod tests {
         id.stamp(&mut request, "127.0.0.1:5000".parse().unwrap());
         let mut out = request.clone();
         out.axon.hotkey = Some("a lie".into());
-        let r = success(out, request, &id, Instant::now());
+        let memo = {
+            let mut h = BodyHasher::recording();
+            request.hash_fields(&mut h);
+            h.finish_recorded().1
+        };
+        let r = success(out, request, memo, &id, Instant::now());
         assert_eq!(r.status(), 200);
         let h = r.headers().clone();
         assert_eq!(h["bt_header_axon_status_code"], "200");

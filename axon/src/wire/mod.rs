@@ -23,6 +23,7 @@ mod synapse;
 mod terminal;
 
 pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
+pub(crate) use hash::HashMemo;
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
 pub use json::{from_json, to_json, JsonError, PydanticFormatter};

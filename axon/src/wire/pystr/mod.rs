@@ -74,6 +74,13 @@ pub trait PyStr {
         self.py_str(&mut out);
         out
     }
+
+    /// The value's `str()` when it is already held as text (strings), so the body hash can
+    /// read it in place instead of copying it. `None` for everything else.
+    #[doc(hidden)]
+    fn as_py_str(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Appends Python's `repr()` of a string: the quote Python picks, its escapes, and non-ASCII
@@ -152,6 +159,9 @@ impl PyStr for str {
     fn py_str(&self, out: &mut String) {
         out.push_str(self)
     }
+    fn as_py_str(&self) -> Option<&str> {
+        Some(self)
+    }
 }
 
 macro_rules! delegate {
@@ -159,6 +169,7 @@ macro_rules! delegate {
         impl<T: PyStr + ?Sized> PyStr for $ty {
             fn py_repr(&self, out: &mut String) { (**self).py_repr(out) }
             fn py_str(&self, out: &mut String) { (**self).py_str(out) }
+            fn as_py_str(&self) -> Option<&str> { (**self).as_py_str() }
         }
     )*};
 }
@@ -171,6 +182,9 @@ impl PyStr for String {
     fn py_str(&self, out: &mut String) {
         out.push_str(self)
     }
+    fn as_py_str(&self) -> Option<&str> {
+        Some(self)
+    }
 }
 
 impl PyStr for Cow<'_, str> {
@@ -179,6 +193,9 @@ impl PyStr for Cow<'_, str> {
     }
     fn py_str(&self, out: &mut String) {
         out.push_str(self)
+    }
+    fn as_py_str(&self) -> Option<&str> {
+        Some(self)
     }
 }
 
