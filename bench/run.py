@@ -7,7 +7,9 @@ same synapse, same handler, same load generator, same run.
 (`.venv-bt/` is the virtualenv the test suite creates; any Python importing bittensor 10.5.0
 works.) It builds the release binaries, starts both axons on loopback, measures the crypto
 floor (one sr25519 verify plus one sign, which every served request costs an axon), then for
-each connection count and payload drives each axon for `--duration` seconds with
+each connection count and payload drives each axon (and the Rust one a second time with
+`--verify.batch false`, checking every signature alone, to show what batch verification
+gains) for `--duration` seconds with
 `examples/loadgen` and prints a Markdown table: req/s (answered 200), p50/p99 latency, the
 Rust/Python ratios, and each server's CPU time per answered request (from /proc) beside the
 crypto floor. The load generator runs on the same machine and competes for its cores.
@@ -39,8 +41,8 @@ def loadgen(*args):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def start_rust(port):
-    p = subprocess.Popen([os.path.join(RELEASE, "echo_miner"), "--axon.port", str(port)],
+def start_rust(port, *flags):
+    p = subprocess.Popen([os.path.join(RELEASE, "echo_miner"), "--axon.port", str(port), *flags],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     hotkey = None
     for line in p.stdout:
@@ -67,19 +69,24 @@ def main():
     ap.add_argument("--payloads", default="1024,65536,1048576")
     ap.add_argument("--rust-port", type=int, default=18191)
     ap.add_argument("--python-port", type=int, default=18192)
+    ap.add_argument("--single-port", type=int, default=18193)
     a = ap.parse_args()
 
     subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
                     "--example", "loadgen"], cwd=ROOT, check=True)
     rust, rust_hotkey = start_rust(a.rust_port)
+    single, single_hotkey = start_rust(a.single_port, "--verify.batch", "false")
     py, py_hotkey = start_python(a.python_port)
     try:
         floor = loadgen("--crypto-floor", 3000)["crypto_floor_us"]
         rows = []
         for payload in map(int, a.payloads.split(",")):
             for conns in map(int, a.connections.split(",")):
-                cell = {"connections": conns, "payload": payload}
+                # The machine's speed drifts (shared cores): each row has its own floor.
+                cell = {"connections": conns, "payload": payload,
+                        "floor": loadgen("--crypto-floor", 2000)["crypto_floor_us"]}
                 for name, proc, port, hotkey in [("rust", rust, a.rust_port, rust_hotkey),
+                                                 ("single", single, a.single_port, single_hotkey),
                                                  ("python", py, a.python_port, py_hotkey)]:
                     before = cpu_seconds(proc.pid)
                     r = loadgen("--target", f"127.0.0.1:{port}", "--hotkey", hotkey,
@@ -95,29 +102,36 @@ def main():
                 rows.append(cell)
     finally:
         rust.terminate()
+        single.terminate()
         py.stdin.close()
         py.wait(timeout=30)
         rust.wait(timeout=30)
+        single.wait(timeout=30)
 
     cpus = os.cpu_count()
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                   if l.startswith("model name")), platform.processor())
     print(f"Machine: {model}, {cpus} cores, {platform.system()} {platform.release()}; "
           f"{time.strftime('%Y-%m-%d')}; {a.duration:g} s per cell; load generator on the same cores.")
-    print(f"Crypto floor (one sr25519 verify + one sign): {floor:.0f} us.")
+    floors = sorted(c["floor"] for c in rows)
+    print(f"Crypto floor (one sr25519 verify + one sign): {floor:.0f} us at the start; "
+          f"{floors[0]:.0f}-{floors[-1]:.0f} us over the rows, each row's CPU compared with "
+          "its own.")
     print()
     print("| conns | payload | Rust req/s | Python req/s | ratio | Rust p50 / p99 ms | "
-          "Python p50 / p99 ms | p99 ratio | Rust CPU us/req (x floor) | Python CPU us/req |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "Python p50 / p99 ms | p99 ratio | Rust CPU us/req (x floor) | "
+          "same, single verify | Python CPU us/req |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in rows:
-        r, p = c["rust"], c["python"]
+        r, p, s, floor = c["rust"], c["python"], c["single"], c["floor"]
         ratio = r["rps"] / p["rps"] if p["rps"] else float("inf")
         p99 = p["p99_ms"] / r["p99_ms"] if r["p99_ms"] else float("nan")
         size = f"{c['payload'] // 1024} KB" if c["payload"] < 1 << 20 else f"{c['payload'] >> 20} MB"
         print(f"| {c['connections']} | {size} | {r['rps']:.0f} | {p['rps']:.1f} | {ratio:.1f}x | "
               f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} | "
               f"{p99:.1f}x | {r['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / floor:.2f}x) | "
-              f"{p['cpu_us_per_req']:.0f} |")
+              f"{s['cpu_us_per_req']:.0f} ({s['cpu_us_per_req'] / floor:.2f}x), "
+              f"{s['rps']:.0f} req/s | {p['cpu_us_per_req']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,15 @@
 //!     required_hash_fields: ClassVar[tuple[str, ...]] = ("text", "n")
 //! ```
 //!
-//! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`.
+//! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`
+//! (`--verify.batch false` checks every signature alone instead of in batches).
 //! It serves on `127.0.0.1` unless `--axon.ip` (or `BT_AXON_IP`) says otherwise, prints its
 //! hotkey and address once listening, and stops gracefully on Ctrl-C. `RUST_LOG=debug`
 //! logs every request.
 
 use axon::config::Config;
 use axon::keys::Keypair;
+use axon::verify::{Verifier, VerifyConfig};
 use axon::{Axon, Blacklist, State};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -95,6 +97,7 @@ async fn main() {
     let (config, rest) = Config::from_process().unwrap_or_else(|e| fail(e));
     let mut dev_key = "//Alice".to_owned();
     let mut deny = DenyList::default();
+    let mut batch = true;
     let mut rest = rest.into_iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -110,17 +113,28 @@ async fn main() {
         match flag.as_str() {
             "--dev-key" => dev_key = value(),
             "--deny" => deny.0.push(value()),
+            "--verify.batch" => {
+                batch = match value().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    other => fail(format!("--verify.batch takes true or false, not `{other}`")),
+                }
+            }
             _ => fail(format!(
-                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58 and the --axon.* flags"
+                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58, --verify.batch BOOL and the --axon.* flags"
             )),
         }
     }
     let hotkey = Keypair::from_uri(&dev_key).unwrap_or_else(|e| fail(e));
     let served = std::sync::Arc::new(Served::default());
+    let mut verify = VerifyConfig::default();
+    verify.batch = batch;
+    let verifier = Verifier::with_config(hotkey.ss58(), verify);
 
     let mut axon = Axon::from_registry()
         .config(config.axon)
         .hotkey(hotkey)
+        .state(verifier)
         .state_arc(served.clone())
         .state(deny);
     if !explicit_ip {

@@ -158,15 +158,16 @@ async fn stages<S: Synapse>(
                 )
             })??;
         let (input, memo) = body::parse(&bytes, &synapse)?;
+        let request_len = bytes.len();
         drop(bytes);
         let out = tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
             .await
             .map_err(|_| Refusal::expired(timeout, "in its forward, which was cancelled"))??;
-        Ok::<_, Refusal>((out, memo))
+        Ok::<_, Refusal>((out, memo, request_len))
     };
     match served.await {
-        Ok((out, memo)) => {
-            let response = respond::success(out, synapse, memo, &shared.identity, start);
+        Ok((out, memo, len)) => {
+            let response = respond::success(out, synapse, memo, len, &shared.identity, start);
             call.answered(response)
         }
         Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity), start),

@@ -4,11 +4,13 @@
 
 use super::preprocess::Identity;
 use super::Refusal;
-use crate::wire::{BodyHasher, HashMemo, Headers};
+use crate::wire::{to_json_sized, BodyHasher, HashMemo, Headers};
 use crate::Synapse;
 use axum::body::Body;
+use axum::body::Bytes;
 use axum::response::Response;
 use http::{header, HeaderName, HeaderValue, StatusCode};
+use std::borrow::Cow;
 use std::time::Instant;
 
 /// The answer to a served request: status 200 `Success`, the returned synapse as JSON,
@@ -17,11 +19,13 @@ use std::time::Instant;
 /// request's: a handler cannot misreport who called and who answered.
 ///
 /// `memo` is the request's hashed fields: the answer's `computed_body_hash` header reuses
-/// their digests where the handler left them unchanged.
+/// their digests where the handler left them unchanged. `request_len`, the request body's
+/// size, sizes the answer's buffer.
 pub(crate) fn success<S: Synapse>(
     mut out: S,
     mut request: S,
     memo: HashMemo,
+    request_len: usize,
     identity: &Identity,
     start: Instant,
 ) -> Response {
@@ -33,13 +37,13 @@ pub(crate) fn success<S: Synapse>(
     c.axon.status_message = Some("Success".into());
     c.axon.process_time = Some(start.elapsed().as_secs_f64());
     identity.sign(&mut out);
-    match out.to_json() {
+    match to_json_sized(&out, 2 * request_len + 1024) {
         Ok(body) => {
             let mut hasher = BodyHasher::replaying(memo);
             out.hash_fields(&mut hasher);
             build(
                 StatusCode::OK,
-                &out.to_headers_with_hash(hasher.finish()),
+                out.to_headers_with_hash(hasher.finish()),
                 body,
             )
         }
@@ -69,13 +73,13 @@ pub(crate) fn refused<S: Synapse>(
         identity.sign(synapse);
     }
     let body = serde_json::json!({ "message": refusal.message }).to_string();
-    build(refusal.status, &synapse.to_headers(), body.into_bytes())
+    build(refusal.status, synapse.to_headers(), body.into_bytes())
 }
 
-/// A JSON response with the synapse headers. A header value HTTP cannot carry (a control
-/// character in a status message) is sent with those characters replaced by spaces; the
-/// JSON body keeps the exact text.
-fn build(status: StatusCode, headers: &Headers, body: Vec<u8>) -> Response {
+/// A JSON response with the synapse headers, taken without copying them. A header value
+/// HTTP cannot carry (a control character in a status message) is sent with those
+/// characters replaced by spaces; the JSON body keeps the exact text.
+fn build(status: StatusCode, headers: Headers, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let map = response.headers_mut();
@@ -84,29 +88,39 @@ fn build(status: StatusCode, headers: &Headers, body: Vec<u8>) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    for (name, value) in headers.iter() {
-        if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
+    for (name, value) in headers {
+        if let Some(name) = header_name(name) {
             map.append(name, sendable(value));
         }
     }
     response
 }
 
-/// `value` as a header value, control characters replaced by spaces.
-fn sendable(value: &str) -> HeaderValue {
-    HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| {
-        let clean: Vec<u8> = value
-            .bytes()
-            .map(|b| {
-                if (b < 0x20 && b != b'\t') || b == 0x7f {
-                    b' '
-                } else {
-                    b
-                }
-            })
-            .collect();
-        HeaderValue::from_bytes(&clean).unwrap_or_else(|_| HeaderValue::from_static(""))
-    })
+/// The header name, without a copy when it is a lowercase constant (as every synapse
+/// header name is); `None` when it is not a valid name.
+fn header_name(name: Cow<'static, str>) -> Option<HeaderName> {
+    match name {
+        Cow::Borrowed(s) if !s.is_empty() && s.bytes().all(is_lowercase_token) => {
+            Some(HeaderName::from_static(s))
+        }
+        name => HeaderName::from_bytes(name.as_bytes()).ok(),
+    }
+}
+
+/// A byte `HeaderName::from_static` accepts as is.
+fn is_lowercase_token(b: u8) -> bool {
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-')
+}
+
+/// `value` as a header value (without a copy), control characters replaced by spaces.
+fn sendable(value: String) -> HeaderValue {
+    let control = |b: u8| (b < 0x20 && b != b'\t') || b == 0x7f;
+    let mut bytes = value.into_bytes();
+    for b in bytes.iter_mut().filter(|b| control(**b)) {
+        *b = b' ';
+    }
+    HeaderValue::from_maybe_shared(Bytes::from(bytes))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 #[cfg(test)]
@@ -156,7 +170,7 @@ mod tests {
             request.hash_fields(&mut h);
             h.finish_recorded().1
         };
-        let r = success(out, request, memo, &id, Instant::now());
+        let r = success(out, request, memo, 0, &id, Instant::now());
         assert_eq!(r.status(), 200);
         let h = r.headers().clone();
         assert_eq!(h["bt_header_axon_status_code"], "200");

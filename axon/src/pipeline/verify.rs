@@ -1,4 +1,5 @@
-//! Stage 4: the synapse's custom verify, or the axon's default signature check (401).
+//! Stage 4: the synapse's custom verify, or the axon's default signature check (401), its
+//! signatures checked in batches with the other requests arriving at the same time.
 
 use super::Refusal;
 use crate::verify::Verifier;
@@ -14,7 +15,7 @@ pub(crate) async fn check<S: Synapse>(
 ) -> Result<(), Refusal> {
     let outcome = match handlers.custom_verify(synapse).await {
         Some(outcome) => outcome,
-        None => default.verify(synapse),
+        None => default.verify_batched(synapse).await,
     };
     outcome.map_err(|e| {
         if e.is_internal() {

@@ -3,6 +3,7 @@
 use super::terminal::TerminalInfo;
 use super::{coerce, BigInt};
 use serde::de::DeserializeOwned;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Headers in the order Python's `Synapse.to_headers()` builds them.
@@ -17,11 +18,11 @@ use std::fmt;
 /// assert_eq!(map["name"], "Echo");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Headers(Vec<(String, String)>);
+pub struct Headers(Vec<(Cow<'static, str>, String)>);
 
 impl Headers {
-    /// Appends a header.
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
+    /// Appends a header. Names are usually constants, kept without a copy.
+    pub fn push(&mut self, name: impl Into<Cow<'static, str>>, value: impl Into<String>) {
         self.0.push((name.into(), value.into()));
     }
 
@@ -35,7 +36,7 @@ impl Headers {
 
     /// The headers in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.0.iter().map(|(n, v)| (n.as_ref(), v.as_str()))
     }
 
     /// How many headers there are.
@@ -53,7 +54,7 @@ impl Headers {
     pub fn to_header_map(&self) -> Result<http::HeaderMap, HeaderError> {
         let mut map = http::HeaderMap::with_capacity(self.0.len());
         for (name, value) in &self.0 {
-            let header = || name.clone();
+            let header = || name.to_string();
             let n = http::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| HeaderError::Unsendable { header: header() })?;
             let v = http::HeaderValue::from_str(value)
@@ -62,6 +63,23 @@ impl Headers {
             map.append(n, v);
         }
         Ok(map)
+    }
+}
+
+/// The headers in order, by value.
+///
+/// ```
+/// let mut h = axon::wire::Headers::default();
+/// h.push("name", "Echo");
+/// let pairs: Vec<_> = h.into_iter().collect();
+/// assert_eq!(pairs, [("name".into(), "Echo".to_string())]);
+/// ```
+impl IntoIterator for Headers {
+    type Item = (Cow<'static, str>, String);
+    type IntoIter = std::vec::IntoIter<(Cow<'static, str>, String)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
     }
 }
 
@@ -269,22 +287,31 @@ impl<'a> HeaderParts<'a> {
         limits: &HeaderLimits,
     ) -> Result<Self, HeaderError> {
         let mut parts = HeaderParts::default();
-        let mut seen: Vec<String> = Vec::new();
+        // Names from an `http::HeaderMap` are lowercase already: borrowed, not copied.
+        let mut seen: Vec<Cow<'a, str>> = Vec::new();
         for (name, raw) in pairs {
             let Some(kind) = Kind::of(name) else { continue };
-            let lower = name.to_ascii_lowercase();
+            let lower: Cow<'a, str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                Cow::Borrowed(name)
+            };
             if seen.contains(&lower) {
-                return Err(HeaderError::Duplicate { header: lower });
+                return Err(HeaderError::Duplicate {
+                    header: lower.into_owned(),
+                });
             }
             if raw.len() > limits.max_value_len {
                 return Err(HeaderError::TooLong {
-                    header: lower,
+                    header: lower.into_owned(),
                     len: raw.len(),
                     max: limits.max_value_len,
                 });
             }
             let Ok(value) = std::str::from_utf8(raw) else {
-                return Err(HeaderError::NotUtf8 { header: lower });
+                return Err(HeaderError::NotUtf8 {
+                    header: lower.into_owned(),
+                });
             };
             let int = |header: &str| {
                 coerce::py_int(value).ok_or_else(|| HeaderError::NotAnInteger {
@@ -297,7 +324,7 @@ impl<'a> HeaderParts<'a> {
                     parts.timeout =
                         Some(
                             coerce::py_float(value).ok_or_else(|| HeaderError::NotAFloat {
-                                header: lower.clone(),
+                                header: lower.to_string(),
                                 value: excerpt(value),
                             })?,
                         )

@@ -39,7 +39,16 @@ impl serde_json::ser::Formatter for PydanticFormatter {
 /// assert_eq!(axon::wire::to_json(&(0.1f32, "é")).unwrap(), r#"[0.1,"é"]"#.as_bytes());
 /// ```
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, JsonError> {
-    let mut out = Vec::with_capacity(512);
+    to_json_sized(value, 512)
+}
+
+/// [`to_json`] into a buffer of `capacity` bytes to start with, for a caller that can
+/// guess the size (an answer is usually about as large as its request, or twice).
+pub(crate) fn to_json_sized<T: Serialize + ?Sized>(
+    value: &T,
+    capacity: usize,
+) -> Result<Vec<u8>, JsonError> {
+    let mut out = Vec::with_capacity(capacity);
     let mut ser = serde_json::Serializer::with_formatter(&mut out, PydanticFormatter);
     value.serialize(&mut ser).map_err(JsonError)?;
     Ok(out)

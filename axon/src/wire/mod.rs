@@ -26,6 +26,7 @@ pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
 pub(crate) use hash::HashMemo;
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
+pub(crate) use json::to_json_sized;
 pub use json::{from_json, to_json, JsonError, PydanticFormatter};
 #[doc(hidden)]
 pub use pystr::write_dict_entries;

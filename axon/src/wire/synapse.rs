@@ -4,7 +4,7 @@ use super::hash::BodyHasher;
 use super::headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObjs};
 use super::json::{self, JsonError};
 use super::pystr::PyStr;
-use super::terminal::TerminalInfo;
+use super::terminal::{TerminalInfo, AXON_HEADERS, DENDRITE_HEADERS};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -131,8 +131,8 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
         let mut h = Headers::default();
         h.push("name", c.name.as_deref().unwrap_or(Self::NAME));
         h.push("timeout", c.timeout.to_py_str());
-        c.axon.write_headers("bt_header_axon_", &mut h);
-        c.dendrite.write_headers("bt_header_dendrite_", &mut h);
+        c.axon.write_headers(&AXON_HEADERS, &mut h);
+        c.dendrite.write_headers(&DENDRITE_HEADERS, &mut h);
         self.input_objs(&mut InputObjs::new(&mut h));
         let header_size: usize = h.iter().map(|(n, v)| n.len() + v.len()).sum();
         h.push("header_size", header_size.to_string());

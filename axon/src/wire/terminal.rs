@@ -153,15 +153,45 @@ impl TerminalInfo {
         ]
     }
 
-    /// Appends `{prefix}{field}: str(value)` for every set field, in declaration order.
-    pub(crate) fn write_headers(&self, prefix: &str, out: &mut Headers) {
-        for (field, value) in self.entries() {
+    /// Appends `{names[i]}: str(value)` for every set field, in declaration order: `names`
+    /// is [`AXON_HEADERS`] or [`DENDRITE_HEADERS`].
+    pub(crate) fn write_headers(&self, names: &'static [&'static str; 10], out: &mut Headers) {
+        for ((_, value), name) in self.entries().into_iter().zip(names) {
             if let Some(value) = value {
-                out.push(format!("{prefix}{field}"), value.to_py_str());
+                out.push(*name, value.to_py_str());
             }
         }
     }
 }
+
+/// The header names of the axon's terminal, `bt_header_axon_{field}`, in the order of
+/// [`TerminalInfo::entries`].
+pub(crate) const AXON_HEADERS: [&str; 10] = [
+    "bt_header_axon_status_code",
+    "bt_header_axon_status_message",
+    "bt_header_axon_process_time",
+    "bt_header_axon_ip",
+    "bt_header_axon_port",
+    "bt_header_axon_version",
+    "bt_header_axon_nonce",
+    "bt_header_axon_uuid",
+    "bt_header_axon_hotkey",
+    "bt_header_axon_signature",
+];
+
+/// The header names of the dendrite's terminal, `bt_header_dendrite_{field}`.
+pub(crate) const DENDRITE_HEADERS: [&str; 10] = [
+    "bt_header_dendrite_status_code",
+    "bt_header_dendrite_status_message",
+    "bt_header_dendrite_process_time",
+    "bt_header_dendrite_ip",
+    "bt_header_dendrite_port",
+    "bt_header_dendrite_version",
+    "bt_header_dendrite_nonce",
+    "bt_header_dendrite_uuid",
+    "bt_header_dendrite_hotkey",
+    "bt_header_dendrite_signature",
+];
 
 /// Rendered as the dict `model_dump()` makes of it.
 impl PyStr for TerminalInfo {
@@ -169,5 +199,22 @@ impl PyStr for TerminalInfo {
         let entries = self.entries();
         let none: &dyn PyStr = &None::<i64>;
         write_dict(entries.iter().map(|(k, v)| (k, v.unwrap_or(none))), out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_names_are_the_prefixed_field_names() {
+        let fields = TerminalInfo::default().entries().map(|(field, _)| field);
+        for (names, prefix) in [
+            (AXON_HEADERS, "bt_header_axon_"),
+            (DENDRITE_HEADERS, "bt_header_dendrite_"),
+        ] {
+            let expected = fields.map(|f| format!("{prefix}{f}"));
+            assert_eq!(names.map(String::from), expected);
+        }
     }
 }
