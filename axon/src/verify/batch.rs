@@ -193,7 +193,7 @@ mod tests {
     #[test]
     fn a_bytes_wrapped_signature_passes_singly() {
         let claims: Vec<Claim> = (0..4)
-            .map(|i| claim(&format!("//U{i}"), "m", &format!("<Bytes>m</Bytes>")))
+            .map(|i| claim(&format!("//U{i}"), "m", "<Bytes>m</Bytes>"))
             .chain([claim("//U9", "m", "m")])
             .collect();
         assert_eq!(check_all(&context(), &claims, false), (vec![true; 5], true));
