@@ -2,12 +2,13 @@
 //! sr25519 batch equation, which costs about half as much per signature as checking them
 //! one by one once a batch holds eight or more.
 //!
-//! A request queues its signature and waits. One drain task at a time empties the queue:
-//! it takes up to [`MAX_BATCH`] waiting signatures, checks them together (a lone one, or a
-//! handful, singly), answers each, yields to the other tasks, and goes on until the queue
-//! is empty. So an idle axon checks a request's signature at once, on its own, and a busy
-//! one batches exactly those that arrived while the previous batch was being checked; no
-//! request ever waits for a batch to fill.
+//! When no signature is being checked, a request checks its own at once, alone. Those
+//! arriving meanwhile queue and wait, and one drain task at a time empties the queue: it
+//! takes up to [`MAX_BATCH`] waiting signatures, checks them together (a handful singly),
+//! answers each, yields to the other tasks, and goes on until the queue is empty. So an
+//! idle axon pays nothing for batching, and a busy one batches exactly the signatures that
+//! arrived while the previous ones were being checked; no request ever waits for a batch
+//! to fill.
 //!
 //! A batch that fails says only that one of its signatures is bad: each is then checked
 //! singly to answer every request correctly, and the next [`SINGLES_AFTER_FAILURE`] are
@@ -85,17 +86,36 @@ impl Batcher {
 
     /// Checks `claim` together with the others waiting. Needs a tokio runtime (the drain is
     /// a task); `None` when the runtime shut down before the check was made.
+    ///
+    /// When nothing is being checked, the claim is checked at once, here, alone: an idle
+    /// axon pays no hand-over to another task. Claims arriving meanwhile queue, and a drain
+    /// task is started for them when this check ends.
     pub(crate) async fn check(self: &Arc<Self>, claim: Claim) -> Option<bool> {
-        let (done, result) = oneshot::channel();
-        let start_drain = {
+        let waiting = {
             let mut queue = self.queue();
-            queue.waiting.push_back(Job { claim, done });
-            !std::mem::replace(&mut queue.draining, true)
+            if queue.draining {
+                let (done, result) = oneshot::channel();
+                queue.waiting.push_back(Job { claim, done });
+                Err(result)
+            } else {
+                // Nobody is checking, so nobody is waiting either.
+                queue.draining = true;
+                Ok(claim)
+            }
         };
-        if start_drain {
-            tokio::spawn(self.clone().drain());
+        match waiting {
+            Err(result) => result.await.ok(),
+            Ok(claim) => {
+                let ok = claim.check(&self.context);
+                let mut queue = self.queue();
+                if queue.waiting.is_empty() {
+                    queue.draining = false;
+                } else {
+                    tokio::spawn(self.clone().drain());
+                }
+                Some(ok)
+            }
         }
-        result.await.ok()
     }
 
     /// Empties the queue, a batch at a time, then ends.
