@@ -1,6 +1,7 @@
 //! The listening socket and its accept loop: HTTP/1.1 connections served by the request
 //! [`pipeline`](crate::pipeline), stopped gracefully.
 
+use super::Limits;
 use crate::pipeline::{self, Shared};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
@@ -15,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
@@ -41,12 +42,23 @@ pub(crate) struct Listening {
 }
 
 impl Listening {
-    /// Serves `listener` with the pipeline of `shared` on the current tokio runtime.
-    pub(crate) fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<Self> {
+    /// Serves `listener` with the pipeline of `shared` on the current tokio runtime, within
+    /// `limits`.
+    pub(crate) fn spawn(
+        listener: TcpListener,
+        shared: Arc<Shared>,
+        limits: &Limits,
+    ) -> io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let app = Router::new().fallback(endpoint).with_state(shared);
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, app, stopped));
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout)
+            .max_header_size(limits.max_header_bytes)
+            .max_headers(limits.max_headers);
+        let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        let task = tokio::spawn(accept_loop(listener, app, http, connections, stopped));
         Ok(Listening {
             local_addr,
             stop,
@@ -84,12 +96,24 @@ async fn endpoint(
     pipeline::handle(shared, request, peer).await
 }
 
-async fn accept_loop(listener: TcpListener, app: Router, mut stop: oneshot::Receiver<()>) {
+/// Accepts connections while fewer than the cap are open (beyond it, new ones wait in the
+/// kernel's backlog) and serves each on its own task.
+async fn accept_loop(
+    listener: TcpListener,
+    app: Router,
+    http: http1::Builder,
+    connections: Arc<Semaphore>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30));
     loop {
+        let slot = tokio::select! {
+            _ = &mut stop => break,
+            slot = connections.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break, // never closed
+            },
+        };
         let (stream, peer) = tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
@@ -114,6 +138,7 @@ async fn accept_loop(listener: TcpListener, app: Router, mut stop: oneshot::Rece
             if let Err(e) = connection.await {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
+            drop(slot);
         });
     }
     drop(listener);

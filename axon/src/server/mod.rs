@@ -3,15 +3,17 @@
 
 pub mod external_ip;
 mod info;
+mod limits;
 mod listen;
 
 pub use info::AxonInfo;
+pub use limits::Limits;
 
 use crate::config::{AxonConfig, WalletConfig};
 use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
 use crate::handlers::Handlers;
 use crate::keys::{self, Keypair};
-use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_BODY, DEFAULT_MAX_TIMEOUT};
+use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_TIMEOUT};
 use crate::registry::{self, Entry, Problem, StartupError, TableBuilder};
 use crate::state::States;
 use crate::verify::Verifier;
@@ -68,6 +70,7 @@ pub struct Axon {
     hotkey: Option<Keypair>,
     coldkey: Option<String>,
     max_timeout: std::time::Duration,
+    limits: Limits,
     running: Option<Running>,
 }
 
@@ -96,6 +99,7 @@ impl Axon {
             hotkey: None,
             coldkey: None,
             max_timeout: DEFAULT_MAX_TIMEOUT,
+            limits: Limits::default(),
             running: None,
         }
     }
@@ -464,6 +468,20 @@ impl Axon {
         self
     }
 
+    /// The limits on requests and connections: body and header sizes, header count, how
+    /// long a client may take to send a request's head, open connections. See [`Limits`].
+    ///
+    /// ```
+    /// let mut limits = axon::Limits::default();
+    /// limits.max_body = 1024 * 1024;
+    /// let axon = axon::Axon::new().limits(limits);
+    /// # let _ = axon;
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Starts serving on the current tokio runtime and returns once the socket listens,
     /// so a client may connect as soon as it returns. Everything that keeps it from
     /// serving is an error listing every problem: a missing hotkey, handler problems,
@@ -567,11 +585,12 @@ impl Axon {
             identity: Identity::new(hotkey),
             verifier,
             admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),
-            max_body: DEFAULT_MAX_BODY,
+            max_body: self.limits.max_body,
             header_limits: HeaderLimits::default(),
             max_timeout: self.max_timeout,
         });
-        let listening = Listening::spawn(listener, shared.clone()).map_err(bind_failed)?;
+        let listening =
+            Listening::spawn(listener, shared.clone(), &self.limits).map_err(bind_failed)?;
         tracing::info!(
             address = %listening.local_addr(),
             hotkey = self.hotkey.as_ref().map_or("None", |k| k.ss58()),

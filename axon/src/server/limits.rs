@@ -1,0 +1,54 @@
+//! The limits an axon puts on what a client may send and hold, each refused cheaply and
+//! clearly.
+
+use std::time::Duration;
+
+/// The limits on requests and connections (see [`Axon::limits`](crate::Axon::limits)).
+///
+/// | limit | default | beyond it |
+/// |---|---|---|
+/// | `max_body` | 10 MiB | 413 `Request body larger than the limit of N bytes`, nothing past the limit read |
+/// | `max_header_bytes` | 64 KiB (request line and headers) | 431, connection closed |
+/// | `max_headers` | 100 | 431, connection closed |
+/// | `header_read_timeout` | 30 s | connection closed (also how long an idle keep-alive connection stays open) |
+/// | `max_connections` | 10,000 | further connections wait in the kernel's backlog until one closes |
+///
+/// A request's body must arrive within its synapse's timeout (408). JSON nested deeper than
+/// 128 levels is refused by the parser (400).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let mut limits = axon::Limits::default();
+/// assert_eq!(limits.max_body, 10 * 1024 * 1024);
+/// limits.max_connections = 2_000;
+/// limits.header_read_timeout = Duration::from_secs(10);
+/// let axon = axon::Axon::new().limits(limits);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest request body, in bytes.
+    pub max_body: usize,
+    /// The largest request head (request line plus headers), in bytes.
+    pub max_header_bytes: usize,
+    /// The most header fields in a request.
+    pub max_headers: usize,
+    /// How long a client has to send a request's head, counted from the end of the previous
+    /// response on a kept-alive connection.
+    pub header_read_timeout: Duration,
+    /// The most connections open at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body: crate::pipeline::DEFAULT_MAX_BODY,
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The limits on requests and connections (`axon::Limits`), over raw TCP: each refused with
+//! its status, the handler never called, and a good request served right after.
+
+mod support;
+
+use axon::keys::Keypair;
+use axon::{Axon, BaseSynapse, Limits};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::http::{exchange, read_answer, request_bytes, sign};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn alice() -> Keypair {
+    Keypair::from_uri("//Alice").unwrap()
+}
+
+/// A signed ping for Alice's axon, from Bob, as raw request bytes.
+fn ping() -> Vec<u8> {
+    let signed = sign(
+        BaseSynapse::default(),
+        &Keypair::from_uri("//Bob").unwrap(),
+        alice().ss58(),
+    );
+    request_bytes("Synapse", &signed, &[])
+}
+
+/// An axon with `limits` whose forward counts its calls.
+async fn serve(limits: Limits) -> (Axon, SocketAddr, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let mut axon = Axon::new()
+        .attach(move |s: BaseSynapse| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            s
+        })
+        .hotkey(alice())
+        .ip("127.0.0.1")
+        .port(0)
+        .limits(limits);
+    axon.start().await.unwrap();
+    let addr = axon.local_addr().unwrap();
+    (axon, addr, calls)
+}
+
+/// `ping()` with `extra` header lines added after the request line.
+fn ping_with(extra: &str) -> Vec<u8> {
+    let bytes = ping();
+    let line_end = bytes.windows(2).position(|w| w == b"\r\n").unwrap() + 2;
+    [&bytes[..line_end], extra.as_bytes(), &bytes[line_end..]].concat()
+}
+
+/// Reads until the server closes the connection; fails the test if it has not within 10 s.
+async fn closed_by_server(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut got))
+        .await
+        .expect("the server should close the connection")
+        .unwrap_or_default();
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_headers_is_431() {
+    let mut limits = Limits::default();
+    limits.max_headers = 40;
+    let (mut axon, addr, calls) = serve(limits).await;
+    let extra: String = (0..40).map(|i| format!("x-extra-{i}: {i}\r\n")).collect();
+    let answer = exchange(addr, &ping_with(&extra)).await;
+    assert_eq!(answer.status, 431);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(exchange(addr, &ping()).await.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_over_the_size_limit_is_431() {
+    let mut limits = Limits::default();
+    limits.max_header_bytes = 8 * 1024;
+    let (mut axon, addr, calls) = serve(limits).await;
+    let padding = format!("x-padding: {}\r\n", "a".repeat(9 * 1024));
+    let answer = exchange(addr, &ping_with(&padding)).await;
+    assert_eq!(answer.status, 431);
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    // The same padding fits under the default limit (64 KiB).
+    assert_eq!(exchange(addr, &ping()).await.status, 200);
+    axon.stop().await;
+
+    let (mut axon, addr, _) = serve(Limits::default()).await;
+    assert_eq!(exchange(addr, &ping_with(&padding)).await.status, 200);
+    axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_head_and_an_idle_keep_alive_are_closed() {
+    let mut limits = Limits::default();
+    limits.header_read_timeout = Duration::from_millis(300);
+    let (mut axon, addr, calls) = serve(limits).await;
+
+    // Half a request line, then nothing: closed without an answer.
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST /Synapse HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    let got = closed_by_server(&mut slow).await;
+    assert!(
+        got.is_empty() || got.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&got)
+    );
+
+    // A kept-alive connection is answered, then closed once idle.
+    let keep_alive = String::from_utf8(ping())
+        .unwrap()
+        .replace("connection: close", "connection: keep-alive");
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    idle.write_all(keep_alive.as_bytes()).await.unwrap();
+    let answer = read_answer(&mut idle).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_wait_for_a_free_one() {
+    let mut limits = Limits::default();
+    limits.max_connections = 2;
+    let (mut axon, addr, calls) = serve(limits).await;
+    // Two idle connections hold both slots (each proven accepted by a served request).
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let keep_alive = String::from_utf8(ping())
+            .unwrap()
+            .replace("connection: close", "connection: keep-alive");
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(keep_alive.as_bytes()).await.unwrap();
+        let mut head = [0u8; 12];
+        c.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        held.push(c);
+    }
+    // A third connects (the kernel's backlog) but is not served while both are held.
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    third.write_all(&ping()).await.unwrap();
+    let mut first_byte = [0u8; 1];
+    let waited = tokio::time::timeout(
+        Duration::from_millis(500),
+        third.read_exact(&mut first_byte),
+    )
+    .await;
+    assert!(waited.is_err(), "served beyond the connection cap");
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    // Closing one frees a slot: the third is served.
+    drop(held.pop());
+    let answer = read_answer(&mut third).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    drop(held);
+    axon.stop().await;
+}
