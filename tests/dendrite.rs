@@ -9,18 +9,8 @@ use axon::{Axon, AxonInfo, BaseSynapse};
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 use std::time::Duration;
+use support::Echo;
 use tokio::io::AsyncWriteExt;
-
-#[axon::synapse]
-#[derive(Debug, Clone)]
-pub struct Echo {
-    #[hash]
-    pub text: String,
-    #[hash]
-    pub n: i64,
-    #[default]
-    pub out: Option<String>,
-}
 
 #[axon::forward]
 fn echo(mut s: Echo) -> Echo {

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::OnceLock;
+use support::Echo;
 
 fn golden() -> &'static Value {
     static GOLDEN: OnceLock<Value> = OnceLock::new();
@@ -31,17 +32,6 @@ pub struct Inner {
     pub a: i64,
     #[default("x".into())]
     pub b: String,
-}
-
-#[axon::synapse]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Echo {
-    #[hash]
-    pub text: String,
-    #[hash]
-    pub n: i64,
-    #[default]
-    pub out: Option<String>,
 }
 
 #[axon::synapse]

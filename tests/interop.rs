@@ -14,6 +14,7 @@ use axon::{Axon, HandlerError, StatusCode};
 use indexmap::IndexMap;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
+use support::Echo;
 
 /// What each forward saw, in order: one marker per request that reached it.
 #[derive(Default)]
@@ -34,17 +35,6 @@ pub struct Name(&'static str);
 pub struct Denied(String);
 /// The only hotkey Guarded's custom verify lets through.
 pub struct Allowed(String);
-
-#[axon::synapse]
-#[derive(Debug, Clone)]
-pub struct Echo {
-    #[hash]
-    pub text: String,
-    #[hash]
-    pub n: i64,
-    #[default]
-    pub out: Option<String>,
-}
 
 #[axon::forward]
 fn echo(mut s: Echo, seen: &Seen, name: &Name) -> Echo {

@@ -8,17 +8,7 @@ use axon::{Axon, HandlerError, StatusCode, Synapse};
 use serde_json::Value;
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-#[axon::synapse]
-#[derive(Debug, Clone, PartialEq)]
-pub struct Echo {
-    #[hash]
-    pub text: String,
-    #[hash]
-    pub n: i64,
-    #[default]
-    pub out: Option<String>,
-}
+use support::Echo;
 
 fn signed() -> &'static Value {
     static SIGNED: OnceLock<Value> = OnceLock::new();

@@ -9,6 +9,19 @@
 
 pub mod http;
 
+/// The suites' `Echo` synapse: the Rust twin of `class Echo(bt.Synapse)` in
+/// `tests/python/` (and of the examples' own, which stand alone).
+#[axon::synapse]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Echo {
+    #[hash]
+    pub text: String,
+    #[hash]
+    pub n: i64,
+    #[default]
+    pub out: Option<String>,
+}
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
