@@ -54,7 +54,8 @@ impl Claim {
 
 struct Job {
     claim: Claim,
-    done: oneshot::Sender<bool>,
+    /// The claim back with its verdict.
+    done: oneshot::Sender<(Claim, bool)>,
 }
 
 #[derive(Default)]
@@ -84,13 +85,14 @@ impl Batcher {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Checks `claim` together with the others waiting. Needs a tokio runtime (the drain is
-    /// a task); `None` when the runtime shut down before the check was made.
+    /// Checks `claim` together with the others waiting, and gives it back with the verdict.
+    /// Needs a tokio runtime (the drain is a task); `None` when the runtime shut down before
+    /// the check was made.
     ///
     /// When nothing is being checked, the claim is checked at once, here, alone: an idle
     /// axon pays no hand-over to another task. Claims arriving meanwhile queue, and a drain
     /// task is started for them when this check ends.
-    pub(crate) async fn check(self: &Arc<Self>, claim: Claim) -> Option<bool> {
+    pub(crate) async fn check(self: &Arc<Self>, claim: Claim) -> Option<(Claim, bool)> {
         let waiting = {
             let mut queue = self.queue();
             if queue.draining {
@@ -113,7 +115,7 @@ impl Batcher {
                 } else {
                     tokio::spawn(self.clone().drain());
                 }
-                Some(ok)
+                Some((claim, ok))
             }
         }
     }
@@ -139,9 +141,9 @@ impl Batcher {
             if failed {
                 self.queue().singles = SINGLES_AFTER_FAILURE;
             }
-            for (done, ok) in senders.into_iter().zip(results) {
+            for ((done, claim), ok) in senders.into_iter().zip(claims).zip(results) {
                 // A request that went away meanwhile no longer needs its answer.
-                let _ = done.send(ok);
+                let _ = done.send((claim, ok));
             }
             tokio::task::yield_now().await;
         }
@@ -232,7 +234,7 @@ mod tests {
                 format!("m{i}")
             };
             let c = claim(&format!("//U{}", i % 10), &format!("m{i}"), &signed);
-            tokio::spawn(async move { (i, batcher.check(c).await) })
+            tokio::spawn(async move { (i, batcher.check(c).await.map(|(_, ok)| ok)) })
         });
         for check in checks {
             let (i, result) = check.await.unwrap();
@@ -240,7 +242,10 @@ mod tests {
         }
         // Whether the drain has ended or not, a later check is answered.
         assert_eq!(
-            batcher.check(claim("//U1", "late", "late")).await,
+            batcher
+                .check(claim("//U1", "late", "late"))
+                .await
+                .map(|(_, ok)| ok),
             Some(true)
         );
     }

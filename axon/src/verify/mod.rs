@@ -243,9 +243,9 @@ impl Verifier {
     /// );
     /// ```
     pub fn verify_at<S: Synapse>(&self, synapse: &S, now: SystemTime) -> Result<(), HandlerError> {
-        let pending = self.prepare(synapse, now)?;
-        let ok = pending.claim.check(&self.context);
-        self.conclude(pending, ok)
+        let (pending, claim) = self.prepare(synapse, now)?;
+        let ok = claim.check(&self.context);
+        self.conclude(pending, &claim, ok)
     }
 
     /// [`verify`](Self::verify), with the signature checked in a batch together with the
@@ -266,14 +266,9 @@ impl Verifier {
         if !self.config.batch {
             return self.verify(synapse);
         }
-        let pending = self.prepare(synapse, SystemTime::now())?;
-        let claim = batch::Claim {
-            public: pending.claim.public,
-            signature: pending.claim.signature,
-            message: pending.claim.message.clone(),
-        };
+        let (pending, claim) = self.prepare(synapse, SystemTime::now())?;
         match self.batcher.check(claim).await {
-            Some(ok) => self.conclude(pending, ok),
+            Some((claim, ok)) => self.conclude(pending, &claim, ok),
             None => Err(HandlerError::internal(
                 "the signature check was abandoned: the runtime is shutting down",
             )),
@@ -281,7 +276,11 @@ impl Verifier {
     }
 
     /// Checks 1 to 4 and the parsing of check 5: everything but the signature itself.
-    fn prepare<S: Synapse>(&self, synapse: &S, now: SystemTime) -> Result<Pending, HandlerError> {
+    fn prepare<S: Synapse>(
+        &self,
+        synapse: &S,
+        now: SystemTime,
+    ) -> Result<(Pending, batch::Claim), HandlerError> {
         let common = synapse.common();
         let dendrite = common.dendrite;
         let hotkey = dendrite
@@ -359,24 +358,30 @@ impl Verifier {
                 public
             }
         };
-        Ok(Pending {
+        let pending = Pending {
             key,
             window: pending_window,
             signature: signature.to_owned(),
-            claim: batch::Claim {
-                public,
-                signature: parsed,
-                message,
-            },
-        })
+        };
+        let claim = batch::Claim {
+            public,
+            signature: parsed,
+            message,
+        };
+        Ok((pending, claim))
     }
 
     /// Check 5's verdict and check 6: a verified nonce is stored, if still the newest.
-    fn conclude(&self, pending: Pending, signed: bool) -> Result<(), HandlerError> {
+    fn conclude(
+        &self,
+        pending: Pending,
+        claim: &batch::Claim,
+        signed: bool,
+    ) -> Result<(), HandlerError> {
         if !signed {
             return Err(refuse(format!(
                 "Signature mismatch with {} and {}",
-                pending.claim.message, pending.signature
+                claim.message, pending.signature
             )));
         }
         // Check again and store atomically: a concurrent request may have advanced the key.
@@ -407,7 +412,6 @@ struct Pending {
     window: Window,
     /// The signature as sent, for the refusal message.
     signature: String,
-    claim: batch::Claim,
 }
 
 /// The nonce window of one request (check 4).

@@ -89,45 +89,31 @@ impl BodyHasher {
     /// Adds one field: the hex SHA3-256 of its Python `str()`.
     pub fn field<T: PyStr + ?Sized>(&mut self, value: &T) {
         let BodyHasher { outer, text, memo } = self;
-        let rendered = |text: &'_ mut String| -> String {
-            match value.as_py_str() {
-                Some(s) => s.to_owned(),
-                None => {
-                    text.clear();
-                    value.py_str(text);
-                    std::mem::take(text)
-                }
+        // Text fields are read in place; others are rendered into the reused buffer.
+        let rendered = match value.as_py_str() {
+            Some(s) => s,
+            None => {
+                text.clear();
+                value.py_str(text);
+                text.as_str()
             }
         };
         let digest = match memo {
-            Memo::Off => match value.as_py_str() {
-                Some(s) => hex_digest(s),
-                None => {
-                    text.clear();
-                    value.py_str(text);
-                    hex_digest(text)
-                }
-            },
+            Memo::Off => hex_digest(rendered),
             Memo::Record(fields) => {
-                let text = rendered(text);
-                let digest = hex_digest(&text);
-                fields.push(Field { text, digest });
+                let digest = hex_digest(rendered);
+                fields.push(Field {
+                    text: rendered.to_owned(),
+                    digest,
+                });
                 digest
             }
             Memo::Replay { fields, next } => {
                 let kept = fields.get(*next);
                 *next += 1;
-                let now = match value.as_py_str() {
-                    Some(s) => s,
-                    None => {
-                        text.clear();
-                        value.py_str(text);
-                        text.as_str()
-                    }
-                };
                 match kept {
-                    Some(kept) if kept.text == now => kept.digest,
-                    _ => hex_digest(now),
+                    Some(kept) if kept.text == rendered => kept.digest,
+                    _ => hex_digest(rendered),
                 }
             }
         };
