@@ -161,3 +161,72 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
     drop(held);
     axon.stop().await;
 }
+
+/// A synapse with its own body limit, below the axon's.
+#[axon::synapse(max_body = 2048)]
+#[derive(Debug, Clone)]
+struct Small {
+    #[hash]
+    text: String,
+}
+
+/// A synapse with its own body limit, above the axon's.
+#[axon::synapse(max_body = 64 * 1024)]
+#[derive(Debug, Clone)]
+struct Large {
+    #[hash]
+    text: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synapse_declared_max_body_replaces_the_axons() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (small, large) = (calls.clone(), calls.clone());
+    let mut limits = Limits::default();
+    limits.max_body = 8 * 1024;
+    let mut axon = Axon::new()
+        .attach(move |s: Small| {
+            small.fetch_add(1, Ordering::SeqCst);
+            s
+        })
+        .attach(move |s: Large| {
+            large.fetch_add(1, Ordering::SeqCst);
+            s
+        })
+        .hotkey(alice())
+        .ip("127.0.0.1")
+        .port(0)
+        .limits(limits);
+    axon.start().await.unwrap();
+    let addr = axon.local_addr().unwrap();
+    let bob = Keypair::from_uri("//Bob").unwrap();
+
+    // 4 KB is under the axon's 8 KiB but over Small's 2 KiB (a body also carries the
+    // synapse's common fields, about 1 KB).
+    let text = "a".repeat(4096);
+    let signed = sign(Small::new(text.clone()), &bob, alice().ss58());
+    let answer = exchange(addr, &request_bytes("Small", &signed, &[])).await;
+    assert_eq!(answer.status, 413);
+    assert_eq!(
+        answer.body["message"],
+        "Request body larger than the limit of 2048 bytes"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+
+    // 32 KB is over the axon's 8 KiB but under Large's 64 KiB.
+    let signed = sign(Large::new("b".repeat(32 * 1024)), &bob, alice().ss58());
+    let answer = exchange(addr, &request_bytes("Large", &signed, &[])).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    // A small Small is served.
+    let signed = sign(Small::new("hi".into()), &bob, alice().ss58());
+    assert_eq!(
+        exchange(addr, &request_bytes("Small", &signed, &[]))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    axon.stop().await;
+}

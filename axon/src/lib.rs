@@ -77,6 +77,7 @@ pub use state::State;
 /// | class name differs from the struct's | `#[synapse(name = "TextGen")]` |
 /// | `dict[str, float]` | `indexmap::IndexMap<String, f64>` (Python keeps insertion order) |
 /// | a nested `BaseModel` | a struct marked [`#[model]`](model) |
+/// | (no Python equivalent) a body limit for this synapse alone | `#[synapse(max_body = 64 * 1024 * 1024)]` ([`Synapse::MAX_BODY`]) |
 ///
 /// A required field (no default) gets a `bt_header_input_obj_*` header holding an empty value
 /// of its type, as Python sends; its type must implement [`wire::InputObj`]. A hashed field's

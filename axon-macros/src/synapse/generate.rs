@@ -131,6 +131,11 @@ fn synapse(c: &Container) -> TokenStream {
     let user_fields = fields(c);
     let name_default = format!("{ident}::__axon_name");
     let name_de = format!("{ident}::__axon_route_name");
+    let max_body = c.max_body.as_ref().map(|n| {
+        quote_spanned! {n.span()=>
+            const MAX_BODY: ::core::option::Option<usize> = ::core::option::Option::Some(#n);
+        }
+    });
 
     let required: Vec<&Field> = c
         .fields
@@ -236,6 +241,7 @@ fn synapse(c: &Container) -> TokenStream {
             const NAME: &'static str = #route_name;
             const REQUIRED_HASH_FIELDS: &'static [&'static str] = &[#(#hash_names),*];
             const REQUIRED_FIELDS: &'static [&'static str] = &[#(#required_names),*];
+            #max_body
 
             fn common(&self) -> ::axon::wire::Common<'_> {
                 ::axon::wire::Common { #common_ref }

@@ -41,6 +41,8 @@ pub struct Container {
     pub ident: Ident,
     /// The route name (synapse only): `name = "..."` or the struct's name.
     pub route_name: String,
+    /// `max_body = N` (synapse only): this synapse's own body limit in bytes.
+    pub max_body: Option<Expr>,
     /// The hashed fields in hash order (Python names).
     pub hash_fields: Vec<HashField>,
     pub fields: Vec<Field>,
@@ -76,12 +78,14 @@ pub enum FieldDefault {
 
 struct Args {
     name: Option<LitStr>,
+    max_body: Option<Expr>,
     hash_fields: Option<(Span, Vec<LitStr>)>,
 }
 
 fn parse_args(kind: Kind, args: TokenStream, errors: &mut Errors) -> Args {
     let mut out = Args {
         name: None,
+        max_body: None,
         hash_fields: None,
     };
     if args.is_empty() {
@@ -95,6 +99,31 @@ fn parse_args(kind: Kind, args: TokenStream, errors: &mut Errors) -> Args {
         if meta.path.is_ident("name") {
             let lit: LitStr = meta.value()?.parse()?;
             out.name = Some(lit);
+            Ok(())
+        } else if meta.path.is_ident("max_body") {
+            let expr: Expr = meta.value()?.parse()?;
+            match &expr {
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                }) if n.base10_parse::<u64>().ok() == Some(0) => {
+                    return Err(syn::Error::new_spanned(
+                        n,
+                        "max_body is the largest body in bytes and must be at least 1: write e.g. `max_body = 64 * 1024 * 1024`",
+                    ));
+                }
+                Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => {
+                    return Err(syn::Error::new_spanned(
+                        s,
+                        "max_body takes a number of bytes, not a string: write e.g. `max_body = 64 * 1024 * 1024`",
+                    ));
+                }
+                _ => {}
+            }
+            out.max_body = Some(expr);
             Ok(())
         } else if meta.path.is_ident("hash_fields") {
             let span = meta.path.span();
@@ -115,7 +144,7 @@ fn parse_args(kind: Kind, args: TokenStream, errors: &mut Errors) -> Args {
             Ok(())
         } else {
             Err(meta.error(
-                "unknown #[synapse] argument: write `name = \"PythonClassName\"` or `hash_fields = [\"field\", ...]`",
+                "unknown #[synapse] argument: write `name = \"PythonClassName\"`, `hash_fields = [\"field\", ...]` or `max_body = BYTES`",
             ))
         }
     });
@@ -270,6 +299,7 @@ impl Container {
             vis: item.vis,
             ident: item.ident,
             route_name,
+            max_body: args.max_body,
             hash_fields,
             fields,
         })

@@ -2,7 +2,7 @@
 //! the body hash the dendrite signed (400 `body hash mismatch`).
 
 use super::Refusal;
-use crate::wire::{BodyHasher, HashMemo};
+use crate::wire::{nested_deeper_than, BodyHasher, HashMemo};
 use crate::Synapse;
 use axum::body::{Body, Bytes};
 use http::{header, HeaderMap, StatusCode};
@@ -43,13 +43,23 @@ pub(crate) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Resul
 ///
 /// The [`HashMemo`] keeps the hashed fields as hashed, so the answer's hash is redone only
 /// for the fields the handler changed.
-pub(crate) fn parse<S: Synapse>(bytes: &[u8], headers: &S) -> Result<(S, HashMemo), Refusal> {
-    let mut synapse = S::from_json(bytes).map_err(|e| {
+pub(crate) fn parse<S: Synapse>(
+    bytes: &[u8],
+    headers: &S,
+    max_depth: usize,
+) -> Result<(S, HashMemo), Refusal> {
+    let unparsable = |why: &dyn std::fmt::Display| {
         Refusal::new(
             StatusCode::BAD_REQUEST,
-            format!("Could not parse the body as synapse {}: {e}", S::NAME),
+            format!("Could not parse the body as synapse {}: {why}", S::NAME),
         )
-    })?;
+    };
+    if nested_deeper_than(bytes, max_depth) {
+        return Err(unparsable(&format_args!(
+            "JSON nested deeper than {max_depth} levels"
+        )));
+    }
+    let mut synapse = S::from_json(bytes).map_err(|e| unparsable(&e))?;
     let signed = headers.common().computed_body_hash.as_deref().unwrap_or("");
     let mut hasher = BodyHasher::recording();
     synapse.hash_fields(&mut hasher);
@@ -97,7 +107,7 @@ mod tests {
         sent.dendrite.hotkey = Some("5Unsigned".into());
         sent.timeout = Some(99.0);
         let body = sent.to_json().unwrap();
-        let (parsed, _) = parse(&body, &headers_for(&Note::new("hello".into()))).unwrap();
+        let (parsed, _) = parse(&body, &headers_for(&Note::new("hello".into())), 64).unwrap();
         assert_eq!(parsed.text, "hello");
         assert_eq!(parsed.dendrite.hotkey.as_deref(), Some("5Signed"));
         assert_eq!(parsed.timeout, Some(3.0));
@@ -107,7 +117,7 @@ mod tests {
     fn a_tampered_body_is_400_naming_both_hashes() {
         let headers = headers_for(&Note::new("hello".into()));
         let body = Note::new("hellO".into()).to_json().unwrap();
-        let err = parse(&body, &headers).unwrap_err();
+        let err = parse(&body, &headers, 64).unwrap_err();
         assert_eq!(err.status, 400);
         assert!(
             err.message
@@ -120,11 +130,31 @@ mod tests {
 
     #[test]
     fn json_errors_are_400_with_the_parse_error() {
-        let err = parse::<BaseSynapse>(b"{\"name\": ", &BaseSynapse::default()).unwrap_err();
+        let err = parse::<BaseSynapse>(b"{\"name\": ", &BaseSynapse::default(), 64).unwrap_err();
         assert_eq!(err.status, 400);
         assert!(
             err.message
                 .starts_with("Could not parse the body as synapse Synapse: "),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_400_before_parsing() {
+        let body = br#"{"name": "Synapse", "x": [[[1]]]}"#;
+        let err = parse::<BaseSynapse>(body, &BaseSynapse::default(), 3).unwrap_err();
+        assert_eq!(
+            (err.status.as_u16(), err.message.as_str()),
+            (
+                400,
+                "Could not parse the body as synapse Synapse: JSON nested deeper than 3 levels"
+            )
+        );
+        // At the limit, the body reaches the parser (and the hash check).
+        let err = parse::<BaseSynapse>(body, &BaseSynapse::default(), 4).unwrap_err();
+        assert!(
+            err.message.starts_with("body hash mismatch"),
             "{}",
             err.message
         );

@@ -62,6 +62,7 @@ pub(crate) struct Shared {
     pub(crate) verifier: Arc<Verifier>,
     pub(crate) admission: Admission,
     pub(crate) max_body: usize,
+    pub(crate) max_json_depth: usize,
     pub(crate) header_limits: HeaderLimits,
     /// The longest a request may take, whatever timeout it states.
     pub(crate) max_timeout: Duration,
@@ -86,9 +87,9 @@ pub(crate) async fn handle(
     let (synapse, serve) = match route::lookup(&shared.handlers, request.method(), path) {
         Ok(found) => found,
         Err(refusal) => {
-            let name = route::name(path);
-            let call = Call::new(name, None, peer, &request);
-            return call.refused(&mut named(name), &refusal, None, start);
+            let name = route::shown(route::name(path));
+            let call = Call::new(&name, None, peer, &request);
+            return call.refused(&mut named(&name), &refusal, None, start);
         }
     };
     let call = Call::new(synapse, None, peer, &request);
@@ -147,8 +148,16 @@ async fn stages<S: Synapse>(
     let deadline = tokio::time::Instant::from_std(start) + timeout;
     let (parts, body) = request.into_parts();
     let served = async {
+        // A timeout of zero (or less), or checks that used it all: never admitted.
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Refusal::expired(
+                timeout,
+                "before it was admitted; the forward never ran",
+            ));
+        }
         let _worker = shared.admission.admit(priority, deadline, timeout).await?;
-        let read = body::read(body, &parts.headers, shared.max_body);
+        let limit = S::MAX_BODY.unwrap_or(shared.max_body);
+        let read = body::read(body, &parts.headers, limit);
         let bytes = tokio::time::timeout_at(deadline, read)
             .await
             .map_err(|_| {
@@ -157,7 +166,7 @@ async fn stages<S: Synapse>(
                     "while its body was being read; the forward never ran",
                 )
             })??;
-        let (input, memo) = body::parse(&bytes, &synapse)?;
+        let (input, memo) = body::parse(&bytes, &synapse, shared.max_json_depth)?;
         let request_len = bytes.len();
         drop(bytes);
         let out = tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))

@@ -4,10 +4,27 @@
 use super::{Refusal, ServeFn};
 use crate::Handlers;
 use http::{Method, StatusCode};
+use std::borrow::Cow;
 
 /// The synapse name a path asks for: everything after the leading `/`.
 pub(crate) fn name(path: &str) -> &str {
     path.strip_prefix('/').unwrap_or(path)
+}
+
+/// The longest requested name repeated in an answer or the log.
+const SHOWN_NAME: usize = 64;
+
+/// `name` as repeated back in an answer or the log: at most 64 bytes, then `...`, so a
+/// client cannot make the axon echo a long path into every refusal.
+pub(crate) fn shown(name: &str) -> Cow<'_, str> {
+    if name.len() <= SHOWN_NAME {
+        return Cow::Borrowed(name);
+    }
+    let mut end = SHOWN_NAME;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    Cow::Owned(format!("{}...", &name[..end]))
 }
 
 /// The served name and the stages of the synapse `path` names: 404 with Python's message listing the
@@ -19,7 +36,7 @@ pub(crate) fn lookup(
 ) -> Result<(&'static str, ServeFn), Refusal> {
     let name = name(path);
     let Some(found) = handlers.serve_fn(name) else {
-        return Err(Refusal::from_handler(handlers.not_found(name)));
+        return Err(Refusal::from_handler(handlers.not_found(&shown(name))));
     };
     if method != Method::POST && method != Method::GET {
         return Err(Refusal::new(
@@ -52,6 +69,15 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(err.status, 404);
+        let long = format!("/{}é{}", "a".repeat(63), "b".repeat(10_000));
+        let err = lookup(&handlers, &Method::POST, &long).err().unwrap();
+        assert_eq!(
+            err.message,
+            format!(
+                "Synapse name '{}...' not found. Available synapses ['Synapse']",
+                "a".repeat(63)
+            )
+        );
         let err = lookup(&handlers, &Method::PUT, "/Synapse").err().unwrap();
         assert_eq!(
             (err.status.as_u16(), err.message.as_str()),

@@ -12,9 +12,13 @@ use std::time::Duration;
 /// | `max_headers` | 100 | 431, connection closed |
 /// | `header_read_timeout` | 30 s | connection closed (also how long an idle keep-alive connection stays open) |
 /// | `max_connections` | 10,000 | further connections wait in the kernel's backlog until one closes |
+/// | `max_json_depth` | 64 | 400 `Could not parse the body as synapse S: JSON nested deeper than N levels`, found before parsing |
 ///
-/// A request's body must arrive within its synapse's timeout (408). JSON nested deeper than
-/// 128 levels is refused by the parser (400).
+/// A synapse declared with `#[synapse(max_body = N)]` has its own body limit instead of
+/// `max_body` ([`Synapse::MAX_BODY`](crate::Synapse::MAX_BODY)).
+///
+/// A request's body must arrive within its synapse's timeout (408). The JSON parser itself
+/// refuses nesting deeper than 128 levels, whatever `max_json_depth` says.
 ///
 /// ```
 /// use std::time::Duration;
@@ -28,7 +32,8 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Limits {
-    /// The largest request body, in bytes.
+    /// The largest request body, in bytes, for synapses that declare no `max_body` of their
+    /// own.
     pub max_body: usize,
     /// The largest request head (request line plus headers), in bytes.
     pub max_header_bytes: usize,
@@ -39,6 +44,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// The most connections open at once.
     pub max_connections: usize,
+    /// The deepest nesting of arrays and objects in a request body.
+    pub max_json_depth: usize,
 }
 
 impl Default for Limits {
@@ -49,6 +56,7 @@ impl Default for Limits {
             max_headers: 100,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            max_json_depth: 64,
         }
     }
 }

@@ -586,6 +586,7 @@ impl Axon {
             verifier,
             admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),
             max_body: self.limits.max_body,
+            max_json_depth: self.limits.max_json_depth,
             header_limits: HeaderLimits::default(),
             max_timeout: self.max_timeout,
         });

@@ -66,6 +66,44 @@ pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
     serde_json::from_slice(bytes).map_err(JsonError)
 }
 
+/// Whether the JSON text `bytes` nests arrays and objects deeper than `max` levels, found
+/// by one scan of the bytes before any parsing, so a deeply nested body costs its length
+/// and nothing more. Text that is not JSON is not judged here: the parser refuses it.
+///
+/// ```
+/// assert!(!axon::wire::nested_deeper_than(br#"{"a": [[1]], "b": "[[[["}"#, 3));
+/// assert!(axon::wire::nested_deeper_than(br#"{"a": [[[1]]]}"#, 3));
+/// ```
+pub fn nested_deeper_than(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A synapse body that does not parse (or a value that cannot be written as JSON).
 #[derive(Debug)]
 pub struct JsonError(serde_json::Error);
@@ -86,5 +124,28 @@ impl fmt::Display for JsonError {
 impl std::error::Error for JsonError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nested_deeper_than;
+
+    #[test]
+    fn depth_counts_brackets_outside_strings_only() {
+        assert!(!nested_deeper_than(b"", 0));
+        assert!(!nested_deeper_than(b"1", 0));
+        assert!(nested_deeper_than(b"[]", 0));
+        assert!(!nested_deeper_than(b"[[],{},[{}]]", 3));
+        assert!(!nested_deeper_than(b"[[],{},[{}]]", 3));
+        assert!(nested_deeper_than(b"[[],{},[{[]}]]", 3));
+        // Brackets inside strings, escaped quotes included, do not count.
+        assert!(!nested_deeper_than(br#"["[[[", "\"[[[", "\\"]"#, 1));
+        assert!(nested_deeper_than(br#"["\\", [[]]]"#, 2));
+        // Depth is the greatest, not the total: siblings do not add up.
+        let wide = "[".to_owned() + &"[],".repeat(1000) + "[]]";
+        assert!(!nested_deeper_than(wide.as_bytes(), 2));
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        assert!(nested_deeper_than(deep.as_bytes(), 128));
     }
 }

@@ -27,7 +27,7 @@ pub(crate) use hash::HashMemo;
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
 pub(crate) use json::to_json_sized;
-pub use json::{from_json, to_json, JsonError, PydanticFormatter};
+pub use json::{from_json, nested_deeper_than, to_json, JsonError, PydanticFormatter};
 #[doc(hidden)]
 pub use pystr::write_dict_entries;
 pub use pystr::{repr_str, PyStr, PY_UNICODE_VERSION};

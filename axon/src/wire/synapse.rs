@@ -88,6 +88,25 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
     const REQUIRED_HASH_FIELDS: &'static [&'static str];
     /// The fields without a default, which get a `bt_header_input_obj_*` header.
     const REQUIRED_FIELDS: &'static [&'static str];
+    /// This synapse's own limit on a request body, in bytes, in place of the axon's
+    /// [`Limits::max_body`](crate::Limits::max_body) (10 MiB by default). `None` (the
+    /// default) uses the axon's. Set it with `#[synapse(max_body = N)]`:
+    ///
+    /// ```
+    /// use axon::Synapse;
+    ///
+    /// #[axon::synapse(max_body = 64 * 1024 * 1024)]
+    /// pub struct ImageGen {
+    ///     #[hash]
+    ///     pub prompt: String,
+    ///     #[default]
+    ///     pub image: Option<String>,
+    /// }
+    ///
+    /// assert_eq!(ImageGen::MAX_BODY, Some(64 * 1024 * 1024));
+    /// assert_eq!(axon::BaseSynapse::MAX_BODY, None);
+    /// ```
+    const MAX_BODY: Option<usize> = None;
 
     /// The common fields.
     fn common(&self) -> Common<'_>;
