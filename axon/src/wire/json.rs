@@ -129,7 +129,20 @@ impl std::error::Error for JsonError {
 
 #[cfg(test)]
 mod tests {
-    use super::nested_deeper_than;
+    use super::{from_json, nested_deeper_than};
+    use crate::PyStr;
+
+    #[test]
+    fn floats_parse_correctly_rounded_as_python_does() {
+        // Found by fuzzing: serde_json's default float parser may land one ULP off, and
+        // the body hash, over Python's str() of the value, then no longer matches the one
+        // the dendrite signed. Python 3: str(json.loads("1.7953862697246314e+308")) ==
+        // "1.7953862697246313e+308" (serde_json's default gave ...315).
+        let x: f64 = from_json(b"1.7953862697246314e+308").unwrap();
+        assert_eq!(x.to_py_str(), "1.7953862697246313e+308");
+        let x: f64 = from_json(b"2.2250738585072011e-308").unwrap();
+        assert_eq!(x, "2.2250738585072011e-308".parse::<f64>().unwrap());
+    }
 
     #[test]
     fn depth_counts_brackets_outside_strings_only() {
