@@ -103,6 +103,20 @@ impl Dendrite {
         &self.uuid
     }
 
+    /// Takes a fresh instance uuid, as a restarted dendrite has (Python's `dendrite.uuid`
+    /// is reassigned the same way). The connections are kept.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Bob").unwrap();
+    /// let mut d = axon::dendrite::Dendrite::new(k);
+    /// let before = d.uuid().to_owned();
+    /// d.renew_uuid();
+    /// assert_ne!(d.uuid(), before);
+    /// ```
+    pub fn renew_uuid(&mut self) {
+        self.uuid = uuid4();
+    }
+
     /// A nonce: `time.time_ns()`, strictly above the previous one.
     fn nonce(&self) -> i64 {
         let now = SystemTime::now()

@@ -10,6 +10,9 @@
 //! cargo run --release --example loadgen -- --crypto-floor 2000   # one sr25519 verify + sign, in µs
 //! ```
 //!
+//! `--fresh-uuids true` gives every request a new dendrite uuid, so each is a new entry in
+//! the axon's replay store (`bench/soak.py` uses it).
+//!
 //! The benchmark (`bench/run.py`) drives the Rust and the Python axon with it.
 
 use axon::dendrite::Dendrite;
@@ -39,6 +42,7 @@ struct Args {
     duration: Option<Duration>,
     count: Option<usize>,
     timeout: Duration,
+    fresh_uuids: bool,
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -55,6 +59,7 @@ fn parse_args() -> Result<Args, String> {
         duration: None,
         count: None,
         timeout: Duration::from_secs(12),
+        fresh_uuids: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -71,6 +76,11 @@ fn parse_args() -> Result<Args, String> {
             "--duration" => args.duration = Some(Duration::from_secs_f64(number(&value)?)),
             "--count" => args.count = Some(number(&value)? as usize),
             "--timeout" => args.timeout = Duration::from_secs_f64(number(&value)?),
+            "--fresh-uuids" => {
+                args.fresh_uuids = value
+                    .parse()
+                    .map_err(|_| format!("--fresh-uuids: `{value}` is not true or false"))?
+            }
             "--crypto-floor" => {
                 crypto_floor(number(&value)? as usize);
                 std::process::exit(0);
@@ -139,10 +149,11 @@ async fn main() {
         let target = target.clone();
         let text = text.clone();
         let timeout = args.timeout;
+        let fresh_uuids = args.fresh_uuids;
         tasks.push(tokio::spawn(async move {
             // One dendrite per connection: its calls are sequential, so its nonces arrive
             // in order at the axon.
-            let dendrite = Dendrite::new(Keypair::from_uri(&format!("//Loadgen{i}")).unwrap());
+            let mut dendrite = Dendrite::new(Keypair::from_uri(&format!("//Loadgen{i}")).unwrap());
             let mut latencies = Vec::new();
             let mut statuses: BTreeMap<i64, u64> = BTreeMap::new();
             let mut sent = 0usize;
@@ -151,6 +162,9 @@ async fn main() {
                     || per_connection.is_some_and(|c| sent >= c)
                 {
                     break;
+                }
+                if fresh_uuids {
+                    dendrite.renew_uuid();
                 }
                 let t = Instant::now();
                 let out = dendrite

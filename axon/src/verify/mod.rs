@@ -329,8 +329,8 @@ impl Verifier {
             now_ns,
             delta_ns: ALLOWED_DELTA.as_nanos() as f64 + timeout * 1e9,
         };
-        let key = format!("{hotkey}:{}", Py(&dendrite.uuid));
-        if let Some(message) = pending_window.stale(self.last(&key)) {
+        let (key, last) = self.last(hotkey, dendrite.uuid.as_deref());
+        if let Some(message) = pending_window.stale(last) {
             return Err(refuse(message));
         }
 
@@ -386,7 +386,7 @@ impl Verifier {
         }
         // Check again and store atomically: a concurrent request may have advanced the key.
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(message) = pending.window.stale(nonces.get(&pending.key)) {
+        if let Some(message) = pending.window.stale(nonces.get(pending.key)) {
             return Err(refuse(message));
         }
         let now_ns = pending.window.now_ns;
@@ -396,19 +396,18 @@ impl Verifier {
         Ok(())
     }
 
-    /// The last nonce accepted for `key`.
-    fn last(&self, key: &str) -> Option<i64> {
-        self.nonces
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(key)
+    /// The replay store's key of the endpoint `hotkey:uuid` and its last accepted nonce.
+    fn last(&self, hotkey: &str, uuid: Option<&str>) -> (u64, Option<i64>) {
+        let nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        let key = nonces.key(hotkey, uuid);
+        (key, nonces.get(key))
     }
 }
 
 /// A request past checks 1 to 4, its signature not yet checked.
 struct Pending {
-    /// `hotkey:uuid`, the replay store's key.
-    key: String,
+    /// The replay store's key of `hotkey:uuid`.
+    key: u64,
     window: Window,
     /// The signature as sent, for the refusal message.
     signature: String,
