@@ -129,6 +129,19 @@ mod tests {
     use crate::keys::Keypair;
     use crate::BaseSynapse;
 
+    #[test]
+    fn control_characters_in_a_message_become_spaces_in_its_header_only() {
+        let mut synapse = BaseSynapse::default();
+        let message = "bad\r\nset-cookie: x\u{7f}\ttab";
+        let refusal = Refusal::new(StatusCode::BAD_REQUEST, message);
+        let response = refused(&mut synapse, &refusal, None, Instant::now());
+        assert_eq!(
+            response.headers()["bt_header_axon_status_message"],
+            "bad  set-cookie: x \ttab"
+        );
+        assert!(response.headers().get("set-cookie").is_none());
+    }
+
     async fn body_of(r: Response) -> serde_json::Value {
         let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
             .await
