@@ -76,17 +76,9 @@ async fn one_worker(hang_first: bool) -> (Axon, SocketAddr, mpsc::UnboundedRecei
     (axon, addr, received)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_gone_mid_forward_cancels_it_and_frees_its_worker() {
-    let (mut axon, addr, mut events) = one_worker(true).await;
-    // A long timeout: only the disconnect can free the worker in time.
-    let mut gone = TcpStream::connect(addr).await.unwrap();
-    gone.write_all(&ping(60.0)).await.unwrap();
-    assert_eq!(within("entered", events.recv()).await, Some("entered"));
-    drop(gone);
-    // The forward's future is dropped: an async forward is cancelled at its `.await`.
-    assert_eq!(within("drop", events.recv()).await, Some("dropped"));
-    // The only worker is free again: a request with a 5 s timeout is served.
+/// A request with a 5 s timeout is served by the one worker, after which none is running or
+/// waiting; then the axon stops.
+async fn served_with_nothing_left(mut axon: Axon, addr: SocketAddr) {
     assert_eq!(exchange(addr, &ping(5.0)).await.status, 200);
     let load = axon.load().unwrap();
     assert_eq!((load.running, load.waiting), (0, 0));
@@ -94,8 +86,22 @@ async fn a_client_gone_mid_forward_cancels_it_and_frees_its_worker() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_gone_mid_forward_cancels_it_and_frees_its_worker() {
+    let (axon, addr, mut events) = one_worker(true).await;
+    // A long timeout: only the disconnect can free the worker in time.
+    let mut gone = TcpStream::connect(addr).await.unwrap();
+    gone.write_all(&ping(60.0)).await.unwrap();
+    assert_eq!(within("entered", events.recv()).await, Some("entered"));
+    drop(gone);
+    // The forward's future is dropped: an async forward is cancelled at its `.await`.
+    assert_eq!(within("drop", events.recv()).await, Some("dropped"));
+    // The only worker is free again.
+    served_with_nothing_left(axon, addr).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_gone_mid_body_frees_its_worker() {
-    let (mut axon, addr, _events) = one_worker(false).await;
+    let (axon, addr, _events) = one_worker(false).await;
     // Headers, then 10 of the 1000 body bytes announced, then gone.
     let request = String::from_utf8(ping(60.0)).unwrap();
     let (head, _) = request.split_once("\r\n\r\n").unwrap();
@@ -109,12 +115,9 @@ async fn a_client_gone_mid_body_frees_its_worker() {
         .await
         .unwrap();
     drop(gone);
-    // Were the worker still held (until the gone request's 60 s), this request would wait
-    // out its own 5 s and get 408.
-    assert_eq!(exchange(addr, &ping(5.0)).await.status, 200);
-    let load = axon.load().unwrap();
-    assert_eq!((load.running, load.waiting), (0, 0));
-    axon.stop().await;
+    // Were the worker still held (until the gone request's 60 s), the next request would
+    // wait out its own 5 s and get 408.
+    served_with_nothing_left(axon, addr).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
