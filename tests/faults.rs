@@ -5,11 +5,12 @@ mod support;
 
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
-use axon::{Axon, AxonInfo, BaseSynapse, Synapse};
+use axon::{Axon, AxonInfo, BaseSynapse, Limits, Synapse};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::counting::start_as_alice;
 use support::http::{exchange, request_bytes, sign};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -54,7 +55,7 @@ impl Drop for Dropped {
 async fn one_worker(hang_first: bool) -> (Axon, SocketAddr, mpsc::UnboundedReceiver<&'static str>) {
     let (events, received) = mpsc::unbounded_channel();
     let first = Arc::new(AtomicUsize::new(if hang_first { 0 } else { 1 }));
-    let mut axon = Axon::new()
+    let axon = Axon::new()
         .attach(move |s: BaseSynapse| {
             let events = events.clone();
             let is_first = first.fetch_add(1, Ordering::SeqCst) == 0;
@@ -67,12 +68,8 @@ async fn one_worker(hang_first: bool) -> (Axon, SocketAddr, mpsc::UnboundedRecei
                 s
             }
         })
-        .hotkey(alice())
-        .ip("127.0.0.1")
-        .port(0)
         .max_workers(1);
-    axon.start().await.unwrap();
-    let addr = axon.local_addr().unwrap();
+    let (axon, addr) = start_as_alice(axon, Limits::default()).await;
     (axon, addr, received)
 }
 
@@ -129,7 +126,7 @@ async fn a_client_gone_during_a_blocking_forward_gets_nothing_and_frees_the_work
     let gate = Arc::new(std::sync::Mutex::new(Some(gate)));
     let finished = Arc::new(AtomicUsize::new(0));
     let counted = finished.clone();
-    let mut axon = Axon::new()
+    let axon = Axon::new()
         .attach(move |s: BaseSynapse| {
             if let Some(gate) = gate.lock().unwrap().take() {
                 entered_tx.send(()).unwrap();
@@ -138,12 +135,8 @@ async fn a_client_gone_during_a_blocking_forward_gets_nothing_and_frees_the_work
             counted.fetch_add(1, Ordering::SeqCst);
             s
         })
-        .hotkey(alice())
-        .ip("127.0.0.1")
-        .port(0)
         .max_workers(1);
-    axon.start().await.unwrap();
-    let addr = axon.local_addr().unwrap();
+    let (mut axon, addr) = start_as_alice(axon, Limits::default()).await;
 
     let mut gone = TcpStream::connect(addr).await.unwrap();
     gone.write_all(&ping(60.0)).await.unwrap();

@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::counting::serve_counted;
 use support::http::sign;
 use support::Echo;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -336,23 +337,13 @@ fn all_cases() -> Vec<Case> {
 
 /// An axon serving `Echo`, counting its forward's calls.
 async fn serve() -> (Axon, SocketAddr, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
     let mut limits = Limits::default();
     limits.max_body = 1024 * 1024;
-    let mut axon = Axon::new()
-        .attach(move |mut s: Echo| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            s.out = Some(s.text.clone());
-            s
-        })
-        .hotkey(alice())
-        .ip("127.0.0.1")
-        .port(0)
-        .limits(limits);
-    axon.start().await.unwrap();
-    let addr = axon.local_addr().unwrap();
-    (axon, addr, calls)
+    serve_counted(limits, |mut s: Echo| {
+        s.out = Some(s.text.clone());
+        s
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::counting::{counted, serve_counted, start_as_alice};
 use support::http::{exchange, read_answer, request_bytes, sign};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -29,20 +30,7 @@ fn ping() -> Vec<u8> {
 
 /// An axon with `limits` whose forward counts its calls.
 async fn serve(limits: Limits) -> (Axon, SocketAddr, Arc<AtomicUsize>) {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counted = calls.clone();
-    let mut axon = Axon::new()
-        .attach(move |s: BaseSynapse| {
-            counted.fetch_add(1, Ordering::SeqCst);
-            s
-        })
-        .hotkey(alice())
-        .ip("127.0.0.1")
-        .port(0)
-        .limits(limits);
-    axon.start().await.unwrap();
-    let addr = axon.local_addr().unwrap();
-    (axon, addr, calls)
+    serve_counted(limits, |s: BaseSynapse| s).await
 }
 
 /// `ping()` with `extra` header lines added after the request line.
@@ -181,24 +169,11 @@ struct Large {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_synapse_declared_max_body_replaces_the_axons() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let (small, large) = (calls.clone(), calls.clone());
+    let axon = counted(Axon::new(), &calls, |s: Small| s);
+    let axon = counted(axon, &calls, |s: Large| s);
     let mut limits = Limits::default();
     limits.max_body = 8 * 1024;
-    let mut axon = Axon::new()
-        .attach(move |s: Small| {
-            small.fetch_add(1, Ordering::SeqCst);
-            s
-        })
-        .attach(move |s: Large| {
-            large.fetch_add(1, Ordering::SeqCst);
-            s
-        })
-        .hotkey(alice())
-        .ip("127.0.0.1")
-        .port(0)
-        .limits(limits);
-    axon.start().await.unwrap();
-    let addr = axon.local_addr().unwrap();
+    let (mut axon, addr) = start_as_alice(axon, limits).await;
     let bob = Keypair::from_uri("//Bob").unwrap();
 
     // 4 KB is under the axon's 8 KiB but over Small's 2 KiB (a body also carries the

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod counting;
 pub mod http;
 
 /// The suites' `Echo` synapse: the Rust twin of `class Echo(bt.Synapse)` in
