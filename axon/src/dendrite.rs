@@ -203,13 +203,7 @@ impl Dendrite {
                 synapse.common_mut().dendrite.process_time = Some(start.elapsed().as_secs_f64());
             }
             Ok(Err(failure)) => failed(&mut synapse, failure),
-            Err(_) => failed(
-                &mut synapse,
-                Failure {
-                    status: 408,
-                    message: format!("Request timeout after {} seconds", timeout.as_secs_f64()),
-                },
-            ),
+            Err(_) => failed(&mut synapse, timed_out(timeout)),
         }
         synapse
     }
@@ -242,6 +236,86 @@ impl Dendrite {
         futures_util::future::join_all(calls).await
     }
 
+    /// Python's `dendrite.call_stream`: sends `synapse` to `target` and returns the answer
+    /// as it arrives. [`Streamed::chunk`] gives each chunk of the body as the axon sends
+    /// it; [`Streamed::finish`] returns the synapse with how it went, as
+    /// [`call`](Dendrite::call) does. `timeout` bounds the whole exchange, the last chunk
+    /// included.
+    ///
+    /// The request asks for trailers, so an axon that fails mid-stream says so: the
+    /// synapse's status is then the trailers' (a `500`, or a `408` when the axon's deadline
+    /// passed). A body cut short is `400 Payload error`, as in Python.
+    ///
+    /// ```
+    /// use axon::{dendrite::Dendrite, keys::Keypair, Axon, BaseSynapse, Streaming};
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut axon = Axon::new()
+    ///     .attach(|s: BaseSynapse| Streaming::new(s, |chunks| async move {
+    ///         chunks.send("one\n").await?;
+    ///         chunks.send("two\n").await
+    ///     }))
+    ///     .hotkey(Keypair::from_uri("//Alice").unwrap())
+    ///     .ip("127.0.0.1")
+    ///     .port(0);
+    /// axon.start().await.unwrap();
+    ///
+    /// let dendrite = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    /// let target = axon.info().unwrap();
+    /// let mut stream = dendrite.stream(&target, BaseSynapse::default(), Duration::from_secs(5)).await;
+    /// assert_eq!(stream.chunk().await.as_deref(), Some(&b"one\n"[..]));
+    /// assert_eq!(stream.chunk().await.as_deref(), Some(&b"two\n"[..]));
+    /// assert_eq!(stream.chunk().await, None);
+    /// let done = stream.finish().await;
+    /// assert_eq!(done.dendrite.status_code, Some(200));
+    /// assert_eq!(done.axon.status_message.as_deref(), Some("Success"));
+    /// # }
+    /// ```
+    pub async fn stream<S: Synapse>(
+        &self,
+        target: &AxonInfo,
+        synapse: S,
+        timeout: Duration,
+    ) -> Streamed<S> {
+        let start = Instant::now();
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (mut synapse, hash) = self.sign_hashed(target, synapse, timeout);
+        let mut streamed = Streamed {
+            synapse: None,
+            body: None,
+            deadline,
+            timeout,
+            start,
+            failed: false,
+        };
+        let sent = tokio::time::timeout_at(deadline, self.send(target, &synapse, hash, true));
+        match sent.await {
+            Ok(Ok(response)) if response.status() == http::StatusCode::OK => {
+                let (parts, body) = response.into_parts();
+                overlay(&mut synapse, &parts.headers);
+                streamed.body = Some(body);
+            }
+            Ok(Ok(response)) => {
+                let (parts, body) = response.into_parts();
+                let read = tokio::time::timeout_at(deadline, body.collect()).await;
+                match read {
+                    Ok(Ok(bytes)) => {
+                        let status = parts.status.as_u16();
+                        synapse = answer(synapse, status, &parts.headers, &bytes.to_bytes());
+                    }
+                    Ok(Err(e)) => streamed.fail(&mut synapse, payload_error(e)),
+                    Err(_) => streamed.fail(&mut synapse, timed_out(timeout)),
+                }
+            }
+            Ok(Err(failure)) => streamed.fail(&mut synapse, failure),
+            Err(_) => streamed.fail(&mut synapse, timed_out(timeout)),
+        }
+        streamed.synapse = Some(synapse);
+        streamed
+    }
+
     /// One POST, its answer read whole.
     async fn exchange<S: Synapse>(
         &self,
@@ -249,6 +323,20 @@ impl Dendrite {
         synapse: &S,
         body_hash: String,
     ) -> Result<(u16, http::HeaderMap, Bytes), Failure> {
+        let response = self.send(target, synapse, body_hash, false).await?;
+        let (parts, body) = response.into_parts();
+        let bytes = body.collect().await.map_err(payload_error)?.to_bytes();
+        Ok((parts.status.as_u16(), parts.headers, bytes))
+    }
+
+    /// One POST, answered up to its headers; `trailers` asks for the stream's trailers.
+    async fn send<S: Synapse>(
+        &self,
+        target: &AxonInfo,
+        synapse: &S,
+        body_hash: String,
+        trailers: bool,
+    ) -> Result<http::Response<hyper::body::Incoming>, Failure> {
         let host = if target.ip.contains(':') {
             format!("[{}]", target.ip)
         } else {
@@ -275,7 +363,10 @@ impl Dendrite {
         if let Ok(synapse_headers) = synapse.to_headers_with_hash(body_hash).to_header_map() {
             headers.extend(synapse_headers);
         }
-        let response = self.client.request(request).await.map_err(|e| {
+        if trailers {
+            headers.insert(header::TE, HeaderValue::from_static("trailers"));
+        }
+        self.client.request(request).await.map_err(|e| {
             if e.is_connect() {
                 Failure {
                     status: 503,
@@ -292,17 +383,102 @@ impl Dendrite {
                     message: format!("Service disconnected: {e}"),
                 }
             }
-        })?;
-        let (parts, body) = response.into_parts();
-        let bytes = body
-            .collect()
-            .await
-            .map_err(|e| Failure {
-                status: 400,
-                message: format!("Payload error: {e}"),
-            })?
-            .to_bytes();
-        Ok((parts.status.as_u16(), parts.headers, bytes))
+        })
+    }
+}
+
+/// An answer being streamed: see [`Dendrite::stream`].
+pub struct Streamed<S> {
+    /// `None` only while [`Dendrite::stream`] builds it.
+    synapse: Option<S>,
+    /// The body still to read; `None` once read, or when the answer was not a stream.
+    body: Option<hyper::body::Incoming>,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+    start: Instant,
+    /// Whether the exchange failed on the dendrite's side (its status is then final).
+    failed: bool,
+}
+
+impl<S: Synapse> Streamed<S> {
+    /// The next chunk of the body as the axon sent it, or `None` once the stream has ended
+    /// (normally, with an error, or at the timeout: [`finish`](Streamed::finish) says
+    /// which). An answer that was not `200` has no chunks.
+    pub async fn chunk(&mut self) -> Option<Bytes> {
+        loop {
+            let body = self.body.as_mut()?;
+            let frame = tokio::time::timeout_at(self.deadline, body.frame()).await;
+            let synapse = self.synapse.as_mut().expect("built by Dendrite::stream");
+            match frame {
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(data) if data.is_empty() => continue,
+                    Ok(data) => return Some(data),
+                    Err(frame) => {
+                        if let Some(trailers) = frame.trailers_ref() {
+                            overlay(synapse, trailers);
+                        }
+                    }
+                },
+                Ok(None) => self.body = None,
+                Ok(Some(Err(e))) => {
+                    self.body = None;
+                    self.failed = true;
+                    failed(synapse, payload_error(e));
+                }
+                Err(_) => {
+                    self.body = None;
+                    self.failed = true;
+                    failed(synapse, timed_out(self.timeout));
+                }
+            }
+        }
+    }
+
+    /// Reads what is left of the stream (discarding it) and returns the synapse: the
+    /// request with the axon's terminal from the answer's headers and trailers, and
+    /// `dendrite.status_code` / `status_message` saying how it went.
+    pub async fn finish(mut self) -> S {
+        while self.chunk().await.is_some() {}
+        let mut synapse = self.synapse.take().expect("built by Dendrite::stream");
+        let c = synapse.common_mut();
+        if !self.failed {
+            c.dendrite.status_code = c.axon.status_code;
+            c.dendrite.status_message.clone_from(&c.axon.status_message);
+        }
+        c.dendrite.process_time = Some(self.start.elapsed().as_secs_f64());
+        synapse
+    }
+
+    /// Records a failure of the exchange.
+    fn fail(&mut self, synapse: &mut S, failure: Failure) {
+        self.failed = true;
+        failed(synapse, failure);
+    }
+}
+
+/// The answer's `bt_header_axon_*` / `bt_header_dendrite_*` headers (or trailers) over
+/// the synapse's terminals.
+fn overlay<S: Synapse>(synapse: &mut S, headers: &http::HeaderMap) {
+    if let Ok(parts) = HeaderParts::from_map(headers) {
+        let c = synapse.common_mut();
+        c.dendrite.overlay(&parts.dendrite);
+        c.axon.overlay(&parts.axon);
+    }
+}
+
+/// A body that could not be read whole.
+fn payload_error(e: impl std::fmt::Display) -> Failure {
+    Failure {
+        status: 400,
+        message: format!("Payload error: {e}"),
+    }
+}
+
+/// The exchange outlived its timeout.
+fn timed_out(timeout: Duration) -> Failure {
+    Failure {
+        status: 408,
+        message: format!("Request timeout after {} seconds", timeout.as_secs_f64()),
     }
 }
 
@@ -330,11 +506,7 @@ fn answer<S: Synapse>(mut local: S, status: u16, headers: &http::HeaderMap, body
         c.axon.status_code = Some(i64::from(status));
         c.axon.status_message = message;
     }
-    if let Ok(parts) = HeaderParts::from_map(headers) {
-        let c = local.common_mut();
-        c.dendrite.overlay(&parts.dendrite);
-        c.axon.overlay(&parts.axon);
-    }
+    overlay(&mut local, headers);
     let c = local.common_mut();
     c.dendrite.status_code = c.axon.status_code;
     c.dendrite.status_message.clone_from(&c.axon.status_message);

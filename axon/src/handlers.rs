@@ -1,7 +1,7 @@
 //! [`Handlers`]: the table of every synapse's forward, blacklist, priority and verify, with
 //! state resolved. The server routes requests through it; tests can call it in-process.
 
-use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo};
+use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo, Reply};
 use crate::pipeline::catch::panic_message;
 use crate::pipeline::ServeFn;
 use crate::Synapse;
@@ -211,6 +211,7 @@ impl Handlers {
 
     /// Runs the forward of `S`: an `async fn` as a task, a plain `fn` on the blocking pool.
     /// A panic becomes an internal error; an unserved `S` gives 404 with Python's message.
+    /// A streaming forward's answer is an error here: call [`reply`](Handlers::reply).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -221,6 +222,34 @@ impl Handlers {
     /// # }
     /// ```
     pub async fn forward<S: Synapse>(&self, synapse: S) -> Result<S, HandlerError> {
+        match self.reply(synapse).await? {
+            Reply::Synapse(out) => Ok(out),
+            Reply::Stream(_) => Err(HandlerError::internal(format!(
+                "the forward of {} streams: call Handlers::reply to read its chunks",
+                S::NAME
+            ))),
+        }
+    }
+
+    /// Runs the forward of `S` as [`forward`](Handlers::forward) does, and returns its
+    /// answer whole or as a stream.
+    ///
+    /// ```
+    /// use axon::handler::Reply;
+    /// use axon::{BaseSynapse, Streaming};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let handlers = axon::Axon::new()
+    ///     .attach(|s: BaseSynapse| Streaming::new(s, |chunks| async move { chunks.send("hi").await }))
+    ///     .handlers()
+    ///     .unwrap();
+    /// let reply = handlers.reply(BaseSynapse::default()).await.unwrap();
+    /// assert!(matches!(reply, Reply::Stream(_)));
+    /// assert!(handlers.forward(BaseSynapse::default()).await.is_err());
+    /// # }
+    /// ```
+    pub async fn reply<S: Synapse>(&self, synapse: S) -> Result<Reply<S>, HandlerError> {
         let forward = self
             .endpoint::<S>()
             .and_then(|e| e.forward.as_ref()?.hook.clone());
@@ -294,7 +323,7 @@ impl fmt::Debug for Handlers {
 }
 
 /// A task handle that cancels its task when dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
 
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
@@ -314,7 +343,7 @@ impl<T> std::future::Future for AbortOnDrop<T> {
 }
 
 /// Describes a forward task that panicked or was cancelled, for the log.
-fn join_failure(e: tokio::task::JoinError) -> String {
+pub(crate) fn join_failure(e: tokio::task::JoinError) -> String {
     if !e.is_panic() {
         return "the forward was cancelled".into();
     }

@@ -48,7 +48,7 @@ mod uuid;
 pub mod verify;
 pub mod wire;
 
-pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind};
+pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind, Streaming};
 pub use handlers::{Handlers, Route};
 /// HTTP status codes, for [`HandlerError::new`].
 pub use http::StatusCode;

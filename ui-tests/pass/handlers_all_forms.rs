@@ -1,7 +1,7 @@
 //! Every handler form the attributes accept: sync and async, each return shape, state by
 //! reference and by handle, and an attribute naming its synapse.
 
-use axon::{Axon, Blacklist, HandlerError, HandlerKind, State};
+use axon::{Axon, BaseSynapse, Blacklist, HandlerError, HandlerKind, State, Streaming};
 
 #[axon::synapse]
 pub struct Echo {
@@ -52,6 +52,42 @@ async fn echo_verify(synapse: &Echo) -> Result<(), std::io::Error> {
     Ok(())
 }
 
+#[axon::synapse]
+pub struct Tokens {
+    #[hash]
+    pub prompt: String,
+}
+
+#[axon::synapse]
+pub struct Words {
+    #[hash]
+    pub prompt: String,
+}
+
+/// A streaming forward: async, fallible, with state moved into the producer.
+#[axon::forward]
+async fn tokens(synapse: Tokens, model: State<Model>) -> Result<Streaming<Tokens>, HandlerError> {
+    if synapse.prompt.is_empty() {
+        return Err(HandlerError::new(axon::StatusCode::BAD_REQUEST, "empty prompt"));
+    }
+    let words: Vec<String> = synapse.prompt.split(' ').map(str::to_owned).collect();
+    Ok(Streaming::new(synapse, move |chunks| async move {
+        for word in &words {
+            chunks.send(format!("{}{word}\n", model.prefix)).await?;
+        }
+        Ok::<(), HandlerError>(())
+    }))
+}
+
+/// A plain-`fn` streaming forward whose producer returns `()`.
+#[axon::forward]
+fn words(synapse: Words) -> Streaming<Words> {
+    Streaming::new(synapse, |chunks| async move {
+        let _ = chunks.send(&b"bytes"[..]).await;
+    })
+    .buffer(1)
+}
+
 #[axon::forward(CountSynapse)]
 fn count(mut synapse: CountSynapse, limits: &Limits) -> CountSynapse {
     synapse.n = synapse.n.min(limits.max);
@@ -75,6 +111,13 @@ fn count_verify(synapse: &CountSynapse) -> Result<(), HandlerError> {
 }
 
 fn main() {
+    // A closure streams too.
+    let attached = Axon::new()
+        .attach(|s: BaseSynapse| Streaming::new(s, |chunks| async move { chunks.send("pong").await }))
+        .handlers()
+        .unwrap();
+    assert!(attached.route("Synapse").is_some());
+
     let handlers = Axon::from_registry()
         .state(Model { prefix: "> ".into() })
         .state(Limits { max: 10 })
@@ -82,7 +125,7 @@ fn main() {
         .unwrap();
     assert_eq!(
         handlers.synapses().collect::<Vec<_>>(),
-        ["Synapse", "Count", "Echo"]
+        ["Synapse", "Count", "Echo", "Tokens", "Words"]
     );
     let route = handlers.route("Echo").unwrap();
     assert!(route.forward.name().ends_with("::echo"));

@@ -33,7 +33,9 @@ impl Kind {
     /// What it returns, for messages.
     fn returns(self, synapse: &str) -> String {
         match self {
-            Kind::Forward => format!("`{synapse}` (or `Result<{synapse}, axon::HandlerError>`)"),
+            Kind::Forward => format!(
+                "`{synapse}` (or `Result<{synapse}, axon::HandlerError>`, or `axon::Streaming<{synapse}>` to stream)"
+            ),
             Kind::Blacklist => {
                 "`(bool, String)` (true refuses, with the reason) or `axon::Blacklist`".into()
             }
@@ -331,6 +333,22 @@ impl Handler {
         }
 
         let output = match &sig.output {
+            ReturnType::Type(_, ty) if has_impl_trait(ty) => {
+                let instead = match kind {
+                    Kind::Forward => format!(
+                        "return `{synapse_shown}`, or `axon::Streaming<{synapse_shown}>` to send the answer in chunks (`axon::Streaming::new(synapse, |chunks| async move {{ chunks.send(..).await }})`)"
+                    ),
+                    _ => format!("return {}", kind.returns(&synapse_shown)),
+                };
+                errors.push(
+                    ty,
+                    format!(
+                        "{} cannot return `impl ..`: the axon needs the concrete type; {instead}",
+                        kind.article()
+                    ),
+                );
+                None
+            }
             ReturnType::Type(_, ty) => Some((**ty).clone()),
             ReturnType::Default => {
                 errors.push_at(

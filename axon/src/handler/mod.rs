@@ -10,6 +10,7 @@
 //! | kind | takes | returns | Python |
 //! |---|---|---|---|
 //! | forward | `S` | `S` or `Result<S, E>` | `forward_fn(synapse) -> synapse` |
+//! | streaming forward | `S` | [`Streaming<S>`] or `Result<Streaming<S>, E>` | `forward_fn(synapse) -> BTStreamingResponse` |
 //! | blacklist | `&S` | `(bool, String)` or [`Blacklist`] | `blacklist_fn(synapse) -> (bool, str)` |
 //! | priority | `&S` | `f64` | `priority_fn(synapse) -> float` |
 //! | verify | `&S` | `Result<(), E>` | `verify_fn(synapse) -> None` (raises to refuse) |
@@ -21,10 +22,12 @@
 mod closure;
 mod error;
 mod outcome;
+mod stream;
 
 pub use closure::{BlacklistFn, ForwardFn, PriorityFn, VerifyFn};
 pub use error::HandlerError;
 pub use outcome::{Blacklist, IntoBlacklist, IntoForward, IntoPriority, IntoVerify};
+pub use stream::{Chunks, Disconnected, IntoChunk, IntoStreamEnd, Reply, Streaming};
 
 use std::fmt;
 use std::future::Future;
@@ -154,10 +157,11 @@ impl fmt::Display for HandlerInfo {
 }
 
 /// A plain forward, erased.
-type BlockingForward<S> = dyn Fn(S) -> Result<S, HandlerError> + Send + Sync;
+type BlockingForward<S> = dyn Fn(S) -> Result<Reply<S>, HandlerError> + Send + Sync;
 
 /// An async forward, erased.
-type AsyncForward<S> = dyn Fn(S) -> BoxFuture<'static, Result<S, HandlerError>> + Send + Sync;
+type AsyncForward<S> =
+    dyn Fn(S) -> BoxFuture<'static, Result<Reply<S>, HandlerError>> + Send + Sync;
 
 /// An async check, erased: its future may borrow the synapse.
 type AsyncCheck<S, R> = dyn for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync;

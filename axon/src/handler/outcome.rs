@@ -4,7 +4,7 @@
 //! handler attributes require them at the user's return type, so a wrong type is reported
 //! there with a message saying what to return instead.
 
-use super::HandlerError;
+use super::{HandlerError, Reply, Streaming};
 
 /// A blacklist's verdict. Python's blacklist returns `(bool, str)`: `(True, reason)` refuses
 /// the request with `403 Forbidden. Key is blacklisted: {reason}.`. Return either shape.
@@ -61,7 +61,8 @@ impl From<(bool, String)> for Blacklist {
 }
 
 /// What a forward may return for synapse `S`: `S` itself, or `Result<S, E>` with
-/// `E: Into<HandlerError>`.
+/// `E: Into<HandlerError>`; or a stream of chunks, [`Streaming<S>`] or
+/// `Result<Streaming<S>, E>`.
 ///
 /// ```
 /// use axon::handler::IntoForward;
@@ -71,23 +72,35 @@ impl From<(bool, String)> for Blacklist {
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not something a forward of `{S}` can return",
-    label = "return `{S}` or `Result<{S}, axon::HandlerError>`",
+    label = "return `{S}` or `Result<{S}, axon::HandlerError>` (or `axon::Streaming<{S}>` to stream)",
     note = "a forward returns the synapse it was given, with its output fields set"
 )]
 pub trait IntoForward<S> {
-    /// The synapse to answer with, or the error.
-    fn into_forward(self) -> Result<S, HandlerError>;
+    /// The answer, or the error.
+    fn into_forward(self) -> Result<Reply<S>, HandlerError>;
 }
 
 impl<S> IntoForward<S> for S {
-    fn into_forward(self) -> Result<S, HandlerError> {
-        Ok(self)
+    fn into_forward(self) -> Result<Reply<S>, HandlerError> {
+        Ok(Reply::Synapse(self))
     }
 }
 
 impl<S, E: Into<HandlerError>> IntoForward<S> for Result<S, E> {
-    fn into_forward(self) -> Result<S, HandlerError> {
-        self.map_err(Into::into)
+    fn into_forward(self) -> Result<Reply<S>, HandlerError> {
+        self.map(Reply::Synapse).map_err(Into::into)
+    }
+}
+
+impl<S> IntoForward<S> for Streaming<S> {
+    fn into_forward(self) -> Result<Reply<S>, HandlerError> {
+        Ok(Reply::Stream(self))
+    }
+}
+
+impl<S, E: Into<HandlerError>> IntoForward<S> for Result<Streaming<S>, E> {
+    fn into_forward(self) -> Result<Reply<S>, HandlerError> {
+        self.map(Reply::Stream).map_err(Into::into)
     }
 }
 

@@ -2,15 +2,13 @@
 //! own task, so a panic is caught there and becomes a 500.
 
 use super::Refusal;
+use crate::handler::Reply;
 use crate::{Handlers, Synapse};
 
 /// Runs the forward of `S`; a handler error keeps its status and message, an internal one
 /// becomes `Internal Server Error #<id>` with its cause logged.
-pub(crate) async fn run<S: Synapse>(handlers: &Handlers, synapse: S) -> Result<S, Refusal> {
-    handlers
-        .forward(synapse)
-        .await
-        .map_err(Refusal::from_handler)
+pub(crate) async fn run<S: Synapse>(handlers: &Handlers, synapse: S) -> Result<Reply<S>, Refusal> {
+    handlers.reply(synapse).await.map_err(Refusal::from_handler)
 }
 
 #[cfg(test)]

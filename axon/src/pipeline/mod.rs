@@ -11,7 +11,8 @@
 //! 6. [`body`]: read (bounded, 413), parse (400), check the signed body hash (400);
 //! 7. [`forward`]: the handler (its own status on error, 500 on a panic, 408 and cancelled
 //!    when it outlives the synapse's timeout);
-//! 8. [`respond`]: JSON body and synapse headers, the axon's signature included.
+//! 8. [`respond`]: JSON body and synapse headers, the axon's signature included; or, for a
+//!    streaming forward, [`stream`]: the headers at once, the chunks as they are produced.
 //!
 //! Nothing before stage 6 reads the body, so a refused request costs its headers only.
 //! A panic in any stage is caught ([`catch`]) and answered 500 `Internal Server Error
@@ -26,7 +27,7 @@ mod preprocess;
 mod refusal;
 mod respond;
 mod route;
-
+mod stream;
 mod verify;
 
 pub use admission::Load;
@@ -34,6 +35,7 @@ pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::{canonical, Identity};
 pub(crate) use refusal::{Refusal, Severity};
 
+use crate::handler::Reply;
 use crate::verify::Verifier;
 use crate::wire::HeaderLimits;
 use crate::{BaseSynapse, Handlers, Synapse};
@@ -155,7 +157,7 @@ async fn stages<S: Synapse>(
                 "before it was admitted; the forward never ran",
             ));
         }
-        let _worker = shared.admission.admit(priority, deadline, timeout).await?;
+        let worker = shared.admission.admit(priority, deadline, timeout).await?;
         let limit = S::MAX_BODY.unwrap_or(shared.max_body);
         let read = body::read(body, &parts.headers, limit);
         let bytes = tokio::time::timeout_at(deadline, read)
@@ -169,14 +171,26 @@ async fn stages<S: Synapse>(
         let (input, memo) = body::parse(&bytes, &synapse, shared.max_json_depth)?;
         let request_len = bytes.len();
         drop(bytes);
-        let out = tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
+        let reply = tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
             .await
             .map_err(|_| Refusal::expired(timeout, "in its forward, which was cancelled"))??;
-        Ok::<_, Refusal>((out, memo, request_len))
+        Ok::<_, Refusal>((reply, memo, request_len, worker))
     };
     match served.await {
-        Ok((out, memo, len)) => {
+        Ok((Reply::Synapse(out), memo, len, worker)) => {
+            drop(worker);
             let response = respond::success(out, synapse, memo, len, &shared.identity, start);
+            call.answered(response)
+        }
+        Ok((Reply::Stream(streaming), _, _, permit)) => {
+            let run = stream::Run {
+                deadline,
+                timeout,
+                permit,
+                trailers: stream::takes_trailers(&parts.headers),
+                ended: call.stream_ended(),
+            };
+            let response = stream::respond(streaming, &synapse, &shared.identity, start, run);
             call.answered(response)
         }
         Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity), start),
@@ -250,6 +264,25 @@ impl<'a> Call<'a> {
             "axon -->"
         );
         response
+    }
+
+    /// Logs how a stream that was answered ended: a debug line, or an error for a failure.
+    fn stream_ended(&self) -> stream::OnEnd {
+        let synapse = self.synapse.to_owned();
+        let hotkey = self.hotkey.unwrap_or("None").to_owned();
+        let peer = self.peer();
+        Box::new(move |result| match result {
+            Ok(()) => tracing::debug!(synapse, hotkey, %peer, "axon --> stream ended"),
+            Err(refusal) => tracing::error!(
+                synapse,
+                hotkey,
+                %peer,
+                status = refusal.status.as_u16(),
+                detail = refusal.detail.as_deref().unwrap_or(""),
+                "stream failed: {}",
+                refusal.message
+            ),
+        })
     }
 
     fn refused<S: Synapse>(

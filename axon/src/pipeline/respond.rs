@@ -29,14 +29,7 @@ pub(crate) fn success<S: Synapse>(
     identity: &Identity,
     start: Instant,
 ) -> Response {
-    let from = request.common();
-    let c = out.common_mut();
-    *c.dendrite = from.dendrite.clone();
-    *c.axon = from.axon.clone();
-    c.axon.status_code = Some(200);
-    c.axon.status_message = Some("Success".into());
-    c.axon.process_time = Some(start.elapsed().as_secs_f64());
-    identity.sign(&mut out);
+    answering(&mut out, &request, identity, start);
     match to_json_sized(&out, 2 * request_len + 1024) {
         Ok(body) => {
             let mut hasher = BodyHasher::replaying(memo);
@@ -52,6 +45,20 @@ pub(crate) fn success<S: Synapse>(
             refused(&mut request, &refusal, Some(identity), start)
         }
     }
+}
+
+/// Makes `out` the answer to `request`: the request's terminals (a handler cannot
+/// misreport who called and who answered), status 200 `Success`, the process time so far,
+/// and the axon's signature.
+pub(crate) fn answering<S: Synapse>(out: &mut S, request: &S, identity: &Identity, start: Instant) {
+    let from = request.common();
+    let c = out.common_mut();
+    *c.dendrite = from.dendrite.clone();
+    *c.axon = from.axon.clone();
+    c.axon.status_code = Some(200);
+    c.axon.status_message = Some("Success".into());
+    c.axon.process_time = Some(start.elapsed().as_secs_f64());
+    identity.sign(out);
 }
 
 /// The answer to a refused request: `refusal.status` with `{"message": ...}`, and the
@@ -76,18 +83,25 @@ pub(crate) fn refused<S: Synapse>(
     build(refusal.status, synapse.to_headers(), body.into_bytes())
 }
 
-/// A JSON response with the synapse headers, taken without copying them. A header value
-/// HTTP cannot carry (a control character in a status message) is sent with those
-/// characters replaced by spaces; the JSON body keeps the exact text.
+/// A JSON response with the synapse headers.
 fn build(status: StatusCode, headers: Headers, body: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(body));
+    with_headers(status, "application/json", headers, Body::from(body))
+}
+
+/// A response of `content_type` with the synapse headers, taken without copying them. A
+/// header value HTTP cannot carry (a control character in a status message) is sent with
+/// those characters replaced by spaces; a JSON body keeps the exact text.
+pub(crate) fn with_headers(
+    status: StatusCode,
+    content_type: &'static str,
+    headers: Headers,
+    body: Body,
+) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     let map = response.headers_mut();
     map.reserve(headers.len() + 1);
-    map.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    map.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     for (name, value) in headers {
         if let Some(name) = header_name(name) {
             map.append(name, sendable(value));
@@ -113,7 +127,7 @@ fn is_lowercase_token(b: u8) -> bool {
 }
 
 /// `value` as a header value (without a copy), control characters replaced by spaces.
-fn sendable(value: String) -> HeaderValue {
+pub(crate) fn sendable(value: String) -> HeaderValue {
     let control = |b: u8| (b < 0x20 && b != b'\t') || b == 0x7f;
     let mut bytes = value.into_bytes();
     for b in bytes.iter_mut().filter(|b| control(**b)) {

@@ -1,0 +1,16 @@
+use axon::Streaming;
+
+#[axon::synapse]
+pub struct Tokens {
+    #[hash]
+    pub prompt: String,
+}
+
+#[axon::forward]
+async fn generate(synapse: Tokens) -> Streaming<Tokens> {
+    Streaming::new(synapse, |chunks| async move {
+        chunks.send("x").await.ok();
+        42
+    })
+}
+fn main() {}
