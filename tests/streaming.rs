@@ -121,6 +121,7 @@ async fn serve(max_workers: usize) -> (Axon, Arc<Acks>, Arc<Ended>) {
         .ip("127.0.0.1")
         .port(0)
         .max_workers(max_workers)
+        .operations("127.0.0.1:0".parse().unwrap())
         .state_arc(acks.clone())
         .state_arc(ended.clone());
     axon.start().await.unwrap();
@@ -160,6 +161,17 @@ async fn read_until(stream: &mut TcpStream, raw: &mut Vec<u8>, needle: &str) {
     tokio::time::timeout(Duration::from_secs(10), read)
         .await
         .unwrap_or_else(|_| panic!("no {needle:?} within 10 s"));
+}
+
+/// The operations listener's `/metrics` text.
+async fn scrape(ops: SocketAddr) -> String {
+    let mut tcp = TcpStream::connect(ops).await.unwrap();
+    tcp.write_all(b"GET /metrics HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = String::new();
+    tcp.read_to_string(&mut raw).await.unwrap();
+    raw
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,6 +356,7 @@ async fn the_axon_deadline_is_in_the_trailers() {
         .ip("127.0.0.1")
         .port(0)
         .max_timeout(Duration::from_secs(1))
+        .operations("127.0.0.1:0".parse().unwrap())
         .state_arc(acks)
         .state_arc(ended.clone());
     axon.start().await.unwrap();
@@ -362,6 +375,12 @@ async fn the_axon_deadline_is_in_the_trailers() {
         done.dendrite.status_message.as_deref(),
         Some("Request timed out after 1s while streaming; the stream was cut")
     );
+    // The trailers are sent after the end is counted.
+    let metrics = scrape(axon.operations_addr().unwrap()).await;
+    assert!(
+        metrics.contains("\naxon_stream_ends_total{synapse=\"Tokens\",outcome=\"timed_out\"} 1\n"),
+        "{metrics}"
+    );
     producers_ended(&ended, 1).await;
 }
 
@@ -377,6 +396,16 @@ async fn a_client_gone_mid_stream_cancels_the_producer_and_frees_its_worker() {
     drop(tcp);
     // The producer, waiting for an acknowledgement that never comes, is cancelled.
     producers_ended(&ended, 1).await;
+    let metrics = scrape(axon.operations_addr().unwrap()).await;
+    assert!(
+        metrics
+            .contains("\naxon_stream_ends_total{synapse=\"Tokens\",outcome=\"client_gone\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("\naxon_streams_in_flight 0\n"),
+        "{metrics}"
+    );
     let target: AxonInfo = axon.info().unwrap();
     let next = bob()
         .call(&target, Ack::new(1), Duration::from_secs(5))

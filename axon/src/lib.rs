@@ -40,6 +40,7 @@ pub mod dendrite;
 pub mod handler;
 mod handlers;
 pub mod keys;
+mod metrics;
 mod pipeline;
 mod registry;
 mod server;

@@ -3,7 +3,7 @@
 //! priority (higher first, first come first served among equals); a full queue is 503 at
 //! once, and a request whose deadline passes while it waits is 408 and never runs.
 
-use super::Refusal;
+use super::{Reason, Refusal};
 use http::StatusCode;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -131,6 +131,7 @@ impl Admission {
             }
             if slots.waiting.len() >= slots.max_waiting {
                 return Err(Refusal::new(
+                    Reason::Overloaded,
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!(
                         "The axon is busy: {} requests are being served and {} are waiting \
@@ -159,6 +160,7 @@ impl Admission {
         match tokio::time::timeout_at(deadline, &mut woken).await {
             Ok(Ok(())) => Ok(self.permit()),
             Ok(Err(_)) => Err(Refusal::new(
+                Reason::Overloaded,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The axon is shutting down",
             )),
@@ -180,6 +182,14 @@ impl Admission {
         Permit {
             inner: self.inner.clone(),
         }
+    }
+
+    /// The number of slots.
+    pub(crate) fn max_workers(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .max_workers
     }
 
     /// Slots in use and requests waiting (those that gave up excepted).

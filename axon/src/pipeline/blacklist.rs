@@ -1,6 +1,6 @@
 //! Stage 3: the synapse's blacklist (403 with its reason).
 
-use super::Refusal;
+use super::{Reason, Refusal};
 use crate::{Blacklist, Handlers, Synapse};
 use http::StatusCode;
 
@@ -10,6 +10,7 @@ pub(crate) async fn check<S: Synapse>(handlers: &Handlers, synapse: &S) -> Resul
     match handlers.blacklist(synapse).await {
         Blacklist::Allow => Ok(()),
         Blacklist::Deny(reason) => Err(Refusal::new(
+            Reason::Blacklisted,
             StatusCode::FORBIDDEN,
             format!("Forbidden. Key is blacklisted: {reason}."),
         )),

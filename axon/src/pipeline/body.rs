@@ -1,7 +1,7 @@
 //! Stages 6–8: read the body (bounded), parse it as the synapse (400), and check it against
 //! the body hash the dendrite signed (400 `body hash mismatch`).
 
-use super::Refusal;
+use super::{Reason, Refusal};
 use crate::wire::{nested_deeper_than, BodyHasher, HashMemo};
 use crate::Synapse;
 use axum::body::{Body, Bytes};
@@ -12,6 +12,7 @@ use http::{header, HeaderMap, StatusCode};
 pub(crate) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Refusal> {
     let too_large = || {
         Refusal::new(
+            Reason::TooLarge,
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("Request body larger than the limit of {limit} bytes"),
         )
@@ -29,6 +30,7 @@ pub(crate) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Resul
             too_large()
         } else {
             Refusal::new(
+                Reason::BadBody,
                 StatusCode::BAD_REQUEST,
                 format!("Could not read the request body: {e}"),
             )
@@ -50,6 +52,7 @@ pub(crate) fn parse<S: Synapse>(
 ) -> Result<(S, HashMemo), Refusal> {
     let unparsable = |why: &dyn std::fmt::Display| {
         Refusal::new(
+            Reason::BadBody,
             StatusCode::BAD_REQUEST,
             format!("Could not parse the body as synapse {}: {why}", S::NAME),
         )
@@ -66,6 +69,7 @@ pub(crate) fn parse<S: Synapse>(
     let (actual, memo) = hasher.finish_recorded();
     if actual != signed {
         return Err(Refusal::new(
+            Reason::BodyHash,
             StatusCode::BAD_REQUEST,
             format!(
                 "body hash mismatch: the computed_body_hash header is {signed:?}, the body hashes to {actual:?}"

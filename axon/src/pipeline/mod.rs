@@ -33,9 +33,11 @@ mod verify;
 pub use admission::Load;
 pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::{canonical, Identity};
-pub(crate) use refusal::{Refusal, Severity};
+pub(crate) use refusal::{Reason, Refusal, Severity};
 
 use crate::handler::Reply;
+use crate::metrics::{self, Metrics, StreamEnd};
+use crate::server::Connections;
 use crate::verify::Verifier;
 use crate::wire::HeaderLimits;
 use crate::{BaseSynapse, Handlers, Synapse};
@@ -68,6 +70,9 @@ pub(crate) struct Shared {
     pub(crate) header_limits: HeaderLimits,
     /// The longest a request may take, whatever timeout it states.
     pub(crate) max_timeout: Duration,
+    pub(crate) metrics: Arc<Metrics>,
+    /// The synapse listener's connections.
+    pub(crate) connections: Connections,
 }
 
 /// The stages of one synapse type, as a plain function pointer per type.
@@ -90,14 +95,15 @@ pub(crate) async fn handle(
         Ok(found) => found,
         Err(refusal) => {
             let name = route::shown(route::name(path));
-            let call = Call::new(&name, None, peer, &request);
-            return call.refused(&mut named(&name), &refusal, None, start);
+            let call = Call::new(&shared.metrics, &name, None, peer, &request, start);
+            return call.refused(&mut named(&name), &refusal, None);
         }
     };
-    let call = Call::new(synapse, None, peer, &request);
+    let metrics = shared.metrics.clone();
+    let call = Call::new(&metrics, synapse, None, peer, &request, start);
     match catch::CatchUnwind(serve(shared, request, peer, start)).await {
         Ok(response) => response,
-        Err(panic) => call.refused(&mut named(synapse), &Refusal::internal(panic), None, start),
+        Err(panic) => call.refused(&mut named(synapse), &Refusal::internal(panic), None),
     }
 }
 
@@ -128,13 +134,20 @@ async fn stages<S: Synapse>(
     let mut synapse: S = match preprocess::read(request.headers(), &shared.header_limits) {
         Ok(synapse) => synapse,
         Err(refusal) => {
-            let call = Call::new(S::NAME, None, peer, &request);
-            return call.refused(&mut named(S::NAME), &refusal, None, start);
+            let call = Call::new(&shared.metrics, S::NAME, None, peer, &request, start);
+            return call.refused(&mut named(S::NAME), &refusal, None);
         }
     };
     shared.identity.stamp(&mut synapse, peer);
     let hotkey = synapse.common().dendrite.hotkey.clone();
-    let call = Call::new(S::NAME, hotkey.as_deref(), peer, &request);
+    let call = Call::new(
+        &shared.metrics,
+        S::NAME,
+        hotkey.as_deref(),
+        peer,
+        &request,
+        start,
+    );
     call.arrived();
 
     let checks = async {
@@ -142,7 +155,7 @@ async fn stages<S: Synapse>(
         verify::check(&shared.handlers, &shared.verifier, &synapse).await
     };
     if let Err(refusal) = checks.await {
-        return call.refused(&mut synapse, &refusal, None, start);
+        return call.refused(&mut synapse, &refusal, None);
     }
 
     let priority = shared.handlers.priority(&synapse).await.unwrap_or(0.0);
@@ -188,12 +201,12 @@ async fn stages<S: Synapse>(
                 timeout,
                 permit,
                 trailers: stream::takes_trailers(&parts.headers),
-                ended: call.stream_ended(),
+                ended: call.stream_ended(shared.metrics.clone()),
             };
             let response = stream::respond(streaming, &synapse, &shared.identity, start, run);
             call.answered(response)
         }
-        Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity), start),
+        Err(refusal) => call.refused(&mut synapse, &refusal, Some(&shared.identity)),
     }
 }
 
@@ -216,27 +229,35 @@ fn content_length(request: &Request<Body>) -> i64 {
         .unwrap_or(-1)
 }
 
-/// One request as the log describes it: one debug line in, one out, a warning for a
-/// refusal and an error for a failure.
+/// One request as the log and the metrics see it: one debug line in, one out, a warning
+/// for a refusal and an error for a failure; each answer and refusal counted.
 struct Call<'a> {
+    metrics: &'a Metrics,
+    row: metrics::Synapse,
     synapse: &'a str,
     hotkey: Option<&'a str>,
     peer: SocketAddr,
     bytes_in: i64,
+    start: Instant,
 }
 
 impl<'a> Call<'a> {
     fn new(
+        metrics: &'a Metrics,
         synapse: &'a str,
         hotkey: Option<&'a str>,
         peer: SocketAddr,
         request: &Request<Body>,
+        start: Instant,
     ) -> Self {
         Call {
+            metrics,
+            row: metrics.synapse(synapse),
             synapse,
             hotkey,
             peer,
             bytes_in: content_length(request),
+            start,
         }
     }
 
@@ -255,6 +276,9 @@ impl<'a> Call<'a> {
     }
 
     fn answered(&self, response: Response) -> Response {
+        let status = response.status().as_u16();
+        self.metrics
+            .answered(self.row, status, self.start.elapsed());
         tracing::debug!(
             synapse = self.synapse,
             hotkey = self.hotkey.unwrap_or("None"),
@@ -266,22 +290,37 @@ impl<'a> Call<'a> {
         response
     }
 
-    /// Logs how a stream that was answered ended: a debug line, or an error for a failure.
-    fn stream_ended(&self) -> stream::OnEnd {
+    /// Counts a stream in flight, then logs and counts how it ended: a debug line, or an
+    /// error for a failure.
+    fn stream_ended(&self, metrics: Arc<Metrics>) -> stream::OnEnd {
         let synapse = self.synapse.to_owned();
         let hotkey = self.hotkey.unwrap_or("None").to_owned();
         let peer = self.peer();
-        Box::new(move |result| match result {
-            Ok(()) => tracing::debug!(synapse, hotkey, %peer, "axon --> stream ended"),
-            Err(refusal) => tracing::error!(
-                synapse,
-                hotkey,
-                %peer,
-                status = refusal.status.as_u16(),
-                detail = refusal.detail.as_deref().unwrap_or(""),
-                "stream failed: {}",
-                refusal.message
-            ),
+        let row = self.row;
+        metrics.stream_started();
+        Box::new(move |result| {
+            let end = match result {
+                None => StreamEnd::ClientGone,
+                Some(Ok(())) => StreamEnd::Completed,
+                Some(Err(r)) if r.reason == Reason::Timeout => StreamEnd::TimedOut,
+                Some(Err(_)) => StreamEnd::Failed,
+            };
+            metrics.stream_ended(row, end);
+            match result {
+                None => {
+                    tracing::debug!(synapse, hotkey, %peer, "axon --> stream abandoned by the client")
+                }
+                Some(Ok(())) => tracing::debug!(synapse, hotkey, %peer, "axon --> stream ended"),
+                Some(Err(refusal)) => tracing::error!(
+                    synapse,
+                    hotkey,
+                    %peer,
+                    status = refusal.status.as_u16(),
+                    detail = refusal.detail.as_deref().unwrap_or(""),
+                    "stream failed: {}",
+                    refusal.message
+                ),
+            }
         })
     }
 
@@ -290,8 +329,8 @@ impl<'a> Call<'a> {
         synapse: &mut S,
         refusal: &Refusal,
         signer: Option<&Identity>,
-        start: Instant,
     ) -> Response {
+        self.metrics.refused(refusal.reason);
         let hotkey = self.hotkey.unwrap_or("None");
         let status = refusal.status.as_u16();
         match refusal.severity {
@@ -313,7 +352,7 @@ impl<'a> Call<'a> {
                 refusal.message
             ),
         }
-        self.answered(respond::refused(synapse, refusal, signer, start))
+        self.answered(respond::refused(synapse, refusal, signer, self.start))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Stage 2: the request's headers become the synapse, stamped with who serves it and who
 //! called it (Python's `preprocess`).
 
-use super::Refusal;
+use super::{Reason, Refusal};
 use crate::keys::Keypair;
 use crate::uuid::uuid4;
 use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub(crate) fn read<S: Synapse>(headers: &HeaderMap, limits: &HeaderLimits) -> Result<S, Refusal> {
     S::from_headers_with(headers, limits).map_err(|e| {
         Refusal::new(
+            Reason::BadHeaders,
             StatusCode::BAD_REQUEST,
             format!(
                 "Improperly formatted request. Could not parse headers into synapse of type {}: {e}",

@@ -13,26 +13,99 @@ pub(crate) enum Severity {
     Failed,
 }
 
+/// Why a request was not served, as the metrics count it (`axon_refusals_total{reason}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reason {
+    /// 404: no such synapse.
+    NotFound,
+    /// 405: a method other than POST or GET.
+    Method,
+    /// 400: the synapse headers do not parse.
+    BadHeaders,
+    /// 403: the blacklist refused it.
+    Blacklisted,
+    /// 401: the signature (or a custom verify) refused it.
+    Unverified,
+    /// 503: the queue is full, or the axon is stopping.
+    Overloaded,
+    /// 408: its timeout passed.
+    Timeout,
+    /// 413: the body is over the limit.
+    TooLarge,
+    /// 400: the body does not parse as the synapse.
+    BadBody,
+    /// 400: the body is not the one signed.
+    BodyHash,
+    /// A handler's own error status (below 500).
+    Handler,
+    /// 5xx: a handler failed or panicked.
+    Failed,
+}
+
+impl Reason {
+    /// Every reason, in the order the metrics list them.
+    pub(crate) const ALL: [Reason; 12] = [
+        Reason::NotFound,
+        Reason::Method,
+        Reason::BadHeaders,
+        Reason::Blacklisted,
+        Reason::Unverified,
+        Reason::Overloaded,
+        Reason::Timeout,
+        Reason::TooLarge,
+        Reason::BadBody,
+        Reason::BodyHash,
+        Reason::Handler,
+        Reason::Failed,
+    ];
+
+    /// The metric label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Reason::NotFound => "not_found",
+            Reason::Method => "method",
+            Reason::BadHeaders => "bad_headers",
+            Reason::Blacklisted => "blacklisted",
+            Reason::Unverified => "unverified",
+            Reason::Overloaded => "overloaded",
+            Reason::Timeout => "timeout",
+            Reason::TooLarge => "too_large",
+            Reason::BadBody => "bad_body",
+            Reason::BodyHash => "body_hash",
+            Reason::Handler => "handler",
+            Reason::Failed => "failed",
+        }
+    }
+}
+
 /// A stage's answer instead of a forward: the status and `{"message"}` the client gets,
 /// and a detail for the log only.
 #[derive(Debug)]
 pub(crate) struct Refusal {
     pub(crate) status: StatusCode,
     pub(crate) message: String,
+    pub(crate) reason: Reason,
     pub(crate) severity: Severity,
     /// What the log shows beyond the message (an internal error's cause).
     pub(crate) detail: Option<String>,
 }
 
 impl Refusal {
-    /// A refusal with `status` and `message`, logged as a warning.
-    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    /// A refusal for `reason` with `status` and `message`, logged as a warning.
+    pub(crate) fn new(reason: Reason, status: StatusCode, message: impl Into<String>) -> Self {
         Refusal {
             status,
             message: message.into(),
+            reason,
             severity: Severity::Refused,
             detail: None,
         }
+    }
+
+    /// The same refusal, counted under `reason`.
+    pub(crate) fn because(mut self, reason: Reason) -> Self {
+        self.reason = reason;
+        self
     }
 
     /// A server-side failure: 500 `Internal Server Error #<id>` to the client (Python's
@@ -41,6 +114,7 @@ impl Refusal {
         Refusal {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             message: format!("Internal Server Error #{}", uuid4()),
+            reason: Reason::Failed,
             severity: Severity::Failed,
             detail: Some(detail.into()),
         }
@@ -49,6 +123,7 @@ impl Refusal {
     /// 408 for a request that outlived its `timeout`; `when` says where it was.
     pub(crate) fn expired(timeout: std::time::Duration, when: &str) -> Self {
         Refusal::new(
+            Reason::Timeout,
             StatusCode::REQUEST_TIMEOUT,
             format!("Request timed out after {}s {when}", timeout.as_secs_f64()),
         )
@@ -60,9 +135,10 @@ impl Refusal {
         if error.is_internal() {
             return Refusal::internal(error.message());
         }
-        let mut refusal = Refusal::new(error.status(), error.message());
+        let mut refusal = Refusal::new(Reason::Handler, error.status(), error.message());
         if error.status().is_server_error() {
             refusal.severity = Severity::Failed;
+            refusal.reason = Reason::Failed;
         }
         refusal
     }

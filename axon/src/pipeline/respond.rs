@@ -141,13 +141,14 @@ pub(crate) fn sendable(value: String) -> HeaderValue {
 mod tests {
     use super::*;
     use crate::keys::Keypair;
+    use crate::pipeline::Reason;
     use crate::BaseSynapse;
 
     #[test]
     fn control_characters_in_a_message_become_spaces_in_its_header_only() {
         let mut synapse = BaseSynapse::default();
         let message = "bad\r\nset-cookie: x\u{7f}\ttab";
-        let refusal = Refusal::new(StatusCode::BAD_REQUEST, message);
+        let refusal = Refusal::new(Reason::BadHeaders, StatusCode::BAD_REQUEST, message);
         let response = refused(&mut synapse, &refusal, None, Instant::now());
         assert_eq!(
             response.headers()["bt_header_axon_status_message"],
@@ -167,6 +168,7 @@ mod tests {
     async fn a_refusal_is_the_message_plus_status_headers() {
         let mut s = BaseSynapse::default();
         let refusal = Refusal::new(
+            Reason::Blacklisted,
             StatusCode::FORBIDDEN,
             "Forbidden. Key is blacklisted: no\nnewlines.",
         );

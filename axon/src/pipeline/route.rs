@@ -1,7 +1,7 @@
 //! Stage 1: the route. `POST /{SynapseName}` (Python also accepts GET) picks the synapse
 //! type; anything else is refused before a header is read.
 
-use super::{Refusal, ServeFn};
+use super::{Reason, Refusal, ServeFn};
 use crate::Handlers;
 use http::{Method, StatusCode};
 use std::borrow::Cow;
@@ -36,10 +36,12 @@ pub(crate) fn lookup(
 ) -> Result<(&'static str, ServeFn), Refusal> {
     let name = name(path);
     let Some(found) = handlers.serve_fn(name) else {
-        return Err(Refusal::from_handler(handlers.not_found(&shown(name))));
+        let not_found = Refusal::from_handler(handlers.not_found(&shown(name)));
+        return Err(not_found.because(Reason::NotFound));
     };
     if method != Method::POST && method != Method::GET {
         return Err(Refusal::new(
+            Reason::Method,
             StatusCode::METHOD_NOT_ALLOWED,
             format!("Method {method} not allowed: call POST /{name}"),
         ));

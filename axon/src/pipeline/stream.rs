@@ -33,8 +33,8 @@ use tokio::time::Sleep;
 const STATUS_CODE: &str = "bt_header_axon_status_code";
 const STATUS_MESSAGE: &str = "bt_header_axon_status_message";
 
-/// Told how a stream ended, once (metrics, logs).
-pub(crate) type OnEnd = Box<dyn FnOnce(&Result<(), Refusal>) + Send>;
+/// Told how a stream ended, once (metrics, logs): `None` when the client went away first.
+pub(crate) type OnEnd = Box<dyn FnOnce(Option<&Result<(), Refusal>>) + Send>;
 
 /// What a stream runs under: its deadline, the worker it holds, and whether its client
 /// takes trailers.
@@ -130,7 +130,7 @@ impl ChunkBody {
     fn end(&mut self, result: Result<(), Refusal>) -> Option<Result<Frame<Bytes>, Cut>> {
         self.rx.close();
         if let Some(ended) = self.ended.take() {
-            ended(&result);
+            ended(Some(&result));
         }
         match (result, self.trailers) {
             (Ok(()), true) => Some(Ok(Frame::trailers(status(StatusCode::OK, "Success")))),
@@ -188,6 +188,16 @@ impl axum::body::HttpBody for ChunkBody {
 
     fn is_end_stream(&self) -> bool {
         self.ended.is_none()
+    }
+}
+
+impl Drop for ChunkBody {
+    /// A body dropped before its end: the client went away (the producer is cancelled by
+    /// its own handle's drop).
+    fn drop(&mut self) {
+        if let Some(ended) = self.ended.take() {
+            ended(None);
+        }
     }
 }
 

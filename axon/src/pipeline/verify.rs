@@ -1,7 +1,7 @@
 //! Stage 4: the synapse's custom verify, or the axon's default signature check (401), its
 //! signatures checked in batches with the other requests arriving at the same time.
 
-use super::Refusal;
+use super::{Reason, Refusal};
 use crate::verify::Verifier;
 use crate::{Handlers, Synapse};
 
@@ -21,7 +21,7 @@ pub(crate) async fn check<S: Synapse>(
         if e.is_internal() {
             return Refusal::from_handler(e);
         }
-        let mut refusal = Refusal::from_handler(e);
+        let mut refusal = Refusal::from_handler(e).because(Reason::Unverified);
         refusal.message = format!("Not Verified with error: {}", refusal.message);
         refusal
     })

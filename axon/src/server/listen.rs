@@ -34,6 +34,29 @@ pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
+/// The open connections of a listener, at most `max`.
+#[derive(Clone)]
+pub(crate) struct Connections {
+    slots: Arc<Semaphore>,
+    max: usize,
+}
+
+impl Connections {
+    /// At most `max` (at least one) connections open at once.
+    pub(crate) fn new(max: usize) -> Self {
+        let max = max.max(1);
+        Connections {
+            slots: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// How many are open.
+    pub(crate) fn open(&self) -> usize {
+        self.max - self.slots.available_permits()
+    }
+}
+
 /// A running accept loop.
 pub(crate) struct Listening {
     local_addr: SocketAddr,
@@ -42,23 +65,23 @@ pub(crate) struct Listening {
 }
 
 impl Listening {
-    /// Serves `listener` with the pipeline of `shared` on the current tokio runtime, within
-    /// `limits`.
+    /// Serves `listener` with `app` on the current tokio runtime, within `limits`, with at
+    /// most as many connections open as `connections` has permits.
     pub(crate) fn spawn(
         listener: TcpListener,
-        shared: Arc<Shared>,
+        app: Router,
         limits: &Limits,
+        connections: &Connections,
     ) -> io::Result<Self> {
         let local_addr = listener.local_addr()?;
-        let app = Router::new().fallback(endpoint).with_state(shared);
         let (stop, stopped) = oneshot::channel();
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .header_read_timeout(limits.header_read_timeout)
             .max_header_size(limits.max_header_bytes)
             .max_headers(limits.max_headers);
-        let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-        let task = tokio::spawn(accept_loop(listener, app, http, connections, stopped));
+        let slots = connections.slots.clone();
+        let task = tokio::spawn(accept_loop(listener, app, http, slots, stopped));
         Ok(Listening {
             local_addr,
             stop,
@@ -87,7 +110,13 @@ impl Listening {
     }
 }
 
-/// The one route: every path goes through the pipeline, which answers unknown names.
+/// The synapse listener's app: every path goes through the pipeline, which answers unknown
+/// names.
+pub(crate) fn pipeline(shared: Arc<Shared>) -> Router {
+    Router::new().fallback(endpoint).with_state(shared)
+}
+
+/// The one route of [`pipeline`].
 async fn endpoint(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -5,14 +5,17 @@ pub mod external_ip;
 mod info;
 mod limits;
 mod listen;
+mod operations;
 
 pub use info::AxonInfo;
 pub use limits::Limits;
+pub(crate) use listen::Connections;
 
 use crate::config::{AxonConfig, WalletConfig};
 use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
 use crate::handlers::Handlers;
 use crate::keys::{self, Keypair};
+use crate::metrics::Metrics;
 use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_TIMEOUT};
 use crate::registry::{self, Entry, Problem, StartupError, TableBuilder};
 use crate::state::States;
@@ -71,12 +74,14 @@ pub struct Axon {
     coldkey: Option<String>,
     max_timeout: std::time::Duration,
     limits: Limits,
+    operations: Option<SocketAddr>,
     running: Option<Running>,
 }
 
-/// A started axon: its listener and the address it announces.
+/// A started axon: its listeners and the address it announces.
 struct Running {
     listening: Listening,
+    operations: Option<Listening>,
     external_ip: IpAddr,
     shared: Arc<Shared>,
 }
@@ -100,6 +105,7 @@ impl Axon {
             coldkey: None,
             max_timeout: DEFAULT_MAX_TIMEOUT,
             limits: Limits::default(),
+            operations: None,
             running: None,
         }
     }
@@ -482,6 +488,33 @@ impl Axon {
         self
     }
 
+    /// Serves the operations endpoints on `addr`, a listener of their own (off by default):
+    ///
+    /// - `GET /metrics`: Prometheus text. Requests by synapse and status, latency
+    ///   histograms, refusals by reason, streams in flight and how they ended, busy
+    ///   workers, queue depth, replay-store size, open connections.
+    /// - `GET /healthz`: `200 serving`, or `503 draining` once [`stop`](Axon::stop) began.
+    ///
+    /// Keep it on loopback or a private network: validators only need the synapse port.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut axon = axon::Axon::new()
+    ///     .hotkey(axon::keys::Keypair::from_uri("//Alice").unwrap())
+    ///     .ip("127.0.0.1")
+    ///     .port(0)
+    ///     .operations("127.0.0.1:0".parse().unwrap());
+    /// axon.start().await.unwrap();
+    /// let ops = axon.operations_addr().unwrap();
+    /// assert_ne!(ops, axon.local_addr().unwrap());
+    /// # }
+    /// ```
+    pub fn operations(mut self, addr: SocketAddr) -> Self {
+        self.operations = Some(addr);
+        self
+    }
+
     /// Starts serving on the current tokio runtime and returns once the socket listens,
     /// so a client may connect as soon as it returns. Everything that keeps it from
     /// serving is an error listing every problem: a missing hotkey, handler problems,
@@ -558,6 +591,7 @@ impl Axon {
             None => None,
         };
         let handlers = TableBuilder::build(&states, &self.entries(), problems)?;
+        let names: Vec<&'static str> = handlers.synapses().collect();
         let (Some(hotkey), Some(verifier), Some(bind_ip)) =
             (self.hotkey.clone(), verifier, bind_ip)
         else {
@@ -580,6 +614,16 @@ impl Axon {
             }])
         };
         let listener = listen::bind(address).map_err(bind_failed)?;
+        let operations = match self.operations {
+            None => None,
+            Some(addr) => Some(listen::bind(addr).map_err(|e| {
+                StartupError::new(vec![Problem::Bind {
+                    address: format!("{addr} (operations)"),
+                    error: e.to_string(),
+                }])
+            })?),
+        };
+        let connections = Connections::new(self.limits.max_connections);
         let shared = Arc::new(Shared {
             handlers,
             identity: Identity::new(hotkey),
@@ -589,9 +633,23 @@ impl Axon {
             max_json_depth: self.limits.max_json_depth,
             header_limits: HeaderLimits::default(),
             max_timeout: self.max_timeout,
+            metrics: Arc::new(Metrics::new(names)),
+            connections: connections.clone(),
         });
+        let app = listen::pipeline(shared.clone());
         let listening =
-            Listening::spawn(listener, shared.clone(), &self.limits).map_err(bind_failed)?;
+            Listening::spawn(listener, app, &self.limits, &connections).map_err(bind_failed)?;
+        let operations = match operations {
+            None => None,
+            Some(listener) => {
+                let app = operations::router(shared.clone());
+                let few = Connections::new(OPERATIONS_CONNECTIONS);
+                let listening = Listening::spawn(listener, app, &Limits::default(), &few)
+                    .map_err(bind_failed)?;
+                tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");
+                Some(listening)
+            }
+        };
         tracing::info!(
             address = %listening.local_addr(),
             hotkey = self.hotkey.as_ref().map_or("None", |k| k.ss58()),
@@ -599,6 +657,7 @@ impl Axon {
         );
         self.running = Some(Running {
             listening,
+            operations,
             external_ip,
             shared,
         });
@@ -622,7 +681,12 @@ impl Axon {
     /// ```
     pub async fn stop(&mut self) -> &mut Self {
         if let Some(running) = self.running.take() {
+            running.shared.metrics.set_draining();
+            tracing::info!("axon draining");
             running.listening.stop().await;
+            if let Some(operations) = running.operations {
+                operations.stop().await;
+            }
             tracing::info!("axon stopped");
         }
         self
@@ -650,6 +714,20 @@ impl Axon {
     /// ```
     pub fn load(&self) -> Option<crate::Load> {
         Some(self.running.as_ref()?.shared.admission.load())
+    }
+
+    /// Where the operations listener listens, once started with
+    /// [`operations`](Axon::operations).
+    ///
+    /// ```
+    /// assert_eq!(axon::Axon::new().operations_addr(), None);
+    /// ```
+    pub fn operations_addr(&self) -> Option<SocketAddr> {
+        self.running
+            .as_ref()?
+            .operations
+            .as_ref()
+            .map(|l| l.local_addr())
     }
 
     /// Where the axon listens, once started.
@@ -697,6 +775,9 @@ impl Axon {
     }
 }
 
+/// Open connections the operations listener takes at once (scrapers and probes).
+const OPERATIONS_CONNECTIONS: usize = 16;
+
 /// An IP as Python's config writes it: `[::]`, `::`, `0.0.0.0`, `127.0.0.1`.
 fn parse_ip(text: &str) -> Option<IpAddr> {
     let bare = text
@@ -712,6 +793,9 @@ impl Drop for Axon {
     fn drop(&mut self) {
         if let Some(running) = self.running.take() {
             running.listening.stop_now();
+            if let Some(operations) = running.operations {
+                operations.stop_now();
+            }
         }
     }
 }

@@ -1,0 +1,58 @@
+//! The operations listener: `GET /metrics` (Prometheus text) and `GET /healthz`, on an
+//! address of their own so no synapse name can collide with them and validators, who only
+//! reach the synapse port, cannot read them.
+
+use crate::metrics::Gauges;
+use crate::pipeline::Shared;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+
+/// The routes.
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(shared)
+}
+
+/// The Prometheus exposition.
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let load = shared.admission.load();
+    let gauges = Gauges {
+        running: load.running,
+        waiting: load.waiting,
+        max_workers: shared.admission.max_workers(),
+        replay_entries: shared.verifier.remembered(),
+        connections: shared.connections.open(),
+    };
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        shared.metrics.render(&gauges),
+    )
+        .into_response()
+}
+
+/// `200 serving` while the axon serves, `503 draining` once it is stopping.
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    if shared.metrics.draining() {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
+    } else {
+        (StatusCode::OK, "serving\n").into_response()
+    }
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "not found: the operations listener serves GET /metrics and GET /healthz\n",
+    )
+        .into_response()
+}
