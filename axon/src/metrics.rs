@@ -106,7 +106,7 @@ pub(crate) struct Synapse(usize);
 
 impl Metrics {
     /// A table for `synapses` (the served names) plus `unknown`.
-    pub(crate) fn new<'a>(synapses: impl IntoIterator<Item = &'static str>) -> Self {
+    pub(crate) fn new(synapses: impl IntoIterator<Item = &'static str>) -> Self {
         let mut rows: Vec<Row> = synapses.into_iter().map(Row::new).collect();
         rows.push(Row::new("unknown"));
         let index = rows
