@@ -13,10 +13,13 @@
 //! ```
 //!
 //! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`
-//! (`--verify.batch false` checks every signature alone instead of in batches).
-//! It serves on `127.0.0.1` unless `--axon.ip` (or `BT_AXON_IP`) says otherwise, prints its
-//! hotkey and address once listening, and stops gracefully on Ctrl-C. `RUST_LOG=debug`
-//! logs every request.
+//! (`--verify.batch false` checks every signature alone instead of in batches; `--ops
+//! 127.0.0.1:9100` serves `/metrics` and `/healthz` there).
+//! It serves on `127.0.0.1` unless `--axon.ip` (or `BT_AXON_IP`) says otherwise and prints
+//! its hotkey and address once listening. SIGTERM or SIGINT (Ctrl-C) drains it: new
+//! connections are refused, every request already received is answered, then it exits 0
+//! (a second signal exits at once). A failed start exits 1 with the reason.
+//! `RUST_LOG=debug` logs every request.
 
 use axon::config::Config;
 use axon::keys::Keypair;
@@ -98,6 +101,7 @@ async fn main() {
     let mut dev_key = "//Alice".to_owned();
     let mut deny = DenyList::default();
     let mut batch = true;
+    let mut ops = None;
     let mut rest = rest.into_iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -113,6 +117,12 @@ async fn main() {
         match flag.as_str() {
             "--dev-key" => dev_key = value(),
             "--deny" => deny.0.push(value()),
+            "--ops" => {
+                let addr = value();
+                ops = Some(addr.parse().unwrap_or_else(|_| {
+                    fail(format!("--ops takes an address like 127.0.0.1:9100, not `{addr}`"))
+                }));
+            }
             "--verify.batch" => {
                 batch = match value().as_str() {
                     "true" => true,
@@ -121,7 +131,7 @@ async fn main() {
                 }
             }
             _ => fail(format!(
-                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58, --verify.batch BOOL and the --axon.* flags"
+                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58, --verify.batch BOOL, --ops ADDR and the --axon.* flags"
             )),
         }
     }
@@ -140,6 +150,9 @@ async fn main() {
     if !explicit_ip {
         axon = axon.ip("127.0.0.1");
     }
+    if let Some(ops) = ops {
+        axon = axon.operations(ops);
+    }
     if let Err(e) = axon.start().await {
         fail(e);
     }
@@ -148,11 +161,20 @@ async fn main() {
     println!("echo_miner: hotkey {} ({dev_key})", info.hotkey);
     println!("echo_miner: serving {axon}");
     println!("echo_miner: listening on {addr}");
-
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        fail(format!("cannot wait for Ctrl-C: {e}"));
+    if let Some(ops) = axon.operations_addr() {
+        println!("echo_miner: operations on http://{ops}/metrics and /healthz");
     }
-    axon.stop().await;
+
+    let signal = axon::shutdown_signal()
+        .await
+        .unwrap_or_else(|e| fail(format!("cannot wait for SIGTERM or SIGINT: {e}")));
+    println!("echo_miner: {signal}: draining (a second signal stops at once)");
+    tokio::select! {
+        _ = axon.stop() => {}
+        again = axon::shutdown_signal() => {
+            fail(format!("{}: stopped without draining", again.unwrap_or("signal")))
+        }
+    }
     println!(
         "echo_miner: stopped after {} echoes",
         served.0.load(Ordering::Relaxed)

@@ -26,6 +26,10 @@
 //! cargo run --example subnet_miner -- --dev-key //Alice --axon.ip 127.0.0.1 --axon.external_ip 127.0.0.1
 //! ```
 //!
+//! `--ops 127.0.0.1:9100` serves `/metrics` and `/healthz` there. SIGTERM or SIGINT drains
+//! it (every request already received is answered) and it exits 0; a failed start exits 1
+//! with the reason.
+//!
 //! Without `--policy`, the development validators `//Bob` (stake 1500) and `//Charlie`
 //! (stake 200) are allowed, with a minimum stake of 100.
 
@@ -137,6 +141,7 @@ async fn main() {
     let (config, rest) = Config::from_process().unwrap_or_else(|e| fail(e));
     let mut policy = None;
     let mut dev_key = None;
+    let mut ops = None;
     let mut rest = rest.into_iter();
     while let Some(flag) = rest.next() {
         let mut value = || {
@@ -154,8 +159,14 @@ async fn main() {
                 );
             }
             "--dev-key" => dev_key = Some(value()),
+            "--ops" => {
+                let addr = value();
+                ops = Some(addr.parse().unwrap_or_else(|_| {
+                    fail(format!("--ops takes an address like 127.0.0.1:9100, not `{addr}`"))
+                }));
+            }
             _ => fail(format!(
-                "unexpected argument `{flag}`: use --policy FILE, --dev-key URI, --axon.* and --wallet.*"
+                "unexpected argument `{flag}`: use --policy FILE, --dev-key URI, --ops ADDR, --axon.* and --wallet.*"
             )),
         }
     }
@@ -165,6 +176,10 @@ async fn main() {
         .config(config.axon)
         .state(policy.unwrap_or_else(Policy::development))
         .state_arc(served.clone());
+    let axon = match ops {
+        Some(ops) => axon.operations(ops),
+        None => axon,
+    };
     let mut axon = match dev_key {
         Some(uri) => axon.hotkey(Keypair::from_uri(&uri).unwrap_or_else(|e| fail(e))),
         None => axon.wallet(&config.wallet),
@@ -181,10 +196,16 @@ async fn main() {
         axon.local_addr().expect("started")
     );
 
-    if let Err(e) = tokio::signal::ctrl_c().await {
-        fail(format!("cannot wait for Ctrl-C: {e}"));
+    let signal = axon::shutdown_signal()
+        .await
+        .unwrap_or_else(|e| fail(format!("cannot wait for SIGTERM or SIGINT: {e}")));
+    println!("subnet_miner: {signal}: draining (a second signal stops at once)");
+    tokio::select! {
+        _ = axon.stop() => {}
+        again = axon::shutdown_signal() => {
+            fail(format!("{}: stopped without draining", again.unwrap_or("signal")))
+        }
     }
-    axon.stop().await;
     for (hotkey, n) in served.0.lock().unwrap().iter() {
         println!("subnet_miner: served {n} requests for {hotkey}");
     }

@@ -6,10 +6,12 @@ mod info;
 mod limits;
 mod listen;
 mod operations;
+mod signal;
 
 pub use info::AxonInfo;
 pub use limits::Limits;
 pub(crate) use listen::Connections;
+pub use signal::shutdown_signal;
 
 use crate::config::{AxonConfig, WalletConfig};
 use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
