@@ -129,17 +129,20 @@ async fn drain_under_load(signal: &str, clients: usize, before: usize) {
         let (target, answered, enough) = (target.clone(), answered.clone(), enough.clone());
         tasks.push(tokio::spawn(async move {
             let dendrite = Dendrite::new(Keypair::from_uri(&format!("//Client{c}")).unwrap());
-            let mut mine = 0usize;
-            for i in 0.. {
+            for i in 0usize.. {
                 let text = format!("c{c}-{i}");
                 let out = dendrite
-                    .call(&target, Echo::new(text.clone(), i), Duration::from_secs(10))
+                    .call(
+                        &target,
+                        Echo::new(text.clone(), i as i64),
+                        Duration::from_secs(10),
+                    )
                     .await;
                 if out.dendrite.status_code != Some(200) {
-                    return (mine, out.dendrite.status_code, out.dendrite.status_message);
+                    // `i` calls were answered 200 before this one.
+                    return (i, out.dendrite.status_code, out.dendrite.status_message);
                 }
                 assert_eq!(out.out, Some(text.chars().rev().collect()));
-                mine += 1;
                 if answered.fetch_add(1, Ordering::SeqCst) + 1 == before {
                     enough.notify_one();
                 }
