@@ -55,7 +55,7 @@ pub use handlers::{Handlers, Route};
 pub use http::StatusCode;
 pub use pipeline::Load;
 pub use registry::{Problem, StartupError};
-pub use server::{external_ip, shutdown_signal, Axon, AxonInfo, Limits};
+pub use server::{external_ip, shutdown_signal, Axon, AxonInfo, Limits, TrustedProxies};
 pub use state::State;
 
 /// Makes a struct a synapse: the Rust twin of a Python `bittensor.Synapse` subclass.

@@ -119,6 +119,11 @@ pub enum Problem {
         /// The value given.
         ip: String,
     },
+    /// A trusted proxy that is not an address or network.
+    BadProxy {
+        /// Why.
+        error: String,
+    },
     /// The external IP was neither given nor discovered.
     ExternalIp {
         /// What each discovery service answered.
@@ -193,6 +198,7 @@ impl fmt::Display for Problem {
                 "--axon.ip `{ip}` is not an IP address: write `[::]` (IPv6 and IPv4), \
                  `0.0.0.0` (IPv4) or `127.0.0.1` (this machine only)"
             ),
+            Problem::BadProxy { error } => write!(f, "trusted proxies: {error}"),
             Problem::ExternalIp { error } => write!(
                 f,
                 "the external IP could not be discovered ({error}): give it with \

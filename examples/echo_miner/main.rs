@@ -14,7 +14,8 @@
 //!
 //! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`
 //! (`--verify.batch false` checks every signature alone instead of in batches; `--ops
-//! 127.0.0.1:9100` serves `/metrics` and `/healthz` there).
+//! 127.0.0.1:9100` serves `/metrics` and `/healthz` there; `--trusted-proxy 10.0.0.5`,
+//! repeatable, believes that proxy's PROXY header and `X-Forwarded-For`).
 //! It serves on `127.0.0.1` unless `--axon.ip` (or `BT_AXON_IP`) says otherwise and prints
 //! its hotkey and address once listening. SIGTERM or SIGINT (Ctrl-C) drains it: new
 //! connections are refused, every request already received is answered, then it exits 0
@@ -102,6 +103,7 @@ async fn main() {
     let mut deny = DenyList::default();
     let mut batch = true;
     let mut ops = None;
+    let mut proxies = Vec::new();
     let mut rest = rest.into_iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -117,6 +119,7 @@ async fn main() {
         match flag.as_str() {
             "--dev-key" => dev_key = value(),
             "--deny" => deny.0.push(value()),
+            "--trusted-proxy" => proxies.push(value()),
             "--ops" => {
                 let addr = value();
                 ops = Some(addr.parse().unwrap_or_else(|_| {
@@ -131,7 +134,7 @@ async fn main() {
                 }
             }
             _ => fail(format!(
-                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58, --verify.batch BOOL, --ops ADDR and the --axon.* flags"
+                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58, --verify.batch BOOL, --ops ADDR, --trusted-proxy NET and the --axon.* flags"
             )),
         }
     }
@@ -152,6 +155,9 @@ async fn main() {
     }
     if let Some(ops) = ops {
         axon = axon.operations(ops);
+    }
+    if !proxies.is_empty() {
+        axon = axon.trusted_proxies(&proxies);
     }
     if let Err(e) = axon.start().await {
         fail(e);

@@ -26,7 +26,8 @@
 //! cargo run --example subnet_miner -- --dev-key //Alice --axon.ip 127.0.0.1 --axon.external_ip 127.0.0.1
 //! ```
 //!
-//! `--ops 127.0.0.1:9100` serves `/metrics` and `/healthz` there. SIGTERM or SIGINT drains
+//! `--ops 127.0.0.1:9100` serves `/metrics` and `/healthz` there; `--trusted-proxy NET`
+//! (repeatable) names the reverse proxies whose client address is believed. SIGTERM or SIGINT drains
 //! it (every request already received is answered) and it exits 0; a failed start exits 1
 //! with the reason.
 //!
@@ -142,6 +143,7 @@ async fn main() {
     let mut policy = None;
     let mut dev_key = None;
     let mut ops = None;
+    let mut proxies = Vec::new();
     let mut rest = rest.into_iter();
     while let Some(flag) = rest.next() {
         let mut value = || {
@@ -159,6 +161,7 @@ async fn main() {
                 );
             }
             "--dev-key" => dev_key = Some(value()),
+            "--trusted-proxy" => proxies.push(value()),
             "--ops" => {
                 let addr = value();
                 ops = Some(addr.parse().unwrap_or_else(|_| {
@@ -166,7 +169,7 @@ async fn main() {
                 }));
             }
             _ => fail(format!(
-                "unexpected argument `{flag}`: use --policy FILE, --dev-key URI, --ops ADDR, --axon.* and --wallet.*"
+                "unexpected argument `{flag}`: use --policy FILE, --dev-key URI, --ops ADDR, --trusted-proxy NET, --axon.* and --wallet.*"
             )),
         }
     }
@@ -179,6 +182,11 @@ async fn main() {
     let axon = match ops {
         Some(ops) => axon.operations(ops),
         None => axon,
+    };
+    let axon = if proxies.is_empty() {
+        axon
+    } else {
+        axon.trusted_proxies(&proxies)
     };
     let mut axon = match dev_key {
         Some(uri) => axon.hotkey(Keypair::from_uri(&uri).unwrap_or_else(|e| fail(e))),

@@ -1,5 +1,6 @@
 //! The request pipeline of PROTOCOL.md, cheapest check first, one module per stage:
 //!
+//! 0. [`forwarded`]: the client's address, from a trusted proxy's `X-Forwarded-For`;
 //! 1. [`route`]: `POST /{Synapse}` picks the synapse type (404 naming the served ones);
 //! 2. [`preprocess`]: headers to synapse (400), stamped with the axon's terminal and the
 //!    caller's address;
@@ -23,6 +24,7 @@ mod blacklist;
 mod body;
 pub(crate) mod catch;
 mod forward;
+mod forwarded;
 mod preprocess;
 mod refusal;
 mod respond;
@@ -37,7 +39,7 @@ pub(crate) use refusal::{Reason, Refusal, Severity};
 
 use crate::handler::Reply;
 use crate::metrics::{self, Metrics, StreamEnd};
-use crate::server::Connections;
+use crate::server::{Connections, TrustedProxies};
 use crate::verify::Verifier;
 use crate::wire::HeaderLimits;
 use crate::{BaseSynapse, Handlers, Synapse};
@@ -73,6 +75,8 @@ pub(crate) struct Shared {
     pub(crate) metrics: Arc<Metrics>,
     /// The synapse listener's connections.
     pub(crate) connections: Connections,
+    /// Whose word about the client is believed.
+    pub(crate) proxies: TrustedProxies,
 }
 
 /// The stages of one synapse type, as a plain function pointer per type.
@@ -90,6 +94,7 @@ pub(crate) async fn handle(
     peer: SocketAddr,
 ) -> Response {
     let start = Instant::now();
+    let peer = forwarded::client(&shared.proxies, peer, request.headers());
     let path = request.uri().path();
     let (synapse, serve) = match route::lookup(&shared.handlers, request.method(), path) {
         Ok(found) => found,

@@ -1,6 +1,7 @@
 //! The listening socket and its accept loop: HTTP/1.1 connections served by the request
 //! [`pipeline`](crate::pipeline), stopped gracefully.
 
+use super::proxies::{self, Prefixed, TrustedProxies};
 use super::Limits;
 use crate::pipeline::{self, Shared};
 use axum::extract::{ConnectInfo, Request, State};
@@ -67,11 +68,15 @@ pub(crate) struct Listening {
 impl Listening {
     /// Serves `listener` with `app` on the current tokio runtime, within `limits`, with at
     /// most as many connections open as `connections` has permits.
+    ///
+    /// A connection from one of `proxies` may open with a PROXY header (read within the
+    /// header-read timeout); its requests then come from the client it names.
     pub(crate) fn spawn(
         listener: TcpListener,
         app: Router,
         limits: &Limits,
         connections: &Connections,
+        proxies: Option<Arc<TrustedProxies>>,
     ) -> io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
@@ -81,7 +86,11 @@ impl Listening {
             .max_header_size(limits.max_header_bytes)
             .max_headers(limits.max_headers);
         let slots = connections.slots.clone();
-        let task = tokio::spawn(accept_loop(listener, app, http, slots, stopped));
+        let proxy = proxies.map(|trusted| ProxyHeaders {
+            trusted,
+            timeout: limits.header_read_timeout,
+        });
+        let task = tokio::spawn(accept_loop(listener, app, http, slots, proxy, stopped));
         Ok(Listening {
             local_addr,
             stop,
@@ -125,6 +134,12 @@ async fn endpoint(
     pipeline::handle(shared, request, peer).await
 }
 
+/// Which connections may open with a PROXY header, and how long it may take to arrive.
+struct ProxyHeaders {
+    trusted: Arc<TrustedProxies>,
+    timeout: Duration,
+}
+
 /// Accepts connections while fewer than the cap are open (beyond it, new ones wait in the
 /// kernel's backlog) and serves each on its own task.
 async fn accept_loop(
@@ -132,6 +147,7 @@ async fn accept_loop(
     app: Router,
     http: http1::Builder,
     connections: Arc<Semaphore>,
+    proxy: Option<ProxyHeaders>,
     mut stop: oneshot::Receiver<()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -158,13 +174,37 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            app.clone().oneshot(request)
-        });
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let http = http.clone();
+        let watcher = graceful.watcher();
+        let proxy = proxy
+            .as_ref()
+            .filter(|p| p.trusted.contains(peer.ip()))
+            .map(|p| p.timeout);
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let mut stream = stream;
+            let (first, client) = match proxy {
+                None => (Vec::new(), peer),
+                Some(timeout) => {
+                    match tokio::time::timeout(timeout, proxies::read_header(&mut stream)).await {
+                        Ok(Ok((client, first))) => (first, client.unwrap_or(peer)),
+                        Ok(Err(e)) => {
+                            tracing::warn!(%peer, "closed a proxy's connection: {e}");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "closed a proxy's connection: no request in time");
+                            return;
+                        }
+                    }
+                }
+            };
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(client));
+                    app.clone().oneshot(request)
+                });
+            let io = TokioIo::new(Prefixed::new(first, stream));
+            if let Err(e) = watcher.watch(http.serve_connection(io, service)).await {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
             drop(slot);

@@ -6,11 +6,13 @@ mod info;
 mod limits;
 mod listen;
 mod operations;
+mod proxies;
 mod signal;
 
 pub use info::AxonInfo;
 pub use limits::Limits;
 pub(crate) use listen::Connections;
+pub use proxies::TrustedProxies;
 pub use signal::shutdown_signal;
 
 use crate::config::{AxonConfig, WalletConfig};
@@ -77,6 +79,7 @@ pub struct Axon {
     max_timeout: std::time::Duration,
     limits: Limits,
     operations: Option<SocketAddr>,
+    proxies: TrustedProxies,
     running: Option<Running>,
 }
 
@@ -108,6 +111,7 @@ impl Axon {
             max_timeout: DEFAULT_MAX_TIMEOUT,
             limits: Limits::default(),
             operations: None,
+            proxies: TrustedProxies::default(),
             running: None,
         }
     }
@@ -517,6 +521,43 @@ impl Axon {
         self
     }
 
+    /// The reverse proxies in front of the axon (addresses like `10.0.0.5` or networks like
+    /// `10.0.0.0/8`), so `synapse.dendrite.ip` (what blacklists and logs see) is the real
+    /// client and not the proxy. None by default: every connection's own address is the
+    /// client's.
+    ///
+    /// From a listed proxy only:
+    ///
+    /// - a connection may open with a PROXY protocol header (v1 or v2, as nginx's `stream`
+    ///   `proxy_protocol on;` or HAProxy's `send-proxy` send); its requests come from the
+    ///   client it names;
+    /// - a request's `X-Forwarded-For` is read right to left, skipping listed proxies: the
+    ///   first address that is not one is the client (port 0, as uvicorn reports it).
+    ///
+    /// Anyone else's PROXY header is an invalid request (400) and its `X-Forwarded-For` is
+    /// ignored, so a client cannot claim another address. An entry that is not an address
+    /// or network is reported by [`start`](Axon::start).
+    ///
+    /// ```
+    /// let axon = axon::Axon::new().trusted_proxies(["127.0.0.1", "10.0.0.0/8"]);
+    /// # let _ = axon;
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let err = axon::Axon::new().trusted_proxies(["nginx"]).start().await.unwrap_err();
+    /// assert!(err.to_string().contains("trusted proxies: `nginx` is not an IP address or network"), "{err}");
+    /// # });
+    /// ```
+    pub fn trusted_proxies<I, T>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        match TrustedProxies::parse(proxies) {
+            Ok(proxies) => self.proxies = proxies,
+            Err(error) => self.problems.push(Problem::BadProxy { error }),
+        }
+        self
+    }
+
     /// Starts serving on the current tokio runtime and returns once the socket listens,
     /// so a client may connect as soon as it returns. Everything that keeps it from
     /// serving is an error listing every problem: a missing hotkey, handler problems,
@@ -637,16 +678,18 @@ impl Axon {
             max_timeout: self.max_timeout,
             metrics: Arc::new(Metrics::new(names)),
             connections: connections.clone(),
+            proxies: self.proxies.clone(),
         });
         let app = listen::pipeline(shared.clone());
-        let listening =
-            Listening::spawn(listener, app, &self.limits, &connections).map_err(bind_failed)?;
+        let proxies = (!self.proxies.is_empty()).then(|| Arc::new(self.proxies.clone()));
+        let listening = Listening::spawn(listener, app, &self.limits, &connections, proxies)
+            .map_err(bind_failed)?;
         let operations = match operations {
             None => None,
             Some(listener) => {
                 let app = operations::router(shared.clone());
                 let few = Connections::new(OPERATIONS_CONNECTIONS);
-                let listening = Listening::spawn(listener, app, &Limits::default(), &few)
+                let listening = Listening::spawn(listener, app, &Limits::default(), &few, None)
                     .map_err(bind_failed)?;
                 tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");
                 Some(listening)
