@@ -7,13 +7,11 @@ use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, Blacklist, Streaming};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
-use support::http::{exchange, request_bytes, sign};
+use support::http::{exchange, get, request_bytes, sign};
 use support::Echo;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
 
@@ -23,22 +21,6 @@ use tokio::sync::{Notify, Semaphore};
 pub struct Words {
     #[hash]
     pub text: String,
-}
-
-/// `GET path` on `addr`: the status and the body.
-async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n");
-    tcp.write_all(request.as_bytes()).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw))
-        .await
-        .expect("answered within 10 s")
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_owned())
 }
 
 /// The value of the sample `name{labels}` (or `name` alone) in an exposition.

@@ -17,7 +17,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::http::{request_bytes, sign};
+use support::http::{exchange_raw, get, read_rest, request_bytes, sign};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{Notify, Semaphore};
@@ -114,6 +114,11 @@ async fn producers_ended(ended: &Ended, n: usize) {
 
 /// An axon serving `Tokens` and `Ack` as Alice's with `max_workers`, and its shared state.
 async fn serve(max_workers: usize) -> (Axon, Arc<Acks>, Arc<Ended>) {
+    serve_with(max_workers, Duration::from_secs(300)).await
+}
+
+/// [`serve`], every request's timeout capped at `max_timeout`.
+async fn serve_with(max_workers: usize, max_timeout: Duration) -> (Axon, Arc<Acks>, Arc<Ended>) {
     let acks = Arc::new(Acks::default());
     let ended = Arc::new(Ended::default());
     let mut axon = Axon::from_registry()
@@ -121,6 +126,7 @@ async fn serve(max_workers: usize) -> (Axon, Arc<Acks>, Arc<Ended>) {
         .ip("127.0.0.1")
         .port(0)
         .max_workers(max_workers)
+        .max_timeout(max_timeout)
         .operations("127.0.0.1:0".parse().unwrap())
         .state_arc(acks.clone())
         .state_arc(ended.clone());
@@ -165,13 +171,9 @@ async fn read_until(stream: &mut TcpStream, raw: &mut Vec<u8>, needle: &str) {
 
 /// The operations listener's `/metrics` text.
 async fn scrape(ops: SocketAddr) -> String {
-    let mut tcp = TcpStream::connect(ops).await.unwrap();
-    tcp.write_all(b"GET /metrics HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut raw = String::new();
-    tcp.read_to_string(&mut raw).await.unwrap();
-    raw
+    let (status, text) = get(ops, "/metrics").await;
+    assert_eq!(status, 200);
+    text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -270,11 +272,7 @@ async fn a_failure_mid_stream_reaches_the_client() {
     let mut raw = Vec::new();
     read_until(&mut tcp, &mut raw, "tok0 ").await;
     acks.0.add_permits(1);
-    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw))
-        .await
-        .expect("closed within 10 s")
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
+    let text = read_rest(&mut tcp, raw).await;
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     assert!(
@@ -299,15 +297,8 @@ async fn a_finished_stream_ends_with_status_trailers_when_asked() {
     let (axon, acks, _ended) = serve(4).await;
     acks.0.add_permits(2);
     let addr = axon.local_addr().unwrap();
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
     let request = raw_request(Tokens::new("two".into(), 2), 10.0, &[("te", "trailers")]);
-    tcp.write_all(&request).await.unwrap();
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut raw))
-        .await
-        .expect("answered within 10 s")
-        .unwrap();
-    let text = String::from_utf8(raw).unwrap();
+    let text = exchange_raw(addr, &request).await;
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     assert!(
         head.contains("\r\ntrailer: bt_header_axon_status_code, bt_header_axon_status_message\r\n"),
@@ -349,17 +340,7 @@ async fn the_timeout_cuts_a_stream_and_frees_its_worker() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_axon_deadline_is_in_the_trailers() {
     // The axon caps the timeout at 1 s while the client waits 10 s: the axon's 408 arrives.
-    let acks = Arc::new(Acks::default());
-    let ended = Arc::new(Ended::default());
-    let mut axon = Axon::from_registry()
-        .hotkey(Keypair::from_uri("//Alice").unwrap())
-        .ip("127.0.0.1")
-        .port(0)
-        .max_timeout(Duration::from_secs(1))
-        .operations("127.0.0.1:0".parse().unwrap())
-        .state_arc(acks)
-        .state_arc(ended.clone());
-    axon.start().await.unwrap();
+    let (axon, _acks, ended) = serve_with(4, Duration::from_secs(1)).await;
     let target = axon.info().unwrap();
     let mut stream = bob()
         .stream(

@@ -100,3 +100,32 @@ pub async fn read_answer(stream: &mut TcpStream) -> Answer {
         body: serde_json::from_str(body).unwrap_or(Value::Null),
     }
 }
+
+/// Sends `bytes` on a fresh connection and reads until the axon closes it (at most 10 s):
+/// the raw answer, or nothing when it closed without one.
+pub async fn exchange_raw(addr: SocketAddr, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    read_rest(&mut stream, Vec::new()).await
+}
+
+/// Reads `stream` until it closes (at most 10 s), after the `raw` bytes already read. A
+/// reset (the axon closed with request bytes unread) counts as closed.
+pub async fn read_rest(stream: &mut TcpStream, mut raw: Vec<u8>) -> String {
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("closed within 10 s");
+    if let Err(e) = read {
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    }
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+/// `GET path` on `addr` (the operations listener): the status and the body.
+pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let request = format!("GET {path} HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n");
+    let text = exchange_raw(addr, request.as_bytes()).await;
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, body.to_owned())
+}
