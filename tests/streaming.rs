@@ -186,7 +186,13 @@ async fn the_python_dendrite_streams_chunk_by_chunk() {
     })
     .await
     .unwrap();
-    let out: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // bittensor logs to stdout too (here the cut stream's ClientPayloadError, sometimes
+    // after the script's last print): the result is the line marked `RESULT `.
+    let result = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no RESULT line in:\n{stdout}"));
+    let out: Value = serde_json::from_str(result).unwrap();
 
     // Each chunk arrived alone (the next is produced only once this one was acknowledged),
     // then the synapse from the answer's headers.

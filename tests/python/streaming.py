@@ -8,7 +8,7 @@ client acknowledges each chunk from inside its `async for` over
 this process on its own, before the next was produced: chunks held back by the axon would
 deadlock it (and the test's timeout would fail it).
 
-Prints one JSON object {case: result} on the last stdout line.
+Prints one JSON object {case: result} on the stdout line starting with `RESULT `.
 """
 
 import asyncio
@@ -119,7 +119,8 @@ async def main():
         dendrite, Tokens(prompt="fail", n=n, fail_after=2), ack=True
     )
     await dendrite.aclose_session()
-    print(json.dumps(out))
+    # bittensor's logger writes to stdout too, possibly after this line: mark it.
+    print("RESULT " + json.dumps(out), flush=True)
 
 
 asyncio.run(main())
