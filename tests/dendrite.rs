@@ -18,6 +18,18 @@ fn echo(mut s: Echo) -> Echo {
     s
 }
 
+/// Python: `class Tokens(bt.StreamingSynapse)` in `tests/python/py_axon.py`.
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    #[hash]
+    pub prompt: String,
+    #[hash]
+    pub n: i64,
+    #[default]
+    pub completion: String,
+}
+
 /// A synapse no axon serves.
 #[axon::synapse]
 #[derive(Debug, Clone)]
@@ -126,7 +138,7 @@ async fn the_rust_dendrite_calls_the_python_axon() {
     assert_eq!(nope.dendrite.status_code, Some(404));
     assert_eq!(
         nope.dendrite.status_message.as_deref(),
-        Some("Synapse name 'Nope' not found. Available synapses ['Synapse', 'Echo']")
+        Some("Synapse name 'Nope' not found. Available synapses ['Synapse', 'Echo', 'Tokens']")
     );
 
     // Signed for another receiver: Python's default verify refuses it.
@@ -140,6 +152,18 @@ async fn the_rust_dendrite_calls_the_python_axon() {
         .status_message
         .unwrap()
         .starts_with("Not Verified with error: Signature mismatch with "));
+
+    // A Python StreamingSynapse miner streams to the Rust dendrite.
+    let mut stream = bob.stream(&axon, Tokens::new("go".into(), 5), T).await;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.chunk().await {
+        body.extend_from_slice(&chunk);
+    }
+    assert_eq!(body, b"tok0 tok1 tok2 tok3 tok4 ");
+    let done = stream.finish().await;
+    assert_eq!(done.dendrite.status_code, Some(200), "{:?}", done.dendrite);
+    assert_eq!(done.dendrite.status_message.as_deref(), Some("Success"));
+    assert_eq!(done.axon.hotkey.as_deref(), Some(py.hotkey.as_str()));
     drop(py);
 }
 

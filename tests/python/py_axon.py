@@ -1,6 +1,6 @@
 """A real Python bittensor 10.5.0 axon for the Rust dendrite to call (tests/dendrite.rs, and the
-benchmark). Serves `Echo` (out = text reversed; Eve is blacklisted) on 127.0.0.1 with a fresh
-wallet. Prints one JSON line {"port", "hotkey"} once listening, then serves until stdin closes.
+benchmark). Serves `Echo` (out = text reversed; Eve is blacklisted) and the streaming `Tokens`
+(`tok0 `, `tok1 `, ... up to `n`) on 127.0.0.1 with a fresh wallet. Prints one JSON line {"port", "hotkey"} once listening, then serves until stdin closes.
 
 Usage: py_axon.py [PORT]   (0 or absent: a free port)
 """
@@ -34,6 +34,29 @@ def echo(synapse: Echo) -> Echo:
     return synapse
 
 
+class Tokens(bt.StreamingSynapse):
+    prompt: str
+    n: int
+    completion: str = ""
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt", "n")
+
+    async def process_streaming_response(self, response):
+        async for chunk in response.content.iter_any():
+            yield chunk
+
+    def extract_response_json(self, response):
+        return {}
+
+
+def tokens(synapse: Tokens) -> bt.StreamingSynapse.BTStreamingResponse:
+    async def streamer(send):
+        for i in range(synapse.n):
+            chunk = f"tok{i} ".encode()
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    return synapse.create_streaming_response(streamer)
+
+
 def no_eve(synapse: Echo) -> typing.Tuple[bool, str]:
     return synapse.dendrite.hotkey == EVE, "Eve is not welcome"
 
@@ -51,6 +74,7 @@ wallet.create_new_hotkey(use_password=False, overwrite=True, suppress=True, n_wo
 wallet.create_new_coldkey(use_password=False, overwrite=True, suppress=True, n_words=12)
 axon = bt.Axon(wallet=wallet, port=port, external_ip="127.0.0.1")
 axon.attach(forward_fn=echo, blacklist_fn=no_eve)
+axon.attach(forward_fn=tokens)
 axon.start()
 # uvicorn starts in a thread: wait until the port accepts connections.
 for _ in range(500):
