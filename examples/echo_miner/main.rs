@@ -12,6 +12,9 @@
 //!     required_hash_fields: ClassVar[tuple[str, ...]] = ("text", "n")
 //! ```
 //!
+//! It also streams: `EchoStream` answers each word reversed, one chunk per word (Python's
+//! `StreamingSynapse`).
+//!
 //! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`
 //! (`--verify.batch false` checks every signature alone instead of in batches; `--ops
 //! 127.0.0.1:9100` serves `/metrics` and `/healthz` there; `--trusted-proxy 10.0.0.5`,
@@ -25,7 +28,7 @@
 use axon::config::Config;
 use axon::keys::Keypair;
 use axon::verify::{Verifier, VerifyConfig};
-use axon::{Axon, Blacklist, State};
+use axon::{Axon, Blacklist, State, Streaming};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Python: `class Echo(bt.Synapse): text: str; n: int; out: Optional[str] = None`.
@@ -54,6 +57,32 @@ async fn echo(mut synapse: Echo, served: State<Served>) -> Echo {
     synapse.out = Some(reversed(&synapse.text));
     served.0.fetch_add(1, Ordering::Relaxed);
     synapse
+}
+
+/// Python: `class EchoStream(bt.StreamingSynapse): text: str` (see the README for its
+/// `process_streaming_response`).
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct EchoStream {
+    #[hash]
+    pub text: String,
+}
+
+/// Streams the text's words back, reversed, one chunk per word, each ending in a newline.
+#[axon::forward]
+async fn echo_stream(synapse: EchoStream, served: State<Served>) -> Streaming<EchoStream> {
+    let words: Vec<String> = synapse
+        .text
+        .split_whitespace()
+        .map(|w| format!("{}\n", reversed(w)))
+        .collect();
+    Streaming::new(synapse, move |chunks| async move {
+        for word in words {
+            chunks.send(word).await?;
+        }
+        served.0.fetch_add(1, Ordering::Relaxed);
+        Ok::<(), axon::HandlerError>(())
+    })
 }
 
 /// `text` reversed by code point, as Python's `text[::-1]`; ASCII (the usual case) byte by
