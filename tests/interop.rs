@@ -232,7 +232,7 @@ async fn the_python_dendrite_calls_rust_axons() {
         tokio::task::spawn_blocking(move || support::run_python_script_with("interop.py", &[&arg]))
             .await
             .unwrap();
-    let out: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let out = support::result_line(&stdout);
     let alice = ss58("//Alice");
 
     // Three synapse types round-trip with the fields their handlers set; the axon's

@@ -12,7 +12,7 @@ mod support;
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, HandlerError, State, StatusCode, Streaming};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -186,13 +186,7 @@ async fn the_python_dendrite_streams_chunk_by_chunk() {
     })
     .await
     .unwrap();
-    // bittensor logs to stdout too (here the cut stream's ClientPayloadError, sometimes
-    // after the script's last print): the result is the line marked `RESULT `.
-    let result = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("RESULT "))
-        .unwrap_or_else(|| panic!("no RESULT line in:\n{stdout}"));
-    let out: Value = serde_json::from_str(result).unwrap();
+    let out = support::result_line(&stdout);
 
     // Each chunk arrived alone (the next is produced only once this one was acknowledged),
     // then the synapse from the answer's headers.

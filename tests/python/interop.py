@@ -1,7 +1,8 @@
 """The real bittensor 10.5.0 Dendrite calls the Rust axons that tests/interop.rs started.
 
 argv[1] is JSON: {"axons": {"A": {"port": 1234, "hotkey": "5..."}, ...}}.
-Runs every case and prints one JSON object {case: result} on the last stdout line; the Rust
+Runs every case and prints one JSON object {case: result} on the stdout line starting with
+`RESULT `; the Rust
 test asserts on it (status, message, fields) and on which handlers ran.
 """
 
@@ -272,7 +273,8 @@ async def main():
 
     for d in (bob, charlie, eve):
         await d.aclose_session()
-    print(json.dumps(out))
+    # bittensor's logger writes to stdout too, possibly after this line: mark it.
+    print("RESULT " + json.dumps(out), flush=True)
 
 
 asyncio.run(main())

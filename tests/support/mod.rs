@@ -114,6 +114,16 @@ pub fn run_python_script(script: &str) -> String {
     run_python_script_with(script, &[])
 }
 
+/// The JSON a script printed on its line marked `RESULT `. bittensor logs to stdout too
+/// (a dendrite's errors, sometimes after the script's last print), so the result is marked.
+pub fn result_line(stdout: &str) -> serde_json::Value {
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no RESULT line in:\n{stdout}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("RESULT line: {e}\n{line}"))
+}
+
 /// [`run_python_script`] with arguments.
 pub fn run_python_script_with(script: &str, args: &[&str]) -> String {
     let path = workspace_root().join("tests").join("python").join(script);
