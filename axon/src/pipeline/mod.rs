@@ -238,7 +238,6 @@ fn content_length(request: &Request<Body>) -> i64 {
 /// for a refusal and an error for a failure; each answer and refusal counted.
 struct Call<'a> {
     metrics: &'a Metrics,
-    row: metrics::Synapse,
     synapse: &'a str,
     hotkey: Option<&'a str>,
     peer: SocketAddr,
@@ -257,7 +256,6 @@ impl<'a> Call<'a> {
     ) -> Self {
         Call {
             metrics,
-            row: metrics.synapse(synapse),
             synapse,
             hotkey,
             peer,
@@ -268,6 +266,12 @@ impl<'a> Call<'a> {
 
     fn peer(&self) -> SocketAddr {
         SocketAddr::new(canonical(self.peer.ip()), self.peer.port())
+    }
+
+    /// The synapse's row in the metrics, looked up when an answer is counted (a `Call` made
+    /// only in case the stages panic costs nothing).
+    fn row(&self) -> metrics::Synapse {
+        self.metrics.synapse(self.synapse)
     }
 
     fn arrived(&self) {
@@ -283,7 +287,7 @@ impl<'a> Call<'a> {
     fn answered(&self, response: Response) -> Response {
         let status = response.status().as_u16();
         self.metrics
-            .answered(self.row, status, self.start.elapsed());
+            .answered(self.row(), status, self.start.elapsed());
         tracing::debug!(
             synapse = self.synapse,
             hotkey = self.hotkey.unwrap_or("None"),
@@ -301,7 +305,7 @@ impl<'a> Call<'a> {
         let synapse = self.synapse.to_owned();
         let hotkey = self.hotkey.unwrap_or("None").to_owned();
         let peer = self.peer();
-        let row = self.row;
+        let row = self.row();
         metrics.stream_started();
         Box::new(move |result| {
             let end = match result {

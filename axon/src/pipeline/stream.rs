@@ -170,6 +170,8 @@ impl axum::body::HttpBody for ChunkBody {
         if this.ended.is_none() {
             return Poll::Ready(None);
         }
+        // The producer task has the same deadline; this one also ends a stream whose
+        // `Chunks` the producer handed to a task of its own, which would outlive it.
         if this.deadline.as_mut().poll(cx).is_ready() {
             this.producer.0.abort();
             let expired = Refusal::expired(this.timeout, "while streaming; the stream was cut");
