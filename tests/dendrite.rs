@@ -6,9 +6,8 @@ mod support;
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, BaseSynapse};
-use std::io::BufRead;
-use std::process::{Command, Stdio};
 use std::time::Duration;
+use support::py_axon::PythonAxon;
 use support::Echo;
 use tokio::io::AsyncWriteExt;
 
@@ -54,53 +53,6 @@ fn dendrite(uri: &str) -> Dendrite {
 }
 
 const T: Duration = Duration::from_secs(10);
-
-/// The real Python axon, stopped when dropped (its stdin closes).
-struct PythonAxon {
-    child: std::process::Child,
-    port: u16,
-    hotkey: String,
-}
-
-impl PythonAxon {
-    fn start() -> Self {
-        let script =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/py_axon.py");
-        let log = std::env::temp_dir().join(format!("axon-py-axon-{}.log", std::process::id()));
-        let mut child = Command::new(support::python())
-            .arg(&script)
-            .env("PYTHONWARNINGS", "ignore")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let ready: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|_| {
-            panic!(
-                "the Python axon did not start:\n{}",
-                std::fs::read_to_string(&log).unwrap_or_default()
-            )
-        });
-        PythonAxon {
-            child,
-            port: ready["port"].as_u64().unwrap() as u16,
-            hotkey: ready["hotkey"].as_str().unwrap().to_owned(),
-        }
-    }
-}
-
-impl Drop for PythonAxon {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        if self.child.wait().is_err() {
-            let _ = self.child.kill();
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rust_dendrite_calls_the_python_axon() {

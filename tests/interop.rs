@@ -367,11 +367,17 @@ async fn the_python_dendrite_calls_rust_axons() {
         assert!(message.starts_with(prefix), "{name}: {message}");
         assert_eq!(c["axon_status_code"], status.to_string(), "{name}: {c}");
     };
-    let too_old = "Not Verified with error: Nonce is too old, a newer one was last processed";
+    let replay = |nonce: &str| {
+        let nonce = case(&out, nonce).as_str().unwrap();
+        format!(
+            "Not Verified with error: Nonce is a replay: a request of this dendrite with nonce \
+             {nonce} was already processed"
+        )
+    };
     assert_eq!(case(&out, "replay_first")["status"], 200);
-    raw("replay_again", 401, too_old);
+    raw("replay_again", 401, &replay("replay_nonce"));
     assert_eq!(case(&out, "cross_first")["status"], 200);
-    raw("cross_to_guarded", 401, too_old);
+    raw("cross_to_guarded", 401, &replay("cross_nonce"));
     let hashes = case(&out, "tampered_expected_hashes");
     raw(
         "tampered_body",

@@ -197,10 +197,10 @@ async fn metrics_count_the_traffic_sent() {
     assert_eq!(count("axon_workers_busy"), 0.0);
     assert_eq!(count("axon_workers_max"), 10.0);
     assert_eq!(count("axon_queue_depth"), 0.0);
-    // Remembered: Bob's dendrite (its calls and its stream) and the tampered request's
-    // signer (verified before its body was read). Eve (blacklisted), the request signed
-    // for another axon and the unknown name never reached the replay store.
-    assert_eq!(count("axon_replay_store_entries"), 2.0);
+    // Remembered: each request whose signature verified, Bob's three calls, his stream and
+    // the tampered request (verified before its body was read). Eve (blacklisted), the
+    // request signed for another axon and the unknown name never reached the replay store.
+    assert_eq!(count("axon_replay_store_entries"), 5.0);
     assert_eq!(count("axon_draining"), 0.0);
 
     // The operations listener serves nothing else, and the synapse port does not serve it.

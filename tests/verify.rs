@@ -72,15 +72,65 @@ fn accepts_python_signatures_plain_and_bytes_wrapped() {
     assert_eq!(v.remembered(), 3);
 }
 
+/// The refusal of a request accepted before, whose nonce is the signed one plus `offset`.
+fn replay_of(offset: i64) -> String {
+    let nonce = signed()["nonce"].as_i64().unwrap() + offset;
+    format!(
+        "Nonce is a replay: a request of this dendrite with nonce {nonce} was already processed"
+    )
+}
+
 #[test]
-fn refuses_a_replay_and_accepts_the_next_nonce() {
+fn accepts_each_request_once_in_any_order() {
+    let v = bob();
+    // A dendrite's concurrent calls may arrive in any order: each is served once.
+    v.verify_at(&echo("next"), at(1.0)).unwrap();
+    v.verify_at(&echo("plain"), at(1.0)).unwrap();
+    v.verify_at(&echo("earlier"), at(1.5)).unwrap();
+    assert_eq!(v.remembered(), 3);
+    for (case, offset) in [("plain", 0), ("next", 1_000_000), ("earlier", -1_000_000)] {
+        assert_eq!(
+            refusal(v.verify_at(&echo(case), at(2.0))),
+            replay_of(offset)
+        );
+    }
+    // Forgotten or not, a replay past its window is refused.
+    assert!(refusal(v.verify_at(&echo("plain"), at(70.0))).starts_with("Nonce is too old: "));
+    assert_eq!(v.remembered(), 3);
+}
+
+#[test]
+fn every_nonce_must_be_inside_its_window_not_only_the_first() {
     let v = bob();
     v.verify_at(&echo("plain"), at(1.0)).unwrap();
+    // Python serves a held-back request whose nonce is above the last accepted, however
+    // old: here it is as stale as a first nonce would be.
     assert_eq!(
-        refusal(v.verify_at(&echo("plain"), at(1.5))),
-        "Nonce is too old, a newer one was last processed"
+        refusal(v.verify_at(&echo("next"), at(75.0))),
+        "Nonce is too old: acceptable delta is 16.00 seconds but request was 75.00 seconds old"
     );
-    v.verify_at(&echo("next"), at(2.0)).unwrap();
+}
+
+#[test]
+fn adding_or_removing_the_uuid_header_is_the_same_request() {
+    // A missing uuid is signed as `None`; a `None` uuid header signs the same message.
+    let with_none = || -> Echo {
+        request("no_uuid", |h| {
+            h.insert("bt_header_dendrite_uuid", "None".parse().unwrap());
+        })
+    };
+    assert_eq!(echo("no_uuid").dendrite.uuid, None);
+    assert_eq!(with_none().dendrite.uuid.as_deref(), Some("None"));
+
+    let v = bob();
+    v.verify_at(&echo("no_uuid"), at(1.0)).unwrap();
+    assert_eq!(refusal(v.verify_at(&with_none(), at(1.0))), replay_of(0));
+    let v = bob();
+    v.verify_at(&with_none(), at(1.0)).unwrap();
+    assert_eq!(
+        refusal(v.verify_at(&echo("no_uuid"), at(1.0))),
+        replay_of(0)
+    );
 }
 
 #[test]
@@ -241,10 +291,7 @@ async fn a_custom_verify_runs_the_default_check_in_one_line() {
         .unwrap()
         .unwrap();
     let replay = handlers.custom_verify(&echo("plain")).await.unwrap();
-    assert_eq!(
-        replay.unwrap_err().message(),
-        "Nonce is too old, a newer one was last processed"
-    );
+    assert_eq!(replay.unwrap_err().message(), replay_of(0));
     let forged: Echo = request("next", |h| {
         h.insert(
             "bt_header_dendrite_signature",

@@ -1,7 +1,9 @@
 //! [`Handlers`]: the table of every synapse's forward, blacklist, priority and verify, with
 //! state resolved. The server routes requests through it; tests can call it in-process.
 
-use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo, Reply};
+use crate::handler::{
+    Blacklist, Check, Forward, HandlerError, HandlerInfo, HandlerKind, Reply, Watch,
+};
 use crate::pipeline::catch::panic_message;
 use crate::pipeline::ServeFn;
 use crate::Synapse;
@@ -10,11 +12,29 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The built-in ping endpoint's forward (`Synapse`, unless the program serves its own). It
+/// runs no user code: it is answered inline, without a worker, so a validator's ping is
+/// answered at once however busy the workers are.
+pub(crate) const PING: HandlerInfo =
+    HandlerInfo::new(HandlerKind::Forward, "axon::ping", file!(), line!());
+
 /// One handler in the table: where it comes from, and the function (absent only while the
 /// table is built, when a state it needs was not provided).
 pub(crate) struct Slot<H> {
     pub(crate) info: HandlerInfo,
     pub(crate) hook: Option<H>,
+    /// Times the polls of its async code.
+    pub(crate) watch: Watch,
+}
+
+impl<H> Slot<H> {
+    pub(crate) fn new(info: HandlerInfo, hook: Option<H>) -> Self {
+        Slot {
+            info,
+            hook,
+            watch: Watch::new(info),
+        }
+    }
 }
 
 /// The handlers of synapse type `S`.
@@ -209,7 +229,8 @@ impl Handlers {
         )
     }
 
-    /// Runs the forward of `S`: an `async fn` as a task, a plain `fn` on the blocking pool.
+    /// Runs the forward of `S` on the current runtime: an `async fn` as a task, a plain `fn`
+    /// on the blocking pool.
     /// A panic becomes an internal error; an unserved `S` gives 404 with Python's message.
     /// A streaming forward's answer is an error here: call [`reply`](Handlers::reply).
     ///
@@ -250,20 +271,42 @@ impl Handlers {
     /// # }
     /// ```
     pub async fn reply<S: Synapse>(&self, synapse: S) -> Result<Reply<S>, HandlerError> {
-        let forward = self
-            .endpoint::<S>()
-            .and_then(|e| e.forward.as_ref()?.hook.clone());
-        let Some(forward) = forward else {
+        self.reply_on(synapse, &tokio::runtime::Handle::current())
+            .await
+    }
+
+    /// [`reply`](Handlers::reply), the forward run on `runtime` (a running axon's handler
+    /// runtime): an async forward as a task there, its polls watched for blocking; a plain
+    /// one on its blocking pool.
+    pub(crate) async fn reply_on<S: Synapse>(
+        &self,
+        synapse: S,
+        runtime: &tokio::runtime::Handle,
+    ) -> Result<Reply<S>, HandlerError> {
+        let slot = self.endpoint::<S>().and_then(|e| e.forward.as_ref());
+        let Some((forward, watch)) = slot.and_then(|s| Some((s.hook.clone()?, &s.watch))) else {
             return Err(self.not_found(S::NAME));
         };
         // Dropping this future (a timeout) cancels an async forward at its next `.await`;
         // a blocking one cannot be interrupted and finishes on its own thread, its result
         // discarded.
         let joined = match forward {
-            Forward::Blocking(f) => tokio::task::spawn_blocking(move || f(synapse)).await,
-            Forward::Async(f) => AbortOnDrop(tokio::spawn(f(synapse))).await,
+            Forward::Async(f) if self.is_ping::<S>() => return f(synapse).await,
+            Forward::Blocking(f) => runtime.spawn_blocking(move || f(synapse)).await,
+            Forward::Async(f) => AbortOnDrop(runtime.spawn(watch.watch(f(synapse)))).await,
         };
         joined.unwrap_or_else(|e| Err(HandlerError::internal(join_failure(e))))
+    }
+
+    /// Whether `S` is served by the built-in ping, which needs no worker.
+    pub(crate) fn is_ping<S: Synapse>(&self) -> bool {
+        let forward = self.endpoint::<S>().and_then(|e| e.forward.as_ref());
+        forward.is_some_and(|slot| slot.info == PING)
+    }
+
+    /// The watch over the forward of `S`, which its stream producer is timed by too.
+    pub(crate) fn forward_watch<S: Synapse>(&self) -> Option<&Watch> {
+        Some(&self.endpoint::<S>()?.forward.as_ref()?.watch)
     }
 
     /// Runs the blacklist of `S`; [`Blacklist::Allow`] when it has none.

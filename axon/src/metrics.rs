@@ -286,7 +286,7 @@ impl Metrics {
             ),
             (
                 "axon_replay_store_entries",
-                "Dendrites (hotkey, uuid) whose last nonce is remembered.",
+                "Accepted requests (hotkey, uuid, nonce) the replay store remembers.",
                 gauges.replay_entries as u64,
             ),
             (

@@ -2,8 +2,8 @@
 //! builder that turns registrations and attached closures into one [`Handlers`] table,
 //! collecting every [`Problem`] on the way.
 
-use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo, HandlerKind};
-use crate::handlers::{AnyEndpoint, Endpoint, Handlers, Slot};
+use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo};
+use crate::handlers::{AnyEndpoint, Endpoint, Handlers, Slot, PING};
 use crate::state::States;
 use crate::{BaseSynapse, Synapse};
 use std::collections::BTreeMap;
@@ -136,6 +136,13 @@ pub enum Problem {
         /// The operating system's error.
         error: String,
     },
+    /// The threads that run handler code (one per worker) could not be started.
+    HandlerThreads {
+        /// How many were asked for.
+        threads: usize,
+        /// The operating system's error.
+        error: String,
+    },
     /// `Axon::start` on an axon already serving.
     AlreadyStarted {
         /// Where it listens.
@@ -207,6 +214,11 @@ impl fmt::Display for Problem {
             Problem::Bind { address, error } => {
                 write!(f, "cannot listen on {address}: {error}")
             }
+            Problem::HandlerThreads { threads, error } => write!(
+                f,
+                "cannot start {threads} threads for handler code (one per worker): {error}; \
+                 lower `--axon.max_workers`"
+            ),
             Problem::AlreadyStarted { address } => {
                 write!(f, "the axon is already serving on {address}: stop it first")
             }
@@ -265,6 +277,7 @@ impl fmt::Display for StartupError {
 impl std::error::Error for StartupError {}
 
 /// The handler of Python's built-in `Synapse` endpoint: answers the synapse it was given.
+/// It runs no user code, so the pipeline answers it without a worker (see [`PING`]).
 fn ping(synapse: BaseSynapse) -> BaseSynapse {
     synapse
 }
@@ -285,7 +298,7 @@ impl<'a> TableBuilder<'a> {
         entries: &[Entry],
         mut problems: Vec<Problem>,
     ) -> Result<Handlers, StartupError> {
-        let ping_info = HandlerInfo::new(HandlerKind::Forward, "axon::ping", file!(), line!());
+        let ping_info = PING;
         let mut table = TableBuilder {
             states,
             current: ping_info,
@@ -369,7 +382,7 @@ impl<'a> TableBuilder<'a> {
             None => return,
             Some(Some(existing)) => existing.info,
             Some(empty) => {
-                *empty = Some(Slot { info, hook });
+                *empty = Some(Slot::new(info, hook));
                 return;
             }
         };

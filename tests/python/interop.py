@@ -235,11 +235,13 @@ async def main():
         _, headers, body = signed(bob, info("A"), Echo(text="replayed", n=1))
         out["replay_first"] = await raw(session, "A", "Echo", headers, body)
         out["replay_again"] = await raw(session, "A", "Echo", headers, body)
+        out["replay_nonce"] = headers["bt_header_dendrite_nonce"]
 
         # The signature does not cover the synapse name: one replay store for all synapses.
         _, headers, body = signed(bob, info("A"), Echo(text="cross-synapse", n=1))
         out["cross_first"] = await raw(session, "A", "Echo", headers, body)
         out["cross_to_guarded"] = await raw(session, "A", "Guarded", headers, "{}")
+        out["cross_nonce"] = headers["bt_header_dendrite_nonce"]
 
         s, headers, body = signed(bob, info("A"), Echo(text="tampered", n=1))
         dump = s.model_dump()

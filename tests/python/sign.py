@@ -48,7 +48,9 @@ print(
             "plain": signed(Echo(text="hello", n=3), NONCE, "uuid-1"),
             "wrapped": signed(Echo(text="hello", n=3), NONCE, "uuid-2", wrap=True),
             "next": signed(Echo(text="again", n=4), NONCE + 1_000_000, "uuid-1"),
+            "earlier": signed(Echo(text="before", n=2), NONCE - 1_000_000, "uuid-1"),
             "base": signed(bittensor.Synapse(), NONCE, "uuid-3"),
+            "no_uuid": signed(Echo(text="hello", n=3), NONCE, None),
         }
     )
 )

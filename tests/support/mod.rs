@@ -2,13 +2,15 @@
 //!
 //! The real package is the authority. `python()` returns an interpreter that imports
 //! `bittensor==10.5.0`, creating the virtualenv `.venv-bt/` at the workspace root when it is
-//! missing. A missing or broken Python client fails the test; it is never skipped.
-//! `AXON_PYTHON=/path/to/python` uses another interpreter (it must import bittensor 10.5.0).
+//! missing (and `python_9()` one importing 9.12.2, `.venv-bt9/`). A missing or broken
+//! Python client fails the test; it is never skipped. `AXON_PYTHON=/path/to/python` (and
+//! `AXON_PYTHON9`) uses another interpreter, which must import the pinned release.
 
 #![allow(dead_code)]
 
 pub mod counting;
 pub mod http;
+pub mod py_axon;
 
 /// The suites' `Echo` synapse: the Rust twin of `class Echo(bt.Synapse)` in
 /// `tests/python/` (and of the examples' own, which stand alone).
@@ -29,17 +31,42 @@ use std::process::Command;
 /// The pinned version of the Python reference.
 pub const BITTENSOR_VERSION: &str = "10.5.0";
 
+/// The newest 9.x, whose Dendrite validators still run.
+pub const BITTENSOR_9_VERSION: &str = "9.12.2";
+
 fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn imports_pinned_bittensor(python: &Path) -> bool {
+/// A bittensor release in a virtualenv of its own at the workspace root.
+struct Pinned {
+    venv: &'static str,
+    version: &'static str,
+    /// What pip installs: bittensor 9.12.2 imports only with `async-substrate-interface<2`.
+    packages: &'static [&'static str],
+    /// An interpreter to use instead, when this variable names one.
+    env: &'static str,
+}
+
+const BITTENSOR_10: Pinned = Pinned {
+    venv: ".venv-bt",
+    version: BITTENSOR_VERSION,
+    packages: &["bittensor==10.5.0"],
+    env: "AXON_PYTHON",
+};
+
+const BITTENSOR_9: Pinned = Pinned {
+    venv: ".venv-bt9",
+    version: BITTENSOR_9_VERSION,
+    packages: &["bittensor==9.12.2", "async-substrate-interface<2"],
+    env: "AXON_PYTHON9",
+};
+
+fn imports(python: &Path, version: &str) -> bool {
     Command::new(python)
         .args([
             "-c",
-            &format!(
-                "import bittensor, sys; sys.exit(bittensor.__version__ != '{BITTENSOR_VERSION}')"
-            ),
+            &format!("import bittensor, sys; sys.exit(bittensor.__version__ != '{version}')"),
         ])
         .output()
         .map(|o| o.status.success())
@@ -59,54 +86,75 @@ fn run(cmd: &mut Command, what: &str) {
     );
 }
 
+impl Pinned {
+    /// An interpreter importing this release, the virtualenv created when missing.
+    fn python(&self) -> PathBuf {
+        let Pinned {
+            venv,
+            version,
+            packages,
+            env,
+        } = self;
+        if let Some(p) = std::env::var_os(env) {
+            let p = PathBuf::from(p);
+            assert!(
+                imports(&p, version),
+                "{env}={} does not import bittensor=={version}",
+                p.display()
+            );
+            return p;
+        }
+        let venv = workspace_root().join(venv);
+        let python = venv.join("bin").join("python");
+        // Test binaries run in parallel: one creates the virtualenv, the others wait.
+        let lock_name = format!("{}.lock", self.venv);
+        let lock = std::fs::File::create(workspace_root().join("target").join(&lock_name))
+            .or_else(|_| std::fs::File::create(std::env::temp_dir().join(&lock_name)))
+            .expect("create the virtualenv lock file");
+        lock.lock().expect("lock the virtualenv");
+        if !imports(&python, version) {
+            eprintln!(
+                "creating {} with bittensor=={version} (first run only)",
+                venv.display()
+            );
+            let system = std::env::var("PYTHON3").unwrap_or_else(|_| "python3".into());
+            run(
+                Command::new(&system)
+                    .args(["-m", "venv", "--clear"])
+                    .arg(&venv),
+                "python3 -m venv",
+            );
+            run(
+                Command::new(&python)
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                    ])
+                    .args(*packages),
+                "pip install bittensor",
+            );
+            assert!(
+                imports(&python, version),
+                "{} does not import bittensor {version} after install",
+                python.display()
+            );
+        }
+        python
+    }
+}
+
 /// An interpreter importing bittensor 10.5.0 (see the module docs).
 pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("AXON_PYTHON") {
-        let p = PathBuf::from(p);
-        assert!(
-            imports_pinned_bittensor(&p),
-            "AXON_PYTHON={} does not import bittensor=={BITTENSOR_VERSION}",
-            p.display()
-        );
-        return p;
-    }
-    let venv = workspace_root().join(".venv-bt");
-    let python = venv.join("bin").join("python");
-    // Test binaries run in parallel: one creates the virtualenv, the others wait.
-    let lock = std::fs::File::create(workspace_root().join("target").join(".venv-bt.lock"))
-        .or_else(|_| std::fs::File::create(std::env::temp_dir().join("axon-venv-bt.lock")))
-        .expect("create the virtualenv lock file");
-    lock.lock().expect("lock the virtualenv");
-    if !imports_pinned_bittensor(&python) {
-        eprintln!(
-            "creating {} with bittensor=={BITTENSOR_VERSION} (first run only)",
-            venv.display()
-        );
-        let system = std::env::var("PYTHON3").unwrap_or_else(|_| "python3".into());
-        run(
-            Command::new(&system)
-                .args(["-m", "venv", "--clear"])
-                .arg(&venv),
-            "python3 -m venv",
-        );
-        run(
-            Command::new(&python).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                &format!("bittensor=={BITTENSOR_VERSION}"),
-            ]),
-            "pip install bittensor",
-        );
-        assert!(
-            imports_pinned_bittensor(&python),
-            "{} does not import bittensor after install",
-            python.display()
-        );
-    }
-    python
+    BITTENSOR_10.python()
+}
+
+/// An interpreter importing bittensor 9.12.2, the newest 9.x (`.venv-bt9/`, or
+/// `AXON_PYTHON9`).
+pub fn python_9() -> PathBuf {
+    BITTENSOR_9.python()
 }
 
 /// Runs a script from `tests/python/` with the pinned interpreter and returns its stdout.
@@ -126,8 +174,13 @@ pub fn result_line(stdout: &str) -> serde_json::Value {
 
 /// [`run_python_script`] with arguments.
 pub fn run_python_script_with(script: &str, args: &[&str]) -> String {
+    run_script(&python(), script, args)
+}
+
+/// Runs a script from `tests/python/` with `python` and returns its stdout.
+pub fn run_script(python: &Path, script: &str, args: &[&str]) -> String {
     let path = workspace_root().join("tests").join("python").join(script);
-    let out = Command::new(python())
+    let out = Command::new(python)
         .arg(&path)
         .args(args)
         .env("PYTHONWARNINGS", "ignore")

@@ -16,17 +16,23 @@
 //! | verify | `&S` | `Result<(), E>` | `verify_fn(synapse) -> None` (raises to refuse) |
 //!
 //! `E` is any type with `Into<HandlerError>`: [`HandlerError`] itself, or any
-//! `std::error::Error` (an internal error). Each may be `fn` or `async fn`; a plain `fn`
-//! forward runs on a blocking thread so it cannot stall the server.
+//! `std::error::Error` (an internal error). Each may be `fn` or `async fn`. A running axon
+//! polls async forwards (and stream producers) on threads of their own, one per worker, and
+//! runs a plain `fn` forward on a blocking thread, so handler code cannot stall the server;
+//! an async forward that holds its thread for 100 ms or more without yielding is reported
+//! once in the log: make it a plain `fn`, or wrap the blocking call in
+//! `tokio::task::spawn_blocking`.
 
 mod closure;
 mod error;
 mod outcome;
+mod runtime;
 mod stream;
 
 pub use closure::{BlacklistFn, ForwardFn, PriorityFn, VerifyFn};
 pub use error::HandlerError;
 pub use outcome::{Blacklist, IntoBlacklist, IntoForward, IntoPriority, IntoVerify};
+pub(crate) use runtime::{HandlerRuntime, Watch};
 pub use stream::{Chunks, Disconnected, IntoChunk, IntoStreamEnd, Reply, Streaming};
 
 use std::fmt;

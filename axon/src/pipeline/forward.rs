@@ -1,14 +1,23 @@
-//! Stage 9: the forward. A plain `fn` runs on the blocking pool and an `async fn` as its
-//! own task, so a panic is caught there and becomes a 500.
+//! Stage 7: the forward, on the axon's handler runtime (`handler::runtime`): a plain `fn`
+//! on its blocking pool and an `async fn` as its own task there, so handler code that
+//! blocks cannot stall the I/O, and a panic is caught there and becomes a 500.
 
 use super::Refusal;
 use crate::handler::Reply;
 use crate::{Handlers, Synapse};
+use tokio::runtime::Handle;
 
 /// Runs the forward of `S`; a handler error keeps its status and message, an internal one
 /// becomes `Internal Server Error #<id>` with its cause logged.
-pub(crate) async fn run<S: Synapse>(handlers: &Handlers, synapse: S) -> Result<Reply<S>, Refusal> {
-    handlers.reply(synapse).await.map_err(Refusal::from_handler)
+pub(crate) async fn run<S: Synapse>(
+    handlers: &Handlers,
+    synapse: S,
+    runtime: &Handle,
+) -> Result<Reply<S>, Refusal> {
+    handlers
+        .reply_on(synapse, runtime)
+        .await
+        .map_err(Refusal::from_handler)
 }
 
 #[cfg(test)]
@@ -33,12 +42,18 @@ mod tests {
             s.dendrite.hotkey = Some(hotkey.into());
             s
         };
-        let busy = run(&handlers, with("busy")).await.unwrap_err();
+        let busy = run(&handlers, with("busy"), &Handle::current())
+            .await
+            .unwrap_err();
         assert_eq!((busy.status.as_u16(), busy.message.as_str()), (429, "busy"));
-        let panicked = run(&handlers, with("panic")).await.unwrap_err();
+        let panicked = run(&handlers, with("panic"), &Handle::current())
+            .await
+            .unwrap_err();
         assert_eq!(panicked.status, 500);
         assert!(!panicked.message.contains("secret"), "{}", panicked.message);
         assert!(panicked.detail.unwrap().contains("secret detail"));
-        assert!(run(&handlers, with("fine")).await.is_ok());
+        assert!(run(&handlers, with("fine"), &Handle::current())
+            .await
+            .is_ok());
     }
 }

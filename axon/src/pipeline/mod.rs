@@ -8,7 +8,8 @@
 //! 4. [`verify`]: the custom verify or the default signature check (401);
 //! 5. [`admission`]: at most `max_workers` requests past this point at once, the others
 //!    queued by the synapse's priority (503 when the queue is full, 408 when the synapse's
-//!    timeout passes while waiting);
+//!    timeout passes while waiting); the built-in ping, which runs no handler code, needs
+//!    no worker;
 //! 6. [`body`]: read (bounded, 413), parse (400), check the signed body hash (400);
 //! 7. [`forward`]: the handler (its own status on error, 500 on a panic, 408 and cancelled
 //!    when it outlives the synapse's timeout);
@@ -37,7 +38,7 @@ pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::{canonical, Identity};
 pub(crate) use refusal::{Reason, Refusal, Severity};
 
-use crate::handler::Reply;
+use crate::handler::{HandlerRuntime, Reply};
 use crate::metrics::{self, Metrics, StreamEnd};
 use crate::server::{Connections, TrustedProxies};
 use crate::verify::Verifier;
@@ -64,6 +65,8 @@ pub(crate) const DEFAULT_MAX_TIMEOUT: Duration = Duration::from_secs(300);
 /// What every request of one running axon shares.
 pub(crate) struct Shared {
     pub(crate) handlers: Handlers,
+    /// Where handler code runs, apart from the I/O (see `handler::runtime`).
+    pub(crate) handler_runtime: HandlerRuntime,
     pub(crate) identity: Identity,
     pub(crate) verifier: Arc<Verifier>,
     pub(crate) admission: Admission,
@@ -175,7 +178,11 @@ async fn stages<S: Synapse>(
                 "before it was admitted; the forward never ran",
             ));
         }
-        let worker = shared.admission.admit(priority, deadline, timeout).await?;
+        // The built-in ping runs no handler code: it needs no worker.
+        let worker = match shared.handlers.is_ping::<S>() {
+            true => None,
+            false => Some(shared.admission.admit(priority, deadline, timeout).await?),
+        };
         let limit = S::MAX_BODY.unwrap_or(shared.max_body);
         let read = body::read(body, &parts.headers, limit);
         let bytes = tokio::time::timeout_at(deadline, read)
@@ -189,7 +196,8 @@ async fn stages<S: Synapse>(
         let (input, memo) = body::parse(&bytes, &synapse, shared.max_json_depth)?;
         let request_len = bytes.len();
         drop(bytes);
-        let reply = tokio::time::timeout_at(deadline, forward::run(&shared.handlers, input))
+        let run = forward::run(&shared.handlers, input, shared.handler_runtime.handle());
+        let reply = tokio::time::timeout_at(deadline, run)
             .await
             .map_err(|_| Refusal::expired(timeout, "in its forward, which was cancelled"))??;
         Ok::<_, Refusal>((reply, memo, request_len, worker))
@@ -202,6 +210,8 @@ async fn stages<S: Synapse>(
         }
         Ok((Reply::Stream(streaming), _, _, permit)) => {
             let run = stream::Run {
+                runtime: shared.handler_runtime.handle().clone(),
+                watch: shared.handlers.forward_watch::<S>().cloned(),
                 deadline,
                 timeout,
                 permit,

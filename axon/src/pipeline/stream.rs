@@ -1,7 +1,7 @@
 //! Stage 8 for a streaming forward: `200 text/event-stream` with the synapse's headers at
 //! once, then each chunk as its producer hands it over, and how it ended in the trailers.
 //!
-//! - The producer runs as its own task holding the request's worker, so the slot frees the
+//! - The producer runs as its own task on the handler runtime, holding the request's worker, so the slot frees the
 //!   moment it ends, fails, is cancelled or its client goes away.
 //! - A bounded channel between it and the connection is the backpressure: a slow client
 //!   makes [`Chunks::send`](crate::handler::Chunks::send) wait.
@@ -15,7 +15,7 @@ use super::admission::Permit;
 use super::preprocess::Identity;
 use super::respond::{answering, sendable, with_headers};
 use super::Refusal;
-use crate::handler::Streaming;
+use crate::handler::{BoxFuture, Streaming, Watch};
 use crate::handlers::{join_failure, AbortOnDrop};
 use crate::Synapse;
 use axum::body::{Body, Bytes};
@@ -26,6 +26,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::time::Sleep;
 
@@ -39,9 +40,14 @@ pub(crate) type OnEnd = Box<dyn FnOnce(Option<&Result<(), Refusal>>) + Send>;
 /// What a stream runs under: its deadline, the worker it holds, and whether its client
 /// takes trailers.
 pub(crate) struct Run {
+    /// The handler runtime the producer runs on.
+    pub(crate) runtime: Handle,
+    /// The forward's watch, which times the producer's polls too.
+    pub(crate) watch: Option<Watch>,
     pub(crate) deadline: tokio::time::Instant,
     pub(crate) timeout: Duration,
-    pub(crate) permit: Permit,
+    /// The worker it holds (none only for the built-in ping, which never streams).
+    pub(crate) permit: Option<Permit>,
     pub(crate) trailers: bool,
     pub(crate) ended: OnEnd,
 }
@@ -67,7 +73,11 @@ pub(crate) fn respond<S: Synapse>(
     let (mut out, rx, produce) = streaming.start();
     answering(&mut out, request, identity, start);
     let (deadline, timeout, permit) = (run.deadline, run.timeout, run.permit);
-    let producer = tokio::spawn(async move {
+    let produce: BoxFuture<'static, _> = match run.watch {
+        Some(watch) => Box::pin(watch.watch(produce)),
+        None => produce,
+    };
+    let producer = run.runtime.spawn(async move {
         let _worker = permit;
         match tokio::time::timeout_at(deadline, produce).await {
             Ok(Ok(())) => Ok(()),

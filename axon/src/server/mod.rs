@@ -16,7 +16,9 @@ pub use proxies::TrustedProxies;
 pub use signal::shutdown_signal;
 
 use crate::config::{AxonConfig, WalletConfig};
-use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
+use crate::handler::{
+    BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, HandlerRuntime, PriorityFn, VerifyFn,
+};
 use crate::handlers::Handlers;
 use crate::keys::{self, Keypair};
 use crate::metrics::Metrics;
@@ -649,6 +651,13 @@ impl Axon {
                     .map_err(|error| StartupError::new(vec![Problem::ExternalIp { error }]))?
             }
         };
+        let threads = self.config.max_workers;
+        let handler_runtime = HandlerRuntime::new(threads).map_err(|e| {
+            StartupError::new(vec![Problem::HandlerThreads {
+                threads,
+                error: e.to_string(),
+            }])
+        })?;
         let address = SocketAddr::new(bind_ip, self.config.port);
         let bind_failed = |e: std::io::Error| {
             StartupError::new(vec![Problem::Bind {
@@ -669,6 +678,7 @@ impl Axon {
         let connections = Connections::new(self.limits.max_connections);
         let shared = Arc::new(Shared {
             handlers,
+            handler_runtime,
             identity: Identity::new(hotkey),
             verifier,
             admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),

@@ -94,22 +94,27 @@ impl Default for VerifyConfig {
 /// 2. a nonce is present (`Missing Nonce`);
 /// 3. beyond Python: the dendrite version is at least [`VerifyConfig::min_version`], and the
 ///    nonce is at most [`VerifyConfig::max_future`] ahead of this clock;
-/// 4. a first nonce of a `hotkey:uuid` is newer than now − 4 s − timeout (the timeout clamped
-///    to [`VerifyConfig::max_timeout`]); a later one is greater than the last accepted;
+/// 4. the nonce is newer than now − 4 s − timeout (the timeout clamped to
+///    [`VerifyConfig::max_timeout`]), and this request (dendrite hotkey, uuid, nonce) was
+///    not accepted before (`Nonce is a replay: ...`);
 /// 5. a signature is present (`Missing Signature`), `0x` hex, and verifies (sr25519, context
 ///    `substrate`) over `{nonce}.{dendrite hotkey}.{axon hotkey}.{uuid}.{computed_body_hash}`,
 ///    plain or `<Bytes>`-wrapped;
-/// 6. the nonce is stored only then, so a forged request cannot advance it.
+/// 6. the request is recorded only then, so a forged one cannot pollute the store.
 ///
-/// Concurrent requests of one dendrite (one `hotkey:uuid`) that arrive out of nonce order:
-/// once a higher nonce is accepted, a lower one still in flight is refused with `Nonce is
-/// too old, a newer one was last processed`, exactly as Python refuses it. The Python
-/// dendrite takes a fresh nanosecond nonce per request, so this only happens to requests
-/// sent within the same instants; they fail closed, never twice-accepted.
+/// Check 4 does not depend on arrival order: a dendrite's concurrent calls are each inside
+/// their window and each new, so all are served however they are reordered on the way (in
+/// the network, or across this axon's threads and signature batches). Python's check 4
+/// instead refuses any nonce not above the last one accepted from `hotkey:uuid`, and so
+/// refuses concurrent calls that arrive out of order; on replays the two are equally
+/// strict: a replay repeats a request already accepted, refused while it is remembered and
+/// by the window once it is forgotten. Every nonce must be inside the window, not only a
+/// dendrite's first (Python serves a held-back request with any nonce above the last).
 ///
-/// The store forgets keys whose last nonce fell out of the widest possible window, so its
-/// memory is bounded by the request rate over that window; forgetting admits nothing,
-/// since a forgotten key's next nonce must again be fresh.
+/// The store forgets a request once its nonce has fallen out of the widest possible window
+/// (4 s + [`VerifyConfig::max_timeout`]), so its memory is bounded by the request rate over
+/// that window (16 bytes a request); forgetting admits nothing, since a forgotten nonce is
+/// too old for any window.
 pub struct Verifier {
     hotkey: String,
     config: VerifyConfig,
@@ -203,7 +208,7 @@ impl Verifier {
         &self.config
     }
 
-    /// How many `hotkey:uuid` keys the replay store remembers.
+    /// How many accepted requests the replay store remembers.
     ///
     /// ```
     /// # let v = axon::verify::Verifier::new("5Grw");
@@ -329,10 +334,17 @@ impl Verifier {
             now_ns,
             delta_ns: ALLOWED_DELTA.as_nanos() as f64 + timeout * 1e9,
         };
-        let (key, last) = self.last(hotkey, dendrite.uuid.as_deref());
-        if let Some(message) = pending_window.stale(last) {
-            return Err(refuse(message));
-        }
+        let key = {
+            let nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(message) = pending_window.stale(&nonces) {
+                return Err(refuse(message));
+            }
+            let key = nonces.key(hotkey, dendrite.uuid.as_deref(), nonce);
+            if nonces.seen(key) {
+                return Err(refuse(replayed(nonce)));
+            }
+            key
+        };
 
         let signature = match dendrite.signature.as_deref() {
             None | Some("") => return Err(refuse("Missing Signature")),
@@ -384,29 +396,24 @@ impl Verifier {
                 claim.message, pending.signature
             )));
         }
-        // Check again and store atomically: a concurrent request may have advanced the key.
+        // Check again and record atomically: a concurrent copy may have been accepted.
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(message) = pending.window.stale(nonces.get(pending.key)) {
+        if let Some(message) = pending.window.stale(&nonces) {
             return Err(refuse(message));
         }
         let now_ns = pending.window.now_ns;
         let max_delta = ALLOWED_DELTA.as_nanos() as i128 + (self.config.max_timeout * 1e9) as i128;
         let oldest_useful = (now_ns - max_delta).clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        nonces.insert(pending.key, pending.window.nonce, oldest_useful);
+        if !nonces.insert(pending.key, pending.window.nonce, oldest_useful) {
+            return Err(refuse(replayed(pending.window.nonce)));
+        }
         Ok(())
-    }
-
-    /// The replay store's key of the endpoint `hotkey:uuid` and its last accepted nonce.
-    fn last(&self, hotkey: &str, uuid: Option<&str>) -> (u64, Option<i64>) {
-        let nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        let key = nonces.key(hotkey, uuid);
-        (key, nonces.get(key))
     }
 }
 
 /// A request past checks 1 to 4, its signature not yet checked.
 struct Pending {
-    /// The replay store's key of `hotkey:uuid`.
+    /// The replay store's key of this request.
     key: u64,
     window: Window,
     /// The signature as sent, for the refusal message.
@@ -422,20 +429,25 @@ struct Window {
 }
 
 impl Window {
-    /// Why the nonce is refused given the last one accepted for its key, if it is.
-    fn stale(&self, last: Option<i64>) -> Option<String> {
-        match last {
-            None if (self.nonce as f64) <= self.now_ns as f64 - self.delta_ns => Some(format!(
+    /// Why the nonce is refused as too old, if it is: outside this request's window, or so
+    /// old that `nonces` may have forgotten it.
+    fn stale(&self, nonces: &Nonces) -> Option<String> {
+        let outside = (self.nonce as f64) <= self.now_ns as f64 - self.delta_ns;
+        (outside || nonces.forgotten(self.nonce)).then(|| {
+            format!(
                 "Nonce is too old: acceptable delta is {:.2} seconds but request was {:.2} seconds old",
                 self.delta_ns / 1e9,
                 (self.now_ns - i128::from(self.nonce)) as f64 / 1e9
-            )),
-            Some(last) if self.nonce <= last => {
-                Some("Nonce is too old, a newer one was last processed".to_string())
-            }
-            _ => None,
-        }
+            )
+        })
     }
+}
+
+/// The refusal of a request accepted before.
+fn replayed(nonce: i64) -> String {
+    format!(
+        "Nonce is a replay: a request of this dendrite with nonce {nonce} was already processed"
+    )
 }
 
 impl fmt::Debug for Verifier {

@@ -1,0 +1,155 @@
+//! A validator's concurrent calls: one real Python Dendrite (10.5.0, then the newest 9.x)
+//! fires 2, 8, 32 and 128 calls at once (`Echo`, the streaming `Tokens` and the `Synapse`
+//! ping, mixed), three rounds each, at this axon and at the real Python axon started beside
+//! it (`tests/python/gather_calls.py`). Every call to ours is answered 200 with the right
+//! fields, and ours refuses no more than the Python axon does; afterwards every request,
+//! resent byte for byte, is refused 401 as a replay by both, and so is a nonce 60 s old.
+
+mod support;
+
+use axon::keys::Keypair;
+use axon::{Axon, Streaming};
+use serde_json::{json, Value};
+use support::py_axon::PythonAxon;
+use support::Echo;
+
+/// Python: `class Tokens(bt.StreamingSynapse)` in `tests/python/py_axon.py`.
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    #[hash]
+    pub prompt: String,
+    #[hash]
+    pub n: i64,
+    #[default]
+    pub completion: String,
+}
+
+/// Async, as most miners' forwards are.
+#[axon::forward]
+async fn echo(mut s: Echo) -> Echo {
+    s.out = Some(s.text.chars().rev().collect());
+    s
+}
+
+#[axon::forward]
+async fn tokens(s: Tokens) -> Streaming<Tokens> {
+    let n = s.n;
+    Streaming::new(s, move |chunks| async move {
+        for i in 0..n {
+            chunks.send(format!("tok{i} ")).await?;
+        }
+        Ok::<(), axon::HandlerError>(())
+    })
+}
+
+const SIZES: [usize; 4] = [2, 8, 32, 128];
+const ROUNDS: usize = 3;
+
+/// The calls one axon answered otherwise than 200 with the right fields.
+fn failed(calls: &Value) -> Vec<&Value> {
+    calls
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|v| v.as_array().unwrap())
+        .filter(|c| c["status"] != 200 || c["ok"] != true)
+        .collect()
+}
+
+/// Asserts what one dendrite release saw from both axons.
+fn check(out: &Value, release: &str) {
+    assert_eq!(out["bittensor_version"], release);
+    let (rust, python) = (&out["rust"], &out["python"]);
+    let sent: usize = SIZES.iter().sum::<usize>() * ROUNDS;
+    let ours = failed(&rust["calls"]);
+    let reference = failed(&python["calls"]);
+    assert!(
+        ours.is_empty(),
+        "{release}: the Rust axon failed {} calls, first {:?}",
+        ours.len(),
+        &ours[..ours.len().min(3)]
+    );
+    assert!(ours.len() <= reference.len());
+    for (name, axon) in [("rust", rust), ("python", python)] {
+        for size in SIZES {
+            let calls = axon["calls"][size.to_string()].as_array().unwrap();
+            assert_eq!(calls.len(), size * ROUNDS, "{release} {name} {size}");
+        }
+        // Every request again, byte for byte: refused as a replay, by both.
+        let replays = axon["replays"].as_array().unwrap();
+        assert_eq!(
+            replays.len(),
+            sent,
+            "{release} {name}: every request captured"
+        );
+        assert_eq!(axon["sent"], sent, "{release} {name}");
+        for replay in replays {
+            assert_eq!(replay[0], 401, "{release} {name}: replay {replay}");
+        }
+        // A nonce 60 s old: refused by both (Python: it is below the last one it accepted).
+        assert_eq!(
+            axon["stale"]["status"], 401,
+            "{release} {name}: {}",
+            axon["stale"]
+        );
+    }
+    // Here: outside the 16 s window (4 s + the 12 s timeout).
+    let message = rust["stale"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "Not Verified with error: Nonce is too old: acceptable delta is 16.00 seconds but request was 60."
+        ),
+        "{release}: {message}"
+    );
+    // Refused as a replay while inside its window, as stale once outside.
+    for replay in rust["replays"].as_array().unwrap() {
+        let message = replay[1].as_str().unwrap();
+        assert!(
+            message.starts_with("Not Verified with error: Nonce is a replay: ")
+                || message.starts_with("Not Verified with error: Nonce is too old: "),
+            "{release}: {message}"
+        );
+    }
+    eprintln!(
+        "bittensor {release}: the Python axon failed {} of {sent} calls, the Rust axon none",
+        reference.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_concurrent_call_of_a_python_dendrite_is_answered_once() {
+    let mut axon = Axon::from_registry()
+        .hotkey(Keypair::from_uri("//Alice").unwrap())
+        .ip("127.0.0.1")
+        .port(0);
+    axon.start().await.unwrap();
+    let port = axon.local_addr().unwrap().port();
+    let hotkey = Keypair::from_uri("//Alice").unwrap().ss58().to_owned();
+    let py = tokio::task::spawn_blocking(PythonAxon::start)
+        .await
+        .unwrap();
+    let config = json!({
+        "axons": {
+            "rust": {"port": port, "hotkey": hotkey},
+            "python": {"port": py.port, "hotkey": py.hotkey},
+        },
+        "sizes": SIZES,
+        "rounds": ROUNDS,
+    })
+    .to_string();
+    for (python, release) in [
+        (support::python(), support::BITTENSOR_VERSION),
+        (support::python_9(), support::BITTENSOR_9_VERSION),
+    ] {
+        let config = config.clone();
+        let stdout = tokio::task::spawn_blocking(move || {
+            support::run_script(&python, "gather_calls.py", &[&config])
+        })
+        .await
+        .unwrap();
+        check(&support::result_line(&stdout), release);
+    }
+    drop(py);
+    axon.stop().await;
+}

@@ -1,0 +1,146 @@
+"""One real Python Dendrite fires N calls at once at an axon, as validators do with
+`asyncio.gather`; run against the Rust axon of tests/concurrent.rs and against the Python
+axon (tests/python/py_axon.py) started beside it, as the reference.
+
+argv[1] is JSON: {"axons": {"rust": {"port", "hotkey"}, "python": {"port", "hotkey"}},
+"sizes": [2, 8, 32, 128], "rounds": 3}.
+
+Each call is one of three synapses, in turn: `Echo` (out = text reversed), the streaming
+`Tokens` (chunks `tok0 `..) and the built-in `Synapse` ping. Every request is captured as
+sent (headers and body bytes, through aiohttp's tracing) and afterwards resent byte for byte
+to the same axon; then one request with a nonce 60 s old is sent. Works with bittensor 10.x
+and 9.x.
+
+Prints one JSON object on the stdout line starting with `RESULT `:
+{axon: {"calls": {size: [{"kind", "status", "message", "ok"}]}, "replays": [[status,
+message]], "stale": {"status", "message"}}}.
+"""
+
+import asyncio
+import json
+import sys
+import time
+import typing
+from unittest import mock
+
+import bittensor.utils.networking as networking
+
+# No network in tests: the dendrite looks its external IP up at construction.
+networking.get_external_ip = lambda: "127.0.0.1"
+
+import aiohttp  # noqa: E402
+import bittensor as bt  # noqa: E402
+from bittensor_wallet import Keypair  # noqa: E402
+
+CONFIG = json.loads(sys.argv[1])
+BOB = Keypair.create_from_uri("//Bob")
+
+
+class Echo(bt.Synapse):
+    text: str
+    n: int
+    out: typing.Optional[str] = None
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
+
+
+class Tokens(bt.StreamingSynapse):
+    prompt: str
+    n: int
+    completion: str = ""
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt", "n")
+
+    async def process_streaming_response(self, response):
+        async for chunk in response.content.iter_any():
+            text = chunk.decode("utf-8")
+            self.completion += text
+            yield text
+
+    def extract_response_json(self, response):
+        return {"prompt": self.prompt, "n": self.n, "completion": self.completion}
+
+
+def capturing_session(captured):
+    """An aiohttp session recording each request's url, headers and body bytes as sent."""
+    trace = aiohttp.TraceConfig()
+
+    async def headers_sent(session, ctx, params):
+        ctx.request = {"url": str(params.url), "headers": dict(params.headers), "body": b""}
+        captured.append(ctx.request)
+
+    async def chunk_sent(session, ctx, params):
+        ctx.request["body"] += params.chunk
+
+    trace.on_request_headers_sent.append(headers_sent)
+    trace.on_request_chunk_sent.append(chunk_sent)
+    return aiohttp.ClientSession(trace_configs=[trace])
+
+
+def outcome(kind, synapse, ok):
+    return {
+        "kind": kind,
+        "status": synapse.dendrite.status_code,
+        "message": synapse.dendrite.status_message,
+        "ok": ok,
+    }
+
+
+async def one(d, axon, kind, tag):
+    if kind == "echo":
+        text = f"call-{tag}"
+        r = await d.call(axon, Echo(text=text, n=len(text)), deserialize=False)
+        return outcome(kind, r, r.out == text[::-1])
+    if kind == "tokens":
+        chunks, last = [], None
+        async for item in d.call_stream(axon, Tokens(prompt=f"p-{tag}", n=4), deserialize=False):
+            if isinstance(item, bt.Synapse):
+                last = item
+            else:
+                chunks.append(item)
+        return outcome(kind, last, "".join(chunks) == "tok0 tok1 tok2 tok3 ")
+    r = await d.call(axon, bt.Synapse(), deserialize=False)
+    return outcome(kind, r, r.name == "Synapse")
+
+
+async def against(name, axon):
+    d = bt.Dendrite(wallet=BOB)
+    captured = []
+    d._session = capturing_session(captured)
+    kinds = ["echo", "tokens", "ping"]
+    calls = {}
+    for size in CONFIG["sizes"]:
+        results = []
+        for round_ in range(CONFIG["rounds"]):
+            results += await asyncio.gather(
+                *[one(d, axon, kinds[i % 3], f"{size}-{round_}-{i}") for i in range(size)]
+            )
+        calls[size] = results
+
+    # Every request again, byte for byte, with a fresh session.
+    sent, replays = len(captured), []
+    async with aiohttp.ClientSession() as s:
+        for req in captured:
+            headers = {k: v for k, v in req["headers"].items()
+                       if k.lower() not in ("host", "content-length")}
+            async with s.post(req["url"], headers=headers, data=req["body"]) as r:
+                replays.append([r.status, r.headers.get("bt_header_axon_status_message")])
+
+    # A request signed now with a nonce 60 s old.
+    stale_nonce = time.time_ns() - 60 * 10**9
+    with mock.patch("time.time_ns", return_value=stale_nonce):
+        r = await d.call(axon, Echo(text="stale", n=5), deserialize=False)
+    stale = {"status": r.dendrite.status_code, "message": r.dendrite.status_message}
+    await d.aclose_session()
+    return {"calls": calls, "replays": replays, "stale": stale, "sent": sent}
+
+
+async def main():
+    out = {}
+    for name, a in CONFIG["axons"].items():
+        axon = bt.AxonInfo(version=0, ip="127.0.0.1", port=a["port"], ip_type=4,
+                           hotkey=a["hotkey"], coldkey="")
+        out[name] = await against(name, axon)
+    out["bittensor_version"] = bt.__version__
+    print("RESULT " + json.dumps(out), flush=True)
+
+
+asyncio.run(main())
