@@ -2,7 +2,8 @@
 //! calls `std::thread::sleep(2 s)` (a ported `time.sleep`, a synchronous model call), 20
 //! concurrent calls with `max_workers` 10. All 20 are answered 200 (two waves of 2 s), the
 //! ping and a request the blacklist refuses are answered at once while every worker is
-//! blocked, and the axon logs one warning naming the handler.
+//! blocked, and the axon logs one warning naming the handler. (The forward is new, so it
+//! runs on the axon's handler threads from its first call: see `handler::watch`.)
 
 mod support;
 
@@ -166,17 +167,16 @@ async fn blocking_async_forwards_do_not_stall_the_axon() {
     let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     let warnings: Vec<&str> = text
         .lines()
-        .filter(|l| l.contains("held its thread"))
+        .filter(|l| l.contains("WARN") && l.contains("held its thread"))
         .collect();
     assert_eq!(warnings.len(), 1, "{text}");
-    assert!(warnings[0].contains("WARN"), "{}", warnings[0]);
     assert!(
         warnings[0].contains("the async forward `blocking::slow` (tests/blocking.rs:"),
         "{}",
         warnings[0]
     );
     assert!(
-        warnings[0].contains("Make it a plain `fn`"),
+        warnings[0].contains("make it a plain `fn`"),
         "{}",
         warnings[0]
     );

@@ -153,3 +153,35 @@ async fn every_concurrent_call_of_a_python_dendrite_is_answered_once() {
     drop(py);
     axon.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_rust_dendrite_may_call_one_axon_concurrently() {
+    let mut axon = Axon::from_registry()
+        .hotkey(Keypair::from_uri("//Alice").unwrap())
+        .ip("127.0.0.1")
+        .port(0);
+    axon.start().await.unwrap();
+    let target = axon.info().unwrap();
+    let bob = std::sync::Arc::new(axon::dendrite::Dendrite::new(
+        Keypair::from_uri("//Bob").unwrap(),
+    ));
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let (bob, target) = (bob.clone(), target.clone());
+            tokio::spawn(async move {
+                let text = format!("rust-{i}");
+                let s = Echo::new(text.clone(), i);
+                let out = bob
+                    .call(&target, s, std::time::Duration::from_secs(12))
+                    .await;
+                (text, out)
+            })
+        })
+        .collect();
+    for call in calls {
+        let (text, out) = call.await.unwrap();
+        assert_eq!(out.dendrite.status_code, Some(200), "{:?}", out.dendrite);
+        assert_eq!(out.out, Some(text.chars().rev().collect()));
+    }
+    axon.stop().await;
+}

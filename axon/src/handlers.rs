@@ -4,7 +4,7 @@
 use crate::handler::{
     Blacklist, Check, Forward, HandlerError, HandlerInfo, HandlerKind, Reply, Watch,
 };
-use crate::pipeline::catch::panic_message;
+use crate::pipeline::catch::{panic_message, CatchUnwind};
 use crate::pipeline::ServeFn;
 use crate::Synapse;
 use http::StatusCode;
@@ -275,9 +275,9 @@ impl Handlers {
             .await
     }
 
-    /// [`reply`](Handlers::reply), the forward run on `runtime` (a running axon's handler
-    /// runtime): an async forward as a task there, its polls watched for blocking; a plain
-    /// one on its blocking pool.
+    /// [`reply`](Handlers::reply), the forward's code run on `runtime` (a running axon's
+    /// handler runtime) where it must be: a plain `fn` on its blocking pool, an async one
+    /// as a task there while in probation or once seen blocking (`handler::watch`).
     pub(crate) async fn reply_on<S: Synapse>(
         &self,
         synapse: S,
@@ -289,11 +289,20 @@ impl Handlers {
         };
         // Dropping this future (a timeout) cancels an async forward at its next `.await`;
         // a blocking one cannot be interrupted and finishes on its own thread, its result
-        // discarded.
+        // discarded. An async forward runs on `runtime` until its watch has seen it never
+        // hold its thread, then here, in the request's task (see `handler::watch`).
         let joined = match forward {
             Forward::Async(f) if self.is_ping::<S>() => return f(synapse).await,
             Forward::Blocking(f) => runtime.spawn_blocking(move || f(synapse)).await,
-            Forward::Async(f) => AbortOnDrop(runtime.spawn(watch.watch(f(synapse)))).await,
+            Forward::Async(f) if watch.offload() => {
+                AbortOnDrop(runtime.spawn(watch.watch(f(synapse)))).await
+            }
+            Forward::Async(f) => {
+                let polled = CatchUnwind(Box::pin(watch.watch(f(synapse)))).await;
+                return polled.unwrap_or_else(|panic| {
+                    Err(HandlerError::internal(format!("the forward {panic}")))
+                });
+            }
         };
         joined.unwrap_or_else(|e| Err(HandlerError::internal(join_failure(e))))
     }

@@ -17,10 +17,10 @@
 //!
 //! `E` is any type with `Into<HandlerError>`: [`HandlerError`] itself, or any
 //! `std::error::Error` (an internal error). Each may be `fn` or `async fn`. A running axon
-//! polls async forwards (and stream producers) on threads of their own, one per worker, and
-//! runs a plain `fn` forward on a blocking thread, so handler code cannot stall the server;
-//! an async forward that holds its thread for 100 ms or more without yielding is reported
-//! once in the log: make it a plain `fn`, or wrap the blocking call in
+//! runs a plain `fn` forward on a blocking thread, and keeps an async forward that blocks
+//! its thread away from its I/O (every poll is timed; see `watch`), so handler code cannot
+//! stall the server; an async forward that holds its thread for 100 ms or more without
+//! yielding is reported once in the log: make it a plain `fn`, or wrap the blocking call in
 //! `tokio::task::spawn_blocking`.
 
 mod closure;
@@ -28,12 +28,14 @@ mod error;
 mod outcome;
 mod runtime;
 mod stream;
+mod watch;
 
 pub use closure::{BlacklistFn, ForwardFn, PriorityFn, VerifyFn};
 pub use error::HandlerError;
 pub use outcome::{Blacklist, IntoBlacklist, IntoForward, IntoPriority, IntoVerify};
-pub(crate) use runtime::{HandlerRuntime, Watch};
+pub(crate) use runtime::HandlerRuntime;
 pub use stream::{Chunks, Disconnected, IntoChunk, IntoStreamEnd, Reply, Streaming};
+pub(crate) use watch::Watch;
 
 use std::fmt;
 use std::future::Future;

@@ -1,6 +1,6 @@
-//! Stage 7: the forward, on the axon's handler runtime (`handler::runtime`): a plain `fn`
-//! on its blocking pool and an `async fn` as its own task there, so handler code that
-//! blocks cannot stall the I/O, and a panic is caught there and becomes a 500.
+//! Stage 7: the forward. A plain `fn` on the handler runtime's blocking pool; an `async fn`
+//! on the handler runtime or inline, as its watch decides (`handler::watch`), so handler
+//! code that blocks cannot stall the I/O; a panic is caught and becomes a 500.
 
 use super::Refusal;
 use crate::handler::Reply;

@@ -1,8 +1,9 @@
 //! Stage 8 for a streaming forward: `200 text/event-stream` with the synapse's headers at
 //! once, then each chunk as its producer hands it over, and how it ended in the trailers.
 //!
-//! - The producer runs as its own task on the handler runtime, holding the request's worker, so the slot frees the
-//!   moment it ends, fails, is cancelled or its client goes away.
+//! - The producer runs as its own task (where its forward runs: `handler::watch`), holding
+//!   the request's worker, so the slot frees the moment it ends, fails, is cancelled or its
+//!   client goes away.
 //! - A bounded channel between it and the connection is the backpressure: a slow client
 //!   makes [`Chunks::send`](crate::handler::Chunks::send) wait.
 //! - The synapse's timeout is a deadline for the whole answer: the producer is cancelled
@@ -73,11 +74,13 @@ pub(crate) fn respond<S: Synapse>(
     let (mut out, rx, produce) = streaming.start();
     answering(&mut out, request, identity, start);
     let (deadline, timeout, permit) = (run.deadline, run.timeout, run.permit);
+    // The producer runs where its forward does (`handler::watch`).
+    let inline = run.watch.as_ref().is_some_and(|w| w.inline());
     let produce: BoxFuture<'static, _> = match run.watch {
         Some(watch) => Box::pin(watch.watch(produce)),
         None => produce,
     };
-    let producer = run.runtime.spawn(async move {
+    let producer = async move {
         let _worker = permit;
         match tokio::time::timeout_at(deadline, produce).await {
             Ok(Ok(())) => Ok(()),
@@ -87,7 +90,11 @@ pub(crate) fn respond<S: Synapse>(
                 "while streaming; the producer was cancelled",
             )),
         }
-    });
+    };
+    let producer = match inline {
+        true => tokio::spawn(producer),
+        false => run.runtime.spawn(producer),
+    };
     let body = ChunkBody {
         rx,
         producer: AbortOnDrop(producer),
