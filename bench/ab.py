@@ -24,18 +24,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (bench/run.py: the shared helpers)
 
 
-def start(binary, port):
-    p = subprocess.Popen([binary, "--axon.port", str(port)], stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True)
-    hotkey = None
-    for line in p.stdout:
-        if line.startswith("echo_miner: hotkey "):
-            hotkey = line.split()[2]
-        if line.startswith("echo_miner: listening on"):
-            return p, hotkey
-    raise SystemExit(f"{binary} did not start")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True, help="the echo_miner binary to compare against")
@@ -49,8 +37,8 @@ def main():
                     "--example", "loadgen"], cwd=run.ROOT, check=True)
     servers = {}
     try:
-        servers["base"] = start(a.base, 18291)
-        servers["head"] = start(os.path.join(run.RELEASE, "echo_miner"), 18292)
+        servers["base"] = run.start_rust(18291, binary=a.base)
+        servers["head"] = run.start_rust(18292)
         servers["python"] = run.start_python(18293)
         ports = {"base": 18291, "head": 18292, "python": 18293}
         results = {name: [] for name in servers}

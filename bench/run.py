@@ -41,8 +41,11 @@ def loadgen(*args):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def start_rust(port, *flags):
-    p = subprocess.Popen([os.path.join(RELEASE, "echo_miner"), "--axon.port", str(port), *flags],
+def start_rust(port, *flags, binary=None):
+    """Starts an echo miner (this checkout's release build, or `binary`); returns it and its
+    hotkey once it listens."""
+    binary = binary or os.path.join(RELEASE, "echo_miner")
+    p = subprocess.Popen([binary, "--axon.port", str(port), *flags],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     hotkey = None
     for line in p.stdout:
@@ -50,7 +53,7 @@ def start_rust(port, *flags):
             hotkey = line.split()[2]
         if line.startswith("echo_miner: listening on"):
             return p, hotkey
-    raise SystemExit("the Rust echo miner did not start")
+    raise SystemExit(f"{binary} did not start")
 
 
 def start_python(port):

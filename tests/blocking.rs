@@ -11,10 +11,9 @@ use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, BaseSynapse, Blacklist, State};
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::Notify;
+use support::tally::Tally;
 
 #[axon::synapse]
 #[derive(Debug, Clone)]
@@ -23,20 +22,16 @@ pub struct Slow {
     pub label: String,
 }
 
-/// Forwards that started, with a signal on each.
+/// Forwards that started.
 #[derive(Default)]
-pub struct Started {
-    count: AtomicUsize,
-    signal: Notify,
-}
+pub struct Started(Tally);
 
 const BLOCK: Duration = Duration::from_secs(2);
 
 /// Blocks its thread, as a synchronous call inside an `async fn` does.
 #[axon::forward]
 async fn slow(s: Slow, started: State<Started>) -> Slow {
-    started.count.fetch_add(1, Ordering::SeqCst);
-    started.signal.notify_waiters();
+    started.0.add();
     std::thread::sleep(BLOCK);
     s
 }
@@ -62,22 +57,6 @@ impl Write for Log {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-/// Waits (at most 10 s) until `n` forwards have started.
-async fn started(started: &Started, n: usize) {
-    let wait = async {
-        loop {
-            let notified = started.signal.notified();
-            if started.count.load(Ordering::SeqCst) >= n {
-                return;
-            }
-            notified.await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), wait)
-        .await
-        .expect("the forwards started within 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,7 +91,7 @@ async fn blocking_async_forwards_do_not_stall_the_axon() {
         .collect();
 
     // Every worker is now blocked in its forward, and ten calls wait for one.
-    started(&count, 10).await;
+    count.0.reached(10, "forwards started").await;
     let ping_start = Instant::now();
     let ping = bob
         .call(&target, BaseSynapse::default(), Duration::from_secs(12))

@@ -10,20 +10,8 @@ mod support;
 use axon::keys::Keypair;
 use axon::{Axon, Streaming};
 use serde_json::{json, Value};
-use support::py_axon::PythonAxon;
+use support::py_axon::{PythonAxon, Tokens};
 use support::Echo;
-
-/// Python: `class Tokens(bt.StreamingSynapse)` in `tests/python/py_axon.py`.
-#[axon::synapse]
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    #[hash]
-    pub prompt: String,
-    #[hash]
-    pub n: i64,
-    #[default]
-    pub completion: String,
-}
 
 /// Async, as most miners' forwards are.
 #[axon::forward]

@@ -7,7 +7,7 @@ use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, BaseSynapse};
 use std::time::Duration;
-use support::py_axon::PythonAxon;
+use support::py_axon::{PythonAxon, Tokens};
 use support::Echo;
 use tokio::io::AsyncWriteExt;
 
@@ -15,18 +15,6 @@ use tokio::io::AsyncWriteExt;
 fn echo(mut s: Echo) -> Echo {
     s.out = Some(s.text.chars().rev().collect());
     s
-}
-
-/// Python: `class Tokens(bt.StreamingSynapse)` in `tests/python/py_axon.py`.
-#[axon::synapse]
-#[derive(Debug, Clone)]
-pub struct Tokens {
-    #[hash]
-    pub prompt: String,
-    #[hash]
-    pub n: i64,
-    #[default]
-    pub completion: String,
 }
 
 /// A synapse no axon serves.

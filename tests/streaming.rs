@@ -14,13 +14,13 @@ use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, HandlerError, State, StatusCode, Streaming};
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::http::{exchange_raw, get, read_rest, request_bytes, sign};
+use support::tally::Tally;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Semaphore;
 
 /// Python: `class Tokens(bt.StreamingSynapse)` in `tests/python/streaming.py`.
 #[axon::synapse]
@@ -54,20 +54,16 @@ impl Default for Acks {
     }
 }
 
-/// Producers that ended (finished, failed or cancelled), with a signal on each.
+/// Producers that ended (finished, failed or cancelled).
 #[derive(Default)]
-pub struct Ended {
-    count: AtomicUsize,
-    signal: Notify,
-}
+pub struct Ended(Tally);
 
 /// Counts its producer's end however the producer ends (a cancelled one is dropped).
 struct EndGuard(State<Ended>);
 
 impl Drop for EndGuard {
     fn drop(&mut self) {
-        self.0.count.fetch_add(1, Ordering::SeqCst);
-        self.0.signal.notify_waiters();
+        self.0 .0.add();
     }
 }
 
@@ -98,18 +94,7 @@ fn ack(s: Ack, acks: &Acks) -> Ack {
 
 /// Waits (at most 10 s) until `ended` has counted `n` producers.
 async fn producers_ended(ended: &Ended, n: usize) {
-    let wait = async {
-        loop {
-            let notified = ended.signal.notified();
-            if ended.count.load(Ordering::SeqCst) >= n {
-                return;
-            }
-            notified.await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), wait)
-        .await
-        .expect("the producer ended within 10 s");
+    ended.0.reached(n, "producers ended").await;
 }
 
 /// An axon serving `Tokens` and `Ack` as Alice's with `max_workers`, and its shared state.
@@ -422,5 +407,5 @@ async fn a_refused_stream_request_is_answered_whole() {
         .status_message
         .unwrap()
         .starts_with("Not Verified with error: "));
-    assert_eq!(ended.count.load(Ordering::SeqCst), 0, "no producer ran");
+    assert_eq!(ended.0.count(), 0, "no producer ran");
 }

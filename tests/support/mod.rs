@@ -11,6 +11,7 @@
 pub mod counting;
 pub mod http;
 pub mod py_axon;
+pub mod tally;
 
 /// The suites' `Echo` synapse: the Rust twin of `class Echo(bt.Synapse)` in
 /// `tests/python/` (and of the examples' own, which stand alone).

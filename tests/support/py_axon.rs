@@ -52,3 +52,16 @@ impl Drop for PythonAxon {
         }
     }
 }
+
+/// Python: `class Tokens(bt.StreamingSynapse)` in `tests/python/py_axon.py` (and in
+/// `tests/python/gather_calls.py`).
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    #[hash]
+    pub prompt: String,
+    #[hash]
+    pub n: i64,
+    #[default]
+    pub completion: String,
+}
