@@ -4,15 +4,21 @@
 use super::{Reason, Refusal};
 use crate::keys::Keypair;
 use crate::uuid::uuid4;
-use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
+use crate::wire::{excerpt, HeaderLimits, BITTENSOR_VERSION};
 use crate::Synapse;
 use http::{HeaderMap, StatusCode};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Reads the synapse a request's headers describe; 400 naming the offending header.
+/// The longest dendrite hotkey and uuid read: an SS58 address is 48 characters, a hex
+/// public key 66, the uuid Python's dendrite sends 36. Both are repeated in logs and in
+/// refusal messages, so a longer one is refused here, before any of that.
+pub(crate) const MAX_IDENTITY_LEN: usize = 128;
+
+/// Reads the synapse a request's headers describe; 400 naming the offending header, or
+/// a signed field no dendrite sends (see [`signed_fields`]).
 pub(crate) fn read<S: Synapse>(headers: &HeaderMap, limits: &HeaderLimits) -> Result<S, Refusal> {
-    S::from_headers_with(headers, limits).map_err(|e| {
+    let refuse = |e: String| {
         Refusal::new(
             Reason::BadHeaders,
             StatusCode::BAD_REQUEST,
@@ -21,7 +27,42 @@ pub(crate) fn read<S: Synapse>(headers: &HeaderMap, limits: &HeaderLimits) -> Re
                 S::NAME
             ),
         )
-    })
+    };
+    let synapse: S = S::from_headers_with(headers, limits).map_err(|e| refuse(e.to_string()))?;
+    signed_fields(&synapse).map_err(refuse)?;
+    Ok(synapse)
+}
+
+/// The dendrite's hotkey and uuid at most [`MAX_IDENTITY_LEN`] bytes, and the
+/// `computed_body_hash` a SHA3-256 hex digest (64 hex digits), as every dendrite sends
+/// them. They are signed, so nothing else could verify; refusing them here keeps the
+/// refusals and log lines of forged requests small.
+fn signed_fields<S: Synapse>(synapse: &S) -> Result<(), String> {
+    let common = synapse.common();
+    let dendrite = common.dendrite;
+    for (header, value) in [
+        ("bt_header_dendrite_hotkey", &dendrite.hotkey),
+        ("bt_header_dendrite_uuid", &dendrite.uuid),
+    ] {
+        match value {
+            Some(v) if v.len() > MAX_IDENTITY_LEN => {
+                return Err(format!(
+                    "header `{header}`: value is {} bytes, more than the {MAX_IDENTITY_LEN} a dendrite sends",
+                    v.len()
+                ))
+            }
+            _ => {}
+        }
+    }
+    match common.computed_body_hash {
+        Some(hash) if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Err(format!(
+                "header `computed_body_hash`: `{}` is not a SHA3-256 digest (64 hex digits)",
+                excerpt(hash)
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The serving side of every call: the axon's hotkey and its instance uuid.

@@ -25,6 +25,7 @@ mod terminal;
 pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
 pub(crate) use hash::HashMemo;
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
+pub(crate) use headers::excerpt;
 pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
 pub(crate) use json::to_json_sized;
 pub use json::{from_json, nested_deeper_than, to_json, JsonError, PydanticFormatter};
