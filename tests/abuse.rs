@@ -184,3 +184,162 @@ async fn an_oversized_signed_field_costs_under_a_kilobyte_of_log_and_answer() {
     assert_eq!(calls.load(Ordering::SeqCst), 0, "no forward ran");
     axon.stop().await;
 }
+
+/// A connection to `addr` from the loopback address `from`.
+async fn connect_from(from: [u8; 4], addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("bind a loopback source address");
+    socket.connect(addr).await.unwrap()
+}
+
+/// Whether the axon closed `c` (end of stream or reset), without waiting.
+fn closed_by_axon(c: &TcpStream) -> bool {
+    let mut byte = [0u8; 1];
+    match c.try_read(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+        Err(_) => true,
+    }
+}
+
+/// The value of the `/metrics` line starting with `name`.
+async fn metric(ops: SocketAddr, name: &str) -> u64 {
+    let (status, body) = support::http::get(ops, "/metrics").await;
+    assert_eq!(status, 200);
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{body}"))
+}
+
+/// Waits (at most 10 s, asking `/metrics`) until `name` reaches `at_least`.
+async fn metric_reaches(ops: SocketAddr, name: &str, at_least: u64) -> u64 {
+    let wait = async {
+        loop {
+            let value = metric(ops, name).await;
+            if value >= at_least {
+                return value;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("{name} did not reach {at_least} within 10 s"))
+}
+
+/// The process's resident memory, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_address_cannot_take_the_slots_others_need() {
+    let mut limits = Limits::default();
+    limits.max_connections = 100;
+    limits.max_connections_per_address = 60;
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let axon = support::counting::counted(axon::Axon::new(), &calls, echo)
+        .operations("127.0.0.1:0".parse().unwrap());
+    let (mut axon, addr) = support::counting::start_as_alice(axon, limits).await;
+    let ops = axon.operations_addr().unwrap();
+    let rss_before = rss_kib();
+
+    // 127.0.0.1 opens 90 connections and sends nothing: 60 are its share, 30 are closed.
+    let mut idle = Vec::new();
+    for _ in 0..90 {
+        idle.push(connect_from([127, 0, 0, 1], addr).await);
+    }
+    metric_reaches(
+        ops,
+        "axon_connections_closed_total{reason=\"per_address\"}",
+        30,
+    )
+    .await;
+    // 127.0.0.3 holds 60 connections with half a head each: past the cap of 100, each new
+    // connection closes the one idle the longest (127.0.0.1's first ones).
+    let mut half = Vec::new();
+    for _ in 0..60 {
+        let mut c = connect_from([127, 0, 0, 3], addr).await;
+        c.write_all(b"POST /Echo HTTP/1.1\r\nhost: axon\r\n")
+            .await
+            .unwrap();
+        half.push(c);
+    }
+    metric_reaches(ops, "axon_connections_closed_total{reason=\"evicted\"}", 20).await;
+
+    // A validator's signed call from 127.0.0.2 is served at once.
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let call = sign(Echo::new("from .2".into(), 7), &bob, &alice());
+    let started = std::time::Instant::now();
+    let mut validator = connect_from([127, 0, 0, 2], addr).await;
+    validator
+        .write_all(&request_bytes("Echo", &call, &[]))
+        .await
+        .unwrap();
+    let answer = read_rest(&mut validator, Vec::new()).await;
+    let took = started.elapsed();
+    assert_eq!(status(&answer), 200, "{answer}");
+    assert!(answer.contains("\"out\":\"2. morf\""), "{answer}");
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+
+    // The flood was closed and counted: 30 over the share, the oldest idle for each
+    // connection past the cap (20 for the half heads, one for the validator).
+    assert_eq!(
+        metric(ops, "axon_connections_closed_total{reason=\"per_address\"}").await,
+        30
+    );
+    let evicted = metric(ops, "axon_connections_closed_total{reason=\"evicted\"}").await;
+    assert_eq!(evicted, 21);
+    let closed = idle.iter().filter(|c| closed_by_axon(c)).count() as u64;
+    assert_eq!(closed, 30 + evicted, "127.0.0.1's closed connections");
+    assert!(
+        half.iter().all(|c| !closed_by_axon(c)),
+        "the newer half heads stay"
+    );
+    assert!(metric(ops, "axon_connections_open").await <= 100);
+    // Bounded memory: 150 flooding connections cost the process less than 32 MiB.
+    let grown = rss_kib().saturating_sub(rss_before);
+    eprintln!("150 flooding connections: resident memory grew {grown} KiB");
+    assert!(grown < 32 * 1024, "resident memory grew {grown} KiB");
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    drop((idle, half));
+    axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_that_sends_nothing_is_closed_after_the_first_head_timeout() {
+    let mut limits = Limits::default();
+    limits.first_head_timeout = std::time::Duration::from_millis(200);
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let axon = support::counting::counted(axon::Axon::new(), &calls, echo)
+        .operations("127.0.0.1:0".parse().unwrap());
+    let (mut axon, addr) = support::counting::start_as_alice(axon, limits).await;
+    let ops = axon.operations_addr().unwrap();
+
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::io::AsyncReadExt::read_to_end(&mut silent, &mut rest),
+    )
+    .await
+    .expect("closed within 10 s");
+    assert!(closed.is_ok() && rest.is_empty(), "{closed:?}");
+    assert_eq!(
+        metric(ops, "axon_connections_closed_total{reason=\"first_head\"}").await,
+        1
+    );
+    // A client that sends its request at once is served.
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let call = sign(Echo::new("prompt".into(), 1), &bob, &alice());
+    assert_eq!(status(&send(addr, &call, &[]).await), 200);
+    axon.stop().await;
+}

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::counting::{counted, serve_counted, start_as_alice};
-use support::http::{exchange, read_answer, request_bytes, sign};
+use support::http::{exchange, read_answer, read_kept_answer, request_bytes, sign};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -113,11 +113,11 @@ async fn a_slow_head_and_an_idle_keep_alive_are_closed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_the_cap_wait_for_a_free_one() {
+async fn at_the_cap_a_new_connection_closes_the_longest_idle_one() {
     let mut limits = Limits::default();
     limits.max_connections = 2;
     let (mut axon, addr, calls) = serve(limits).await;
-    // Two idle connections hold both slots (each proven accepted by a served request).
+    // Two kept-alive connections, each proven accepted by a served request, now idle.
     let mut held = Vec::new();
     for _ in 0..2 {
         let keep_alive = String::from_utf8(ping())
@@ -125,27 +125,27 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
             .replace("connection: close", "connection: keep-alive");
         let mut c = TcpStream::connect(addr).await.unwrap();
         c.write_all(keep_alive.as_bytes()).await.unwrap();
-        let mut head = [0u8; 12];
-        c.read_exact(&mut head).await.unwrap();
-        assert_eq!(&head, b"HTTP/1.1 200");
+        let answer = read_kept_answer(&mut c).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         held.push(c);
     }
-    // A third connects (the kernel's backlog) but is not served while both are held.
-    let mut third = TcpStream::connect(addr).await.unwrap();
-    third.write_all(&ping()).await.unwrap();
-    let mut first_byte = [0u8; 1];
-    let waited = tokio::time::timeout(
-        Duration::from_millis(500),
-        third.read_exact(&mut first_byte),
-    )
-    .await;
-    assert!(waited.is_err(), "served beyond the connection cap");
-    assert_eq!(calls.load(Ordering::SeqCst), 2);
-    // Closing one frees a slot: the third is served.
-    drop(held.pop());
-    let answer = read_answer(&mut third).await;
+    // A third is served: the connection idle the longest (the first) is closed for it.
+    let answer = exchange(addr, &ping()).await;
     assert_eq!(answer.status, 200);
     assert_eq!(calls.load(Ordering::SeqCst), 3);
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), held[0].read_to_end(&mut rest))
+        .await
+        .expect("the longest idle connection was closed");
+    assert!(closed.is_ok() && rest.is_empty(), "{closed:?} {rest:?}");
+    // The other one is still open and served.
+    let keep_alive = String::from_utf8(ping())
+        .unwrap()
+        .replace("connection: close", "connection: keep-alive");
+    held[1].write_all(keep_alive.as_bytes()).await.unwrap();
+    assert!(read_kept_answer(&mut held[1])
+        .await
+        .starts_with("HTTP/1.1 200"));
     drop(held);
     axon.stop().await;
 }

@@ -53,6 +53,15 @@ pub struct Dendrite {
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
+/// The HTTP client of a dendrite: kept-alive connections, no Nagle delay, opened from
+/// `local` when given.
+fn client(local: Option<std::net::IpAddr>) -> Client<HttpConnector, Full<Bytes>> {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_local_address(local);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
 /// What went wrong before an answer could be read, as Python's dendrite reports it.
 struct Failure {
     status: i64,
@@ -67,14 +76,12 @@ impl Dendrite {
     /// assert_eq!(d.hotkey(), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
     /// ```
     pub fn new(keypair: Keypair) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
         Dendrite {
             keypair,
             uuid: uuid4(),
             ip: None,
             last_nonce: AtomicI64::new(0),
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: client(None),
         }
     }
 
@@ -88,6 +95,19 @@ impl Dendrite {
     /// ```
     pub fn ip(mut self, ip: impl Into<String>) -> Self {
         self.ip = Some(ip.into());
+        self
+    }
+
+    /// Opens its connections from the local address `ip` (a host with several addresses;
+    /// the axon sees calls come from there). The system's choice by default.
+    ///
+    /// ```
+    /// # let k = axon::keys::Keypair::from_uri("//Bob").unwrap();
+    /// let d = axon::dendrite::Dendrite::new(k).local_address("127.0.0.2".parse().unwrap());
+    /// # let _ = d;
+    /// ```
+    pub fn local_address(mut self, ip: std::net::IpAddr) -> Self {
+        self.client = client(Some(ip));
         self
     }
 

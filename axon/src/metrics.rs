@@ -17,6 +17,7 @@
 //! | `axon_queue_depth` | gauge | |
 //! | `axon_replay_store_entries` | gauge | |
 //! | `axon_connections_open` | gauge | |
+//! | `axon_connections_closed_total` | counter | `reason` (`per_address`, `evicted`, `first_head`) |
 //! | `axon_draining` | gauge | |
 
 use crate::pipeline::Reason;
@@ -262,6 +263,18 @@ impl Metrics {
                 }
             }
         }
+        header(
+            &mut out,
+            "axon_connections_closed_total",
+            "counter",
+            "Connections the axon closed to keep room for others, by reason.",
+        );
+        for (reason, n) in gauges.closed {
+            let _ = writeln!(
+                out,
+                "axon_connections_closed_total{{reason=\"{reason}\"}} {n}"
+            );
+        }
         let in_flight = self.streams_in_flight.load(Ordering::Relaxed).max(0);
         for (name, help, value) in [
             (
@@ -308,13 +321,28 @@ impl Metrics {
 }
 
 /// The gauges read from the rest of the axon when scraped.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Gauges {
     pub(crate) running: usize,
     pub(crate) waiting: usize,
     pub(crate) max_workers: usize,
     pub(crate) replay_entries: usize,
     pub(crate) connections: usize,
+    /// Connections the axon closed, by reason (`per_address`, `evicted`, `first_head`).
+    pub(crate) closed: [(&'static str, u64); 3],
+}
+
+impl Default for Gauges {
+    fn default() -> Self {
+        Gauges {
+            running: 0,
+            waiting: 0,
+            max_workers: 0,
+            replay_entries: 0,
+            connections: 0,
+            closed: [("per_address", 0), ("evicted", 0), ("first_head", 0)],
+        }
+    }
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {

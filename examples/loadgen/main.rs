@@ -11,13 +11,17 @@
 //! ```
 //!
 //! `--fresh-uuids true` gives every request a new dendrite uuid, so each is a new entry in
-//! the axon's replay store (`bench/soak.py` uses it).
+//! the axon's replay store (`bench/soak.py` uses it). `--source IP` opens the connections
+//! from that local address. `--forge true` sends what an attacker without the key sends:
+//! each request under the load generator's hotkey but with another key's (well-formed)
+//! signature, on kept-alive raw connections; a refusal (401) counts as answered
+//! (`bench/flood.py` uses it).
 //!
 //! The benchmark (`bench/run.py`) drives the Rust and the Python axon with it.
 
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
-use axon::AxonInfo;
+use axon::{AxonInfo, Synapse};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +47,8 @@ struct Args {
     count: Option<usize>,
     timeout: Duration,
     fresh_uuids: bool,
+    source: Option<std::net::IpAddr>,
+    forge: bool,
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -60,6 +66,8 @@ fn parse_args() -> Result<Args, String> {
         count: None,
         timeout: Duration::from_secs(12),
         fresh_uuids: false,
+        source: None,
+        forge: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +88,18 @@ fn parse_args() -> Result<Args, String> {
                 args.fresh_uuids = value
                     .parse()
                     .map_err(|_| format!("--fresh-uuids: `{value}` is not true or false"))?
+            }
+            "--source" => {
+                args.source = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--source: `{value}` is not an IP address"))?,
+                )
+            }
+            "--forge" => {
+                args.forge = value
+                    .parse()
+                    .map_err(|_| format!("--forge: `{value}` is not true or false"))?
             }
             "--crypto-floor" => {
                 crypto_floor(number(&value)? as usize);
@@ -121,6 +141,116 @@ fn crypto_floor(iterations: usize) {
     println!("{{\"crypto_floor_us\": {:.2}}}", per * 1e6);
 }
 
+/// What one forging connection saw: latencies and statuses.
+type Seen = (Vec<Duration>, BTreeMap<i64, u64>);
+
+/// One connection sending forged requests (`--forge`): signed by `//Forger` but claiming
+/// the hotkey `//Loadgen{i}`, one after another on a kept-alive connection, reconnecting
+/// when the axon closes it.
+async fn forge(
+    target: Arc<AxonInfo>,
+    i: usize,
+    source: Option<std::net::IpAddr>,
+    deadline: Option<Instant>,
+    per_connection: Option<usize>,
+) -> Seen {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let claimed = Keypair::from_uri(&format!("//Loadgen{i}")).unwrap();
+    let forger = Dendrite::new(Keypair::from_uri("//Forger").unwrap());
+    let addr: std::net::SocketAddr = format!("{}:{}", target.ip, target.port).parse().unwrap();
+    let request = || {
+        let mut s = forger.sign(
+            &target,
+            Echo::new("forged".into(), 1),
+            Duration::from_secs(12),
+        );
+        s.common_mut().dendrite.hotkey = Some(claimed.ss58().to_owned());
+        let body = s.to_json().unwrap();
+        let mut head = format!(
+            "POST /Echo HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (n, v) in s.to_headers().iter() {
+            head.push_str(&format!("{n}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        [head.into_bytes(), body].concat()
+    };
+    let connect = || async {
+        let socket = match addr {
+            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+        }
+        .ok()?;
+        if let Some(ip) = source {
+            socket.bind(std::net::SocketAddr::new(ip, 0)).ok()?;
+        }
+        socket.connect(addr).await.ok()
+    };
+    let (mut latencies, mut statuses) = (Vec::new(), BTreeMap::new());
+    let (mut bytes, mut made) = (request(), Instant::now());
+    let mut conn = None;
+    let mut sent = 0usize;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d)
+            || per_connection.is_some_and(|c| sent >= c)
+        {
+            break;
+        }
+        // A fresh nonce every few seconds keeps the requests inside their window.
+        if made.elapsed() > Duration::from_secs(4) {
+            (bytes, made) = (request(), Instant::now());
+        }
+        if conn.is_none() {
+            conn = connect().await;
+            if conn.is_none() {
+                *statuses.entry(0).or_default() += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        }
+        let c = conn.as_mut().unwrap();
+        let t = Instant::now();
+        sent += 1;
+        if c.write_all(&bytes).await.is_err() {
+            conn = None;
+            continue;
+        }
+        // The answer: its head, then as many body bytes as it declares.
+        let mut got = 0;
+        let status = loop {
+            match c.read(&mut buf[got..]).await {
+                Ok(0) | Err(_) => break None,
+                Ok(n) => got += n,
+            }
+            let Some(end) = buf[..got].windows(4).position(|w| w == b"\r\n\r\n") else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length: ")?.trim().parse().ok())
+                .unwrap_or(0);
+            while got < end + 4 + length {
+                match c.read(&mut buf[got..]).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            break head.split(' ').nth(1).and_then(|s| s.parse::<i64>().ok());
+        };
+        match status {
+            Some(status) => {
+                latencies.push(t.elapsed());
+                *statuses.entry(status).or_default() += 1;
+            }
+            None => conn = None,
+        }
+    }
+    (latencies, statuses)
+}
+
 #[tokio::main]
 async fn main() {
     let args = parse_args().unwrap_or_else(|e| fail(e));
@@ -150,10 +280,24 @@ async fn main() {
         let text = text.clone();
         let timeout = args.timeout;
         let fresh_uuids = args.fresh_uuids;
+        let source = args.source;
+        if args.forge {
+            tasks.push(tokio::spawn(forge(
+                target,
+                i,
+                source,
+                deadline,
+                per_connection,
+            )));
+            continue;
+        }
         tasks.push(tokio::spawn(async move {
             // One dendrite per connection: its calls are sequential, so its nonces arrive
             // in order at the axon.
             let mut dendrite = Dendrite::new(Keypair::from_uri(&format!("//Loadgen{i}")).unwrap());
+            if let Some(ip) = source {
+                dendrite = dendrite.local_address(ip);
+            }
             let mut latencies = Vec::new();
             let mut statuses: BTreeMap<i64, u64> = BTreeMap::new();
             let mut sent = 0usize;
@@ -197,7 +341,8 @@ async fn main() {
         let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
         latencies[i].as_secs_f64() * 1e3
     };
-    let ok = statuses.get(&200).copied().unwrap_or(0);
+    let answered = if args.forge { 401 } else { 200 };
+    let ok = statuses.get(&answered).copied().unwrap_or(0);
     let histogram: Vec<String> = statuses
         .iter()
         .map(|(k, v)| format!("\"{k}\": {v}"))

@@ -282,8 +282,8 @@ fn answers(mut raw: &[u8]) -> Vec<u16> {
 }
 
 /// The axon [`request`] talks to, started once per process. Its limits are short, so an
-/// input that stops midway costs milliseconds: 20 ms to send a head or sit idle, 200 ms per
-/// request at most.
+/// input that stops midway costs milliseconds: 20 ms to send a first byte, a head or sit
+/// idle, 200 ms per request at most.
 fn fuzz_axon() -> &'static (tokio::runtime::Runtime, SocketAddr) {
     static AXON: OnceLock<(tokio::runtime::Runtime, SocketAddr)> = OnceLock::new();
     AXON.get_or_init(|| {
@@ -295,6 +295,7 @@ fn fuzz_axon() -> &'static (tokio::runtime::Runtime, SocketAddr) {
         let addr = runtime.block_on(async {
             let mut limits = axon::Limits::default();
             limits.header_read_timeout = Duration::from_millis(20);
+            limits.first_head_timeout = Duration::from_millis(20);
             limits.max_body = 256 * 1024;
             let mut axon = axon::Axon::new()
                 .attach(|mut s: Fuzzed| {

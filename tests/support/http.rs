@@ -129,3 +129,31 @@ pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
     (status, body.to_owned())
 }
+
+/// Reads one answer from a kept-alive connection: its head and its declared body.
+pub async fn read_kept_answer(c: &mut TcpStream) -> String {
+    let mut raw = Vec::new();
+    let mut byte = [0u8; 1];
+    while !raw.ends_with(b"\r\n\r\n") {
+        c.read_exact(&mut byte).await.unwrap();
+        raw.push(byte[0]);
+    }
+    let head = String::from_utf8(raw).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; length];
+    c.read_exact(&mut body).await.unwrap();
+    head + &String::from_utf8(body).unwrap()
+}
+
+/// [`request_bytes`] asking to keep the connection open.
+pub fn kept_request_bytes<S: Synapse>(path: &str, synapse: &S) -> Vec<u8> {
+    let bytes = String::from_utf8(request_bytes(path, synapse, &[])).unwrap();
+    bytes
+        .replacen("connection: close", "connection: keep-alive", 1)
+        .into_bytes()
+}

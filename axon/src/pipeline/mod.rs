@@ -158,17 +158,17 @@ async fn stages<S: Synapse>(
     );
     call.arrived();
 
+    let timeout = timeout_of(synapse.common().timeout, shared.max_timeout);
+    let deadline = tokio::time::Instant::from_std(start) + timeout;
     let checks = async {
         blacklist::check(&shared.handlers, &synapse).await?;
-        verify::check(&shared.handlers, &shared.verifier, &synapse).await
+        verify::check(&shared.handlers, &shared.verifier, &synapse, deadline).await
     };
     if let Err(refusal) = checks.await {
         return call.refused(&mut synapse, &refusal, None);
     }
 
     let priority = shared.handlers.priority(&synapse).await.unwrap_or(0.0);
-    let timeout = timeout_of(synapse.common().timeout, shared.max_timeout);
-    let deadline = tokio::time::Instant::from_std(start) + timeout;
     let (parts, body) = request.into_parts();
     let served = async {
         // A timeout of zero (or less), or checks that used it all: never admitted.

@@ -4,18 +4,38 @@
 use super::{Reason, Refusal};
 use crate::verify::Verifier;
 use crate::{Handlers, Synapse};
+use http::StatusCode;
 
 /// Runs the custom verify of `S` if it has one, else `default`. A refusal keeps the
 /// error's status (401 from the default check) under Python's message
 /// `Not Verified with error: {reason}`; an internal error is a 500 with its cause logged.
+///
+/// The default check stops waiting at `deadline`: 408 when the request's timeout passed
+/// while its signature waited, 503 when too many wait (see `verify::batch`).
 pub(crate) async fn check<S: Synapse>(
     handlers: &Handlers,
     default: &Verifier,
     synapse: &S,
+    deadline: tokio::time::Instant,
 ) -> Result<(), Refusal> {
     let outcome = match handlers.custom_verify(synapse).await {
         Some(outcome) => outcome,
-        None => default.verify_batched(synapse).await,
+        None => {
+            let checked = default.verify_batched_until(synapse, Some(deadline)).await;
+            match checked {
+                Err(e) if e.status() == StatusCode::REQUEST_TIMEOUT => {
+                    return Err(Refusal::new(
+                        Reason::Timeout,
+                        e.status(),
+                        format!("Request timed out: {}; the forward never ran", e.message()),
+                    ));
+                }
+                Err(e) if e.status() == StatusCode::SERVICE_UNAVAILABLE => {
+                    return Err(Refusal::new(Reason::Overloaded, e.status(), e.message()));
+                }
+                checked => checked,
+            }
+        }
     };
     outcome.map_err(|e| {
         if e.is_internal() {
@@ -30,6 +50,10 @@ pub(crate) async fn check<S: Synapse>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn later() -> tokio::time::Instant {
+        tokio::time::Instant::now() + std::time::Duration::from_secs(12)
+    }
     use crate::{Axon, BaseSynapse, HandlerError, StatusCode};
 
     #[tokio::test(flavor = "current_thread")]
@@ -38,7 +62,7 @@ mod tests {
         let verifier = Verifier::new("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
         let mut s = BaseSynapse::default();
         s.dendrite.hotkey = Some("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY".into());
-        let err = check(&handlers, &verifier, &s).await.unwrap_err();
+        let err = check(&handlers, &verifier, &s, later()).await.unwrap_err();
         assert_eq!(
             (err.status.as_u16(), err.message.as_str()),
             (401, "Not Verified with error: Missing Nonce")
@@ -55,14 +79,14 @@ mod tests {
             .handlers()
             .unwrap();
         let verifier = Verifier::new("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
-        let err = check(&handlers, &verifier, &BaseSynapse::default())
+        let err = check(&handlers, &verifier, &BaseSynapse::default(), later())
             .await
             .unwrap_err();
         assert_eq!(err.message, "Not Verified with error: no hotkey");
         let mut s = BaseSynapse::default();
         s.dendrite.hotkey = Some("anything".into());
         assert!(
-            check(&handlers, &verifier, &s).await.is_ok(),
+            check(&handlers, &verifier, &s, later()).await.is_ok(),
             "unsigned, yet the custom verify allows it"
         );
     }

@@ -8,10 +8,12 @@ use std::time::Duration;
 /// | limit | default | beyond it |
 /// |---|---|---|
 /// | `max_body` | 10 MiB | 413 `Request body larger than the limit of N bytes`, nothing past the limit read |
-/// | `max_header_bytes` | 64 KiB (request line and headers) | 431, connection closed |
+/// | `max_header_bytes` | 16 KiB (request line and headers; a dendrite sends about 1.5 KiB) | 431, connection closed |
 /// | `max_headers` | 100 | 431, connection closed |
 /// | `header_read_timeout` | 30 s | connection closed (also how long an idle keep-alive connection stays open) |
-/// | `max_connections` | 10,000 | further connections wait in the kernel's backlog until one closes |
+/// | `max_connections` | 10,000 | the connection idle the longest is closed for the new one; when none is idle, new ones wait in the kernel's backlog |
+/// | `max_connections_per_address` | 256 | a new connection from that address is closed at once (trusted proxies exempt) |
+/// | `first_head_timeout` | 5 s | a new connection that sends nothing by then is closed |
 /// | `max_json_depth` | 64 | 400 `Could not parse the body as synapse S: JSON nested deeper than N levels`, found before parsing |
 ///
 /// A synapse declared with `#[synapse(max_body = N)]` has its own body limit instead of
@@ -44,6 +46,10 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// The most connections open at once.
     pub max_connections: usize,
+    /// The most connections open at once from one address (a trusted proxy's excepted).
+    pub max_connections_per_address: usize,
+    /// How long a new connection may stay silent before its first request.
+    pub first_head_timeout: Duration,
     /// The deepest nesting of arrays and objects in a request body.
     pub max_json_depth: usize,
 }
@@ -52,10 +58,12 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body: crate::pipeline::DEFAULT_MAX_BODY,
-            max_header_bytes: 64 * 1024,
+            max_header_bytes: 16 * 1024,
             max_headers: 100,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            max_connections_per_address: 256,
+            first_head_timeout: Duration::from_secs(5),
             max_json_depth: 64,
         }
     }

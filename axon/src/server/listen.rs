@@ -1,9 +1,11 @@
 //! The listening socket and its accept loop: HTTP/1.1 connections served by the request
 //! [`pipeline`](crate::pipeline), stopped gracefully.
 
+use super::connections::{Closed, Connections, Held, Tracked};
 use super::proxies::{self, Prefixed, TrustedProxies};
 use super::Limits;
 use crate::pipeline::{self, Shared};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
 use axum::Router;
@@ -16,8 +18,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tower::ServiceExt;
 
@@ -35,29 +37,6 @@ pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
     TcpListener::from_std(socket.into())
 }
 
-/// The open connections of a listener, at most `max`.
-#[derive(Clone)]
-pub(crate) struct Connections {
-    slots: Arc<Semaphore>,
-    max: usize,
-}
-
-impl Connections {
-    /// At most `max` (at least one) connections open at once.
-    pub(crate) fn new(max: usize) -> Self {
-        let max = max.max(1);
-        Connections {
-            slots: Arc::new(Semaphore::new(max)),
-            max,
-        }
-    }
-
-    /// How many are open.
-    pub(crate) fn open(&self) -> usize {
-        self.max - self.slots.available_permits()
-    }
-}
-
 /// A running accept loop.
 pub(crate) struct Listening {
     local_addr: SocketAddr,
@@ -66,8 +45,8 @@ pub(crate) struct Listening {
 }
 
 impl Listening {
-    /// Serves `listener` with `app` on the current tokio runtime, within `limits`, with at
-    /// most as many connections open as `connections` has permits.
+    /// Serves `listener` with `app` on the current tokio runtime, within `limits`, its
+    /// connections kept in `connections` (the cap, the share of one address, eviction).
     ///
     /// A connection from one of `proxies` may open with a PROXY header (read within the
     /// header-read timeout); its requests then come from the client it names.
@@ -85,12 +64,18 @@ impl Listening {
             .header_read_timeout(limits.header_read_timeout)
             .max_header_size(limits.max_header_bytes)
             .max_headers(limits.max_headers);
-        let slots = connections.slots.clone();
         let proxy = proxies.map(|trusted| ProxyHeaders {
             trusted,
             timeout: limits.header_read_timeout,
         });
-        let task = tokio::spawn(accept_loop(listener, app, http, slots, proxy, stopped));
+        let serving = Serving {
+            app,
+            http,
+            connections: connections.clone(),
+            proxy,
+            first_head: limits.first_head_timeout,
+        };
+        let task = tokio::spawn(accept_loop(listener, serving, stopped));
         Ok(Listening {
             local_addr,
             stop,
@@ -140,25 +125,25 @@ struct ProxyHeaders {
     timeout: Duration,
 }
 
-/// Accepts connections while fewer than the cap are open (beyond it, new ones wait in the
-/// kernel's backlog) and serves each on its own task.
-async fn accept_loop(
-    listener: TcpListener,
+/// What the accept loop serves its connections with.
+struct Serving {
     app: Router,
     http: http1::Builder,
-    connections: Arc<Semaphore>,
+    connections: Connections,
     proxy: Option<ProxyHeaders>,
-    mut stop: oneshot::Receiver<()>,
-) {
+    first_head: Duration,
+}
+
+/// Accepts connections while there is room (below the cap, or an idle connection to
+/// close; otherwise new ones wait in the kernel's backlog) and serves each on its own task.
+async fn accept_loop(listener: TcpListener, serving: Serving, mut stop: oneshot::Receiver<()>) {
     let graceful = GracefulShutdown::new();
+    let serving = Arc::new(serving);
     loop {
-        let slot = tokio::select! {
+        tokio::select! {
             _ = &mut stop => break,
-            slot = connections.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break, // never closed
-            },
-        };
+            _ = serving.connections.room() => {}
+        }
         let (stream, peer) = tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
@@ -172,44 +157,92 @@ async fn accept_loop(
                 }
             },
         };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let http = http.clone();
-        let watcher = graceful.watcher();
-        let proxy = proxy
-            .as_ref()
-            .filter(|p| p.trusted.contains(peer.ip()))
-            .map(|p| p.timeout);
-        tokio::spawn(async move {
-            let mut stream = stream;
-            let (first, client) = match proxy {
-                None => (Vec::new(), peer),
-                Some(timeout) => {
-                    match tokio::time::timeout(timeout, proxies::read_header(&mut stream)).await {
-                        Ok(Ok((client, first))) => (first, client.unwrap_or(peer)),
-                        Ok(Err(e)) => {
-                            tracing::warn!(%peer, "closed a proxy's connection: {e}");
-                            return;
-                        }
-                        Err(_) => {
-                            tracing::debug!(%peer, "closed a proxy's connection: no request in time");
-                            return;
-                        }
-                    }
-                }
-            };
-            let service =
-                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(client));
-                    app.clone().oneshot(request)
-                });
-            let io = TokioIo::new(Prefixed::new(first, stream));
-            if let Err(e) = watcher.watch(http.serve_connection(io, service)).await {
-                tracing::debug!(%peer, "connection closed: {e}");
+        let held = match serving.connections.admit(peer.ip()) {
+            Ok(held) => held,
+            Err(reason) => {
+                tracing::debug!(%peer, "closed a new connection: {}", reason.label());
+                continue;
             }
-            drop(slot);
+        };
+        let _ = stream.set_nodelay(true);
+        let watcher = graceful.watcher();
+        let serving = serving.clone();
+        tokio::spawn(async move {
+            let serve = serve_connection(stream, peer, &serving, &held, watcher);
+            tokio::select! {
+                _ = serve => {}
+                _ = held.conn().evicted() => {
+                    tracing::debug!(%peer, "closed an idle connection: the connection cap was reached");
+                }
+            }
+            drop(held);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Serves one connection until it closes.
+async fn serve_connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    serving: &Serving,
+    held: &Held,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let trusted_proxy = serving
+        .proxy
+        .as_ref()
+        .filter(|p| p.trusted.contains(peer.ip()))
+        .map(|p| p.timeout);
+    let (first, client) = match trusted_proxy {
+        None => {
+            // A client sends its request as soon as it connects. (`peek` waits for a byte
+            // without taking it; `readable` may report a fresh socket ready at once.)
+            let mut byte = [0u8; 1];
+            if tokio::time::timeout(serving.first_head, stream.peek(&mut byte))
+                .await
+                .is_err()
+            {
+                serving.connections.count(Closed::FirstHead);
+                tracing::debug!(%peer, "closed a connection: nothing sent in time");
+                return;
+            }
+            (Vec::new(), peer)
+        }
+        Some(timeout) => {
+            match tokio::time::timeout(timeout, proxies::read_header(&mut stream)).await {
+                Ok(Ok((client, first))) => (first, client.unwrap_or(peer)),
+                Ok(Err(e)) => {
+                    tracing::warn!(%peer, "closed a proxy's connection: {e}");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "closed a proxy's connection: no request in time");
+                    return;
+                }
+            }
+        }
+    };
+    let app = serving.app.clone();
+    let activity = held.activity();
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        request.extensions_mut().insert(ConnectInfo(client));
+        let busy = activity.busy();
+        let answered = app.clone().oneshot(request);
+        async move {
+            let response = answered.await?;
+            // Idle again once the answer's body has been sent (or dropped).
+            Ok::<_, std::convert::Infallible>(
+                response.map(|body| Body::new(Tracked { body, _busy: busy })),
+            )
+        }
+    });
+    let io = TokioIo::new(Prefixed::new(first, stream));
+    if let Err(e) = watcher
+        .watch(serving.http.serve_connection(io, service))
+        .await
+    {
+        tracing::debug!(%peer, "connection closed: {e}");
+    }
 }

@@ -1,6 +1,8 @@
 //! [`Axon`]: the miner's server, built from registered or attached handlers and state,
 //! a hotkey and a config; [`start`](Axon::start) serves it.
 
+mod connections;
+mod descriptors;
 pub mod external_ip;
 mod info;
 mod limits;
@@ -9,9 +11,9 @@ mod operations;
 mod proxies;
 mod signal;
 
+pub(crate) use connections::{Closed, Connections};
 pub use info::AxonInfo;
 pub use limits::Limits;
-pub(crate) use listen::Connections;
 pub use proxies::TrustedProxies;
 pub use signal::shutdown_signal;
 
@@ -665,6 +667,7 @@ impl Axon {
                 error: e.to_string(),
             }])
         };
+        descriptors::prepare(self.limits.max_connections);
         let listener = listen::bind(address).map_err(bind_failed)?;
         let operations = match self.operations {
             None => None,
@@ -675,7 +678,11 @@ impl Axon {
                 }])
             })?),
         };
-        let connections = Connections::new(self.limits.max_connections);
+        let connections = Connections::new(
+            self.limits.max_connections,
+            self.limits.max_connections_per_address,
+            self.proxies.clone(),
+        );
         let shared = Arc::new(Shared {
             handlers,
             handler_runtime,
@@ -698,7 +705,11 @@ impl Axon {
             None => None,
             Some(listener) => {
                 let app = operations::router(shared.clone());
-                let few = Connections::new(OPERATIONS_CONNECTIONS);
+                let few = Connections::new(
+                    OPERATIONS_CONNECTIONS,
+                    OPERATIONS_CONNECTIONS,
+                    TrustedProxies::default(),
+                );
                 let listening = Listening::spawn(listener, app, &Limits::default(), &few, None)
                     .map_err(bind_failed)?;
                 tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");

@@ -4,6 +4,7 @@
 
 use crate::metrics::Gauges;
 use crate::pipeline::Shared;
+use crate::server::Closed;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +30,7 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
         max_workers: shared.admission.max_workers(),
         replay_entries: shared.verifier.remembered(),
         connections: shared.connections.open(),
+        closed: Closed::ALL.map(|reason| (reason.label(), shared.connections.closed(reason))),
     };
     (
         [(

@@ -33,6 +33,7 @@ mod nonces;
 
 use crate::keys::{hex_bytes, ss58_decode};
 use crate::{HandlerError, Synapse};
+use batch::{Form, Verdict};
 use http::StatusCode;
 use nonces::Nonces;
 use schnorrkel::context::SigningContext;
@@ -56,6 +57,7 @@ pub const V_7_2_0: i64 = 7_002_000;
 /// assert_eq!(config.max_future.as_secs(), 30);
 /// assert_eq!(config.min_version, axon::verify::V_7_2_0);
 /// assert!(config.batch);
+/// assert_eq!(config.max_waiting, 8192);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -71,6 +73,9 @@ pub struct VerifyConfig {
     /// [`Verifier::verify_batched`] checks the signatures of requests arriving together in
     /// one batch (on by default). Off, it checks each alone, as [`Verifier::verify`] does.
     pub batch: bool,
+    /// The most signatures waiting to be checked in batches (8,192); beyond it a request
+    /// is refused at once (503).
+    pub max_waiting: usize,
 }
 
 impl Default for VerifyConfig {
@@ -80,6 +85,7 @@ impl Default for VerifyConfig {
             max_future: Duration::from_secs(30),
             min_version: V_7_2_0,
             batch: true,
+            max_waiting: batch::MAX_WAITING,
         }
     }
 }
@@ -121,9 +127,16 @@ pub struct Verifier {
     nonces: Mutex<Nonces>,
     /// Decoded public keys by SS58 address: decompressing a point costs as much as a tenth
     /// of a verification, and validators call again and again.
-    keys: Mutex<HashMap<String, PublicKey>>,
+    keys: Mutex<HashMap<String, Known>>,
     context: SigningContext,
     batcher: Arc<batch::Batcher>,
+}
+
+/// A decoded hotkey, and the form of message it last signed.
+#[derive(Clone, Copy)]
+struct Known {
+    public: PublicKey,
+    form: Option<Form>,
 }
 
 /// The most decoded keys kept; the cache starts over when full.
@@ -178,12 +191,16 @@ impl Verifier {
     /// assert_eq!(v.config().max_timeout, 120.0);
     /// ```
     pub fn with_config(axon_hotkey: impl Into<String>, config: VerifyConfig) -> Self {
+        let max_waiting = config.max_waiting;
         Verifier {
             hotkey: axon_hotkey.into(),
             config,
             nonces: Mutex::new(Nonces::default()),
             keys: Mutex::new(HashMap::new()),
-            batcher: batch::Batcher::new(schnorrkel::signing_context(b"substrate")),
+            batcher: batch::Batcher::new(
+                schnorrkel::signing_context(b"substrate"),
+                max_waiting,
+            ),
             context: schnorrkel::signing_context(b"substrate"),
         }
     }
@@ -249,8 +266,8 @@ impl Verifier {
     /// ```
     pub fn verify_at<S: Synapse>(&self, synapse: &S, now: SystemTime) -> Result<(), HandlerError> {
         let (pending, claim) = self.prepare(synapse, now)?;
-        let ok = claim.check(&self.context);
-        self.conclude(pending, &claim, ok)
+        let form = claim.check(&self.context);
+        self.conclude(pending, &claim, form)
     }
 
     /// [`verify`](Self::verify), with the signature checked in a batch together with the
@@ -268,12 +285,33 @@ impl Verifier {
     /// # }
     /// ```
     pub async fn verify_batched<S: Synapse>(&self, synapse: &S) -> Result<(), HandlerError> {
+        self.verify_batched_until(synapse, None).await
+    }
+
+    /// [`verify_batched`](Self::verify_batched) for a request whose timeout ends at
+    /// `deadline`: its signature is not checked once that has passed (408). Signatures wait
+    /// in a queue per client address (`dendrite.ip`), served in turn, so one client's flood
+    /// delays another's check by one batch at most; too many waiting is 503.
+    pub(crate) async fn verify_batched_until<S: Synapse>(
+        &self,
+        synapse: &S,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<(), HandlerError> {
         if !self.config.batch {
             return self.verify(synapse);
         }
         let (pending, claim) = self.prepare(synapse, SystemTime::now())?;
-        match self.batcher.check(claim).await {
-            Some((claim, ok)) => self.conclude(pending, &claim, ok),
+        let client = synapse.common().dendrite.ip.as_deref().unwrap_or("");
+        match self.batcher.check(claim, client, deadline).await {
+            Some((claim, Verdict::Checked(form))) => self.conclude(pending, &claim, form),
+            Some((_, Verdict::Expired)) => Err(HandlerError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request's timeout passed while its signature waited to be checked",
+            )),
+            Some((_, Verdict::Saturated)) => Err(HandlerError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many signatures are waiting to be checked: retry later",
+            )),
             None => Err(HandlerError::internal(
                 "the signature check was abandoned: the runtime is shutting down",
             )),
@@ -298,6 +336,10 @@ impl Verifier {
             .unwrap_or_else(|e| e.into_inner())
             .get(hotkey)
             .copied();
+        // A hotkey seen signing plain, while bad signatures arrive: its signature is
+        // checked plain only (a forged one costs one verification, not two).
+        let plain_only =
+            cached.is_some_and(|k| k.form == Some(Form::Plain)) && self.batcher.under_attack();
         let raw = match cached {
             Some(_) => None,
             None => Some(ss58_decode(hotkey).map_err(refuse)?),
@@ -358,7 +400,7 @@ impl Verifier {
         );
         let parsed = parse_signature(signature).map_err(refuse)?;
         let public = match (cached, raw) {
-            (Some(public), _) => public,
+            (Some(known), _) => known.public,
             (None, raw) => {
                 let public = PublicKey::from_bytes(&raw.unwrap_or_default())
                     .map_err(|e| refuse(format!("Invalid SS58 address: {e}")))?;
@@ -366,7 +408,7 @@ impl Verifier {
                 if keys.len() >= MAX_CACHED_KEYS {
                     keys.clear();
                 }
-                keys.insert(hotkey.to_owned(), public);
+                keys.insert(hotkey.to_owned(), Known { public, form: None });
                 public
             }
         };
@@ -374,11 +416,14 @@ impl Verifier {
             key,
             window: pending_window,
             signature: signature.to_owned(),
+            hotkey: hotkey.to_owned(),
+            known_form: cached.and_then(|k| k.form),
         };
         let claim = batch::Claim {
             public,
             signature: parsed,
             message,
+            plain_only,
         };
         Ok((pending, claim))
     }
@@ -388,13 +433,19 @@ impl Verifier {
         &self,
         pending: Pending,
         claim: &batch::Claim,
-        signed: bool,
+        form: Option<Form>,
     ) -> Result<(), HandlerError> {
-        if !signed {
+        let Some(form) = form else {
             return Err(refuse(format!(
                 "Signature mismatch with {} and {}",
                 claim.message, pending.signature
             )));
+        };
+        if pending.known_form != Some(form) {
+            let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(known) = keys.get_mut(&pending.hotkey) {
+                known.form = Some(form);
+            }
         }
         // Check again and record atomically: a concurrent copy may have been accepted.
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
@@ -418,6 +469,9 @@ struct Pending {
     window: Window,
     /// The signature as sent, for the refusal message.
     signature: String,
+    /// The dendrite's hotkey, and the form it was last seen signing in.
+    hotkey: String,
+    known_form: Option<Form>,
 }
 
 /// The nonce window of one request (check 4).
