@@ -197,10 +197,7 @@ impl Verifier {
             config,
             nonces: Mutex::new(Nonces::default()),
             keys: Mutex::new(HashMap::new()),
-            batcher: batch::Batcher::new(
-                schnorrkel::signing_context(b"substrate"),
-                max_waiting,
-            ),
+            batcher: batch::Batcher::new(schnorrkel::signing_context(b"substrate"), max_waiting),
             context: schnorrkel::signing_context(b"substrate"),
         }
     }
