@@ -7,52 +7,23 @@ mod support;
 
 use axon::keys::Keypair;
 use axon::{Limits, Synapse};
-use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use support::counting::serve_counted;
 use support::http::{exchange_raw, read_rest, request_bytes, sign};
 use support::Echo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-/// The log of this test binary, as the axon's tracing writes it.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The binary's log, captured from the first call on (every level).
-fn log() -> &'static Log {
-    static LOG: OnceLock<Log> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = Log::default();
-        let writer = log.clone();
-        tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing_subscriber::filter::LevelFilter::DEBUG)
-            .with_ansi(false)
-            .init();
-        log
-    })
+/// The binary's log.
+fn log() -> &'static support::log::Log {
+    support::log::captured()
 }
 
 /// The log lines that mention `needle`.
 fn lines_with(needle: &str) -> Vec<String> {
-    let text = String::from_utf8_lossy(&log().0.lock().unwrap()).into_owned();
-    text.lines()
-        .filter(|l| l.contains(needle))
-        .map(str::to_owned)
-        .collect()
+    log().lines_with(needle)
 }
 
 fn echo(mut s: Echo) -> Echo {

@@ -10,8 +10,7 @@ mod support;
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, BaseSynapse, Blacklist, State};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::tally::Tally;
 
@@ -45,28 +44,9 @@ fn no_eve(s: &Slow) -> Blacklist {
     }
 }
 
-/// The log, as the axon's tracing writes it.
-#[derive(Clone, Default)]
-struct Log(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_async_forwards_do_not_stall_the_axon() {
-    let log = Log::default();
-    let writer = log.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let log = support::log::captured();
 
     let count = Arc::new(Started::default());
     let mut axon = Axon::from_registry()
@@ -143,7 +123,7 @@ async fn blocking_async_forwards_do_not_stall_the_axon() {
     );
 
     // One warning, naming the handler with its file and line.
-    let text = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    let text = log.text();
     let warnings: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("WARN") && l.contains("held its thread"))

@@ -5,7 +5,7 @@ mod support;
 
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
-use axon::{Axon, AxonInfo, BaseSynapse};
+use axon::{Axon, AxonInfo, BaseSynapse, Synapse};
 use std::time::Duration;
 use support::py_axon::{PythonAxon, Tokens};
 use support::Echo;
@@ -14,6 +14,22 @@ use tokio::io::AsyncWriteExt;
 #[axon::forward]
 fn echo(mut s: Echo) -> Echo {
     s.out = Some(s.text.chars().rev().collect());
+    s
+}
+
+/// Python: `class Opt(bt.Synapse)` in `tests/python/py_axon.py`: `maybe` is a required
+/// `Optional[str]`.
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Opt {
+    pub maybe: Option<String>,
+    #[default]
+    pub out: Option<String>,
+}
+
+#[axon::forward]
+fn opt(mut s: Opt) -> Opt {
+    s.out = Some("ran".into());
     s
 }
 
@@ -78,7 +94,9 @@ async fn the_rust_dendrite_calls_the_python_axon() {
     assert_eq!(nope.dendrite.status_code, Some(404));
     assert_eq!(
         nope.dendrite.status_message.as_deref(),
-        Some("Synapse name 'Nope' not found. Available synapses ['Synapse', 'Echo', 'Tokens']")
+        Some(
+            "Synapse name 'Nope' not found. Available synapses ['Synapse', 'Echo', 'Tokens', 'Opt']"
+        )
     );
 
     // Signed for another receiver: Python's default verify refuses it.
@@ -127,8 +145,8 @@ async fn the_rust_dendrite_reports_what_python_reports() {
         assert!(out.axon.signature.is_some());
         assert!(out.dendrite.process_time.unwrap() > 0.0);
     }
-    // forward() to two axons at once. (Two concurrent calls to one axon from one dendrite
-    // may arrive out of nonce order and be refused, as with Python's: see `Dendrite`.)
+    // forward() to two axons at once. (Concurrent calls to one axon of ours from one
+    // dendrite are served too: tests/concurrent.rs.)
     let mut second = Axon::from_registry()
         .hotkey(Keypair::from_uri("//Dave").unwrap())
         .ip("127.0.0.1")
@@ -216,4 +234,44 @@ async fn the_rust_dendrite_reports_what_python_reports() {
         .unwrap()
         .starts_with("Failed to parse response: "));
     ours.stop().await;
+}
+
+/// A required `Optional` field sent as `None` has no header (Python's dendrite writes none,
+/// nor does ours). The Python 10.5.0 axon then fails the request (500, a
+/// `SynapseParsingError` in its log); this one reads the field as `None` (README, "Known,
+/// deliberate differences").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_optional_field_sent_as_none() {
+    let py = tokio::task::spawn_blocking(PythonAxon::start)
+        .await
+        .unwrap();
+    let mut ours = Axon::from_registry()
+        .hotkey(Keypair::from_uri("//Alice").unwrap())
+        .ip("127.0.0.1")
+        .port(0);
+    ours.start().await.unwrap();
+    let bob = dendrite("//Bob");
+    assert!(Opt::new(None)
+        .to_headers()
+        .iter()
+        .all(|(k, _)| !k.starts_with("bt_header_input_obj")));
+
+    let python = bob
+        .call(&target(py.port, &py.hotkey), Opt::new(None), T)
+        .await;
+    assert_eq!(
+        python.dendrite.status_code,
+        Some(500),
+        "{:?}",
+        python.dendrite
+    );
+    let message = python.dendrite.status_message.unwrap_or_default();
+    assert!(message.starts_with("Internal Server Error #"), "{message}");
+    assert_eq!(python.out, None);
+
+    let rust = bob.call(&ours.info().unwrap(), Opt::new(None), T).await;
+    assert_eq!(rust.dendrite.status_code, Some(200), "{:?}", rust.dendrite);
+    assert_eq!(rust.out.as_deref(), Some("ran"));
+    ours.stop().await;
+    drop(py);
 }

@@ -1,6 +1,6 @@
 """A real Python bittensor 10.5.0 axon for the Rust dendrite to call (tests/dendrite.rs, and the
-benchmark). Serves `Echo` (out = text reversed; Eve is blacklisted) and the streaming `Tokens`
-(`tok0 `, `tok1 `, ... up to `n`) on 127.0.0.1 with a fresh wallet. Prints one JSON line {"port", "hotkey"} once listening, then serves until stdin closes.
+benchmark). Serves `Echo` (out = text reversed; Eve is blacklisted), the streaming `Tokens`
+(`tok0 `, `tok1 `, ... up to `n`) and `Opt` (a required Optional field; out = "ran") on 127.0.0.1 with a fresh wallet. Prints one JSON line {"port", "hotkey"} once listening, then serves until stdin closes.
 
 Usage: py_axon.py [PORT]   (0 or absent: a free port)
 """
@@ -57,6 +57,18 @@ def tokens(synapse: Tokens) -> bt.StreamingSynapse.BTStreamingResponse:
     return synapse.create_streaming_response(streamer)
 
 
+class Opt(bt.Synapse):
+    """A required `Optional` field: a dendrite sending it as None sends no header for it."""
+
+    maybe: typing.Optional[str]
+    out: typing.Optional[str] = None
+
+
+def opt(synapse: Opt) -> Opt:
+    synapse.out = "ran"
+    return synapse
+
+
 def no_eve(synapse: Echo) -> typing.Tuple[bool, str]:
     return synapse.dendrite.hotkey == EVE, "Eve is not welcome"
 
@@ -75,6 +87,7 @@ wallet.create_new_coldkey(use_password=False, overwrite=True, suppress=True, n_w
 axon = bt.Axon(wallet=wallet, port=port, external_ip="127.0.0.1")
 axon.attach(forward_fn=echo, blacklist_fn=no_eve)
 axon.attach(forward_fn=tokens)
+axon.attach(forward_fn=opt)
 axon.start()
 # uvicorn starts in a thread: wait until the port accepts connections.
 for _ in range(500):

@@ -10,6 +10,7 @@
 
 pub mod counting;
 pub mod http;
+pub mod log;
 pub mod py_axon;
 pub mod tally;
 
