@@ -35,6 +35,11 @@ use tokio::time::Sleep;
 const STATUS_CODE: &str = "bt_header_axon_status_code";
 const STATUS_MESSAGE: &str = "bt_header_axon_status_message";
 
+/// Where a stream's 408 says it expired. The producer's deadline and the body's are the
+/// same instant and either may fire first (the producer may run on the handler runtime,
+/// with timers of its own), so both say the same.
+const CUT: &str = "while streaming; the stream was cut";
+
 /// Told how a stream ended, once (metrics, logs): `None` when the client went away first.
 pub(crate) type OnEnd = Box<dyn FnOnce(Option<&Result<(), Refusal>>) + Send>;
 
@@ -85,10 +90,7 @@ pub(crate) fn respond<S: Synapse>(
         match tokio::time::timeout_at(deadline, produce).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Refusal::from_handler(e)),
-            Err(_) => Err(Refusal::expired(
-                timeout,
-                "while streaming; the producer was cancelled",
-            )),
+            Err(_) => Err(Refusal::expired(timeout, CUT)),
         }
     };
     let producer = match inline {
@@ -191,7 +193,7 @@ impl axum::body::HttpBody for ChunkBody {
         // `Chunks` the producer handed to a task of its own, which would outlive it.
         if this.deadline.as_mut().poll(cx).is_ready() {
             this.producer.0.abort();
-            let expired = Refusal::expired(this.timeout, "while streaming; the stream was cut");
+            let expired = Refusal::expired(this.timeout, CUT);
             return Poll::Ready(this.end(Err(expired)));
         }
         if let Some(chunk) = ready!(this.rx.poll_recv(cx)) {
