@@ -165,13 +165,20 @@ pub fn run_python_script(script: &str) -> String {
 }
 
 /// The JSON a script printed on its line marked `RESULT `. bittensor logs to stdout too
-/// (a dendrite's errors, sometimes after the script's last print), so the result is marked.
+/// (a dendrite's errors, sometimes after the script's last print, from another thread: it
+/// can land between the JSON and its newline), so the result is marked and only its one
+/// JSON value is read.
 pub fn result_line(stdout: &str) -> serde_json::Value {
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("RESULT "))
         .unwrap_or_else(|| panic!("no RESULT line in:\n{stdout}"));
-    serde_json::from_str(line).unwrap_or_else(|e| panic!("RESULT line: {e}\n{line}"))
+    let mut values = serde_json::Deserializer::from_str(line).into_iter::<serde_json::Value>();
+    match values.next() {
+        Some(Ok(value)) => value,
+        Some(Err(e)) => panic!("RESULT line: {e}\n{line}"),
+        None => panic!("RESULT line is empty"),
+    }
 }
 
 /// [`run_python_script`] with arguments.
