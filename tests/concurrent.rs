@@ -4,6 +4,8 @@
 //! it (`tests/python/gather_calls.py`). Every call to ours is answered 200 with the right
 //! fields, and ours refuses no more than the Python axon does; afterwards every request,
 //! resent byte for byte, is refused 401 as a replay by both, and so is a nonce 60 s old.
+//! Then the rules where the two differ on purpose, each case sent to both: out-of-order
+//! nonces, a held-back request, a uuid header added, an 8 KiB uuid.
 
 mod support;
 
@@ -105,13 +107,76 @@ fn check(out: &Value, release: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_concurrent_call_of_a_python_dendrite_is_answered_once() {
+/// The statuses and messages one axon answered to the rule case `case`.
+fn rule<'a>(axon: &'a Value, case: &str) -> Vec<(u64, &'a str)> {
+    axon["rules"][case]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rule case {case}"))
+        .iter()
+        .map(|a| (a[0].as_u64().unwrap(), a[1].as_str().unwrap_or("")))
+        .collect()
+}
+
+/// The rules where this axon and Python's differ on purpose (README, the default verify),
+/// each shown against the real Python axon.
+fn check_rules(out: &Value, release: &str) {
+    let (rust, python) = (&out["rust"], &out["python"]);
+    let newer = "Not Verified with error: Nonce is too old, a newer one was last processed";
+    let too_old = "Not Verified with error: Nonce is too old: acceptable delta is ";
+    let replay = "Not Verified with error: Nonce is a replay: ";
+
+    // Two genuine requests, the higher nonce first: Python refuses the lower, ours serves it.
+    let p = rule(python, "out_of_order");
+    assert_eq!(p, [(200, "Success"), (401, newer)], "{release}");
+    let r = rule(rust, "out_of_order");
+    assert_eq!(r, [(200, "Success"), (200, "Success")], "{release}");
+
+    // A request held back 60 s, its nonce above the last one accepted (a first accepted
+    // with timeout 1000): Python serves both; ours clamps the timeout (60 s) and checks
+    // every nonce against its window, so refuses both.
+    let p = rule(python, "held_back");
+    assert_eq!(p, [(200, "Success"), (200, "Success")], "{release}");
+    let r = rule(rust, "held_back");
+    assert_eq!(r.len(), 2, "{release}");
+    for (status, message) in r {
+        assert_eq!(status, 401, "{release}: {message}");
+        assert!(message.starts_with(too_old), "{release}: {message}");
+    }
+
+    // No uuid, then the same request with `uuid: None` added: one request for both.
+    let p = rule(python, "uuid_none");
+    assert_eq!(p, [(200, "Success"), (401, newer)], "{release}");
+    let r = rule(rust, "uuid_none");
+    assert_eq!(r[0], (200, "Success"), "{release}");
+    assert_eq!(r[1].0, 401, "{release}");
+    assert!(r[1].1.starts_with(replay), "{release}: {}", r[1].1);
+
+    // A genuinely signed 8 KiB uuid: Python serves it; ours refuses it before anything
+    // repeats it.
+    assert_eq!(rule(python, "big_uuid"), [(200, "Success")], "{release}");
+    let r = rule(rust, "big_uuid");
+    assert_eq!(r[0].0, 400, "{release}");
+    assert!(
+        r[0].1
+            .ends_with("value is 8192 bytes, more than the 128 a dendrite sends"),
+        "{release}: {}",
+        r[0].1
+    );
+}
+
+/// This binary's handlers, served as Alice's on a free loopback port.
+async fn serve() -> Axon {
     let mut axon = Axon::from_registry()
         .hotkey(Keypair::from_uri("//Alice").unwrap())
         .ip("127.0.0.1")
         .port(0);
     axon.start().await.unwrap();
+    axon
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_concurrent_call_of_a_python_dendrite_is_answered_once() {
+    let mut axon = serve().await;
     let port = axon.local_addr().unwrap().port();
     let hotkey = Keypair::from_uri("//Alice").unwrap().ss58().to_owned();
     let py = tokio::task::spawn_blocking(PythonAxon::start)
@@ -136,7 +201,9 @@ async fn every_concurrent_call_of_a_python_dendrite_is_answered_once() {
         })
         .await
         .unwrap();
-        check(&support::result_line(&stdout), release);
+        let out = support::result_line(&stdout);
+        check(&out, release);
+        check_rules(&out, release);
     }
     drop(py);
     axon.stop().await;
@@ -144,11 +211,7 @@ async fn every_concurrent_call_of_a_python_dendrite_is_answered_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_rust_dendrite_may_call_one_axon_concurrently() {
-    let mut axon = Axon::from_registry()
-        .hotkey(Keypair::from_uri("//Alice").unwrap())
-        .ip("127.0.0.1")
-        .port(0);
-    axon.start().await.unwrap();
+    let mut axon = serve().await;
     let target = axon.info().unwrap();
     let bob = std::sync::Arc::new(axon::dendrite::Dendrite::new(
         Keypair::from_uri("//Bob").unwrap(),

@@ -24,11 +24,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// Connections are kept alive and reused per axon. Nonces are strictly increasing per
 /// dendrite, and one `Dendrite` may make concurrent calls to one axon of this crate: it
 /// accepts each request once inside its window, in whatever order they arrive. A Python
-/// axon (bittensor 10.x and 9.x) refuses a nonce not above the last one it accepted from
-/// the same dendrite (`hotkey:uuid`): concurrent calls that reach it out of order are
-/// refused there (401 `Nonce is too old, a newer one was last processed`). It verifies one
-/// request at a time in arrival order, so this is rare, but to rule it out use one
-/// `Dendrite` per concurrent stream of calls to a Python axon.
+/// axon (bittensor 10.5.0, `tests/concurrent.rs`) refuses a nonce not above the last one
+/// it accepted from the same dendrite (`hotkey:uuid`): a call that reaches it after a
+/// higher-numbered one is refused there (401 `Nonce is too old, a newer one was last
+/// processed`). It verifies one request at a time in arrival order, so this is rare, but
+/// to rule it out use one `Dendrite` per concurrent stream of calls to a Python axon.
 ///
 /// ```
 /// use axon::{keys::Keypair, dendrite::Dendrite, Axon, BaseSynapse};

@@ -11,9 +11,18 @@ sent (headers and body bytes, through aiohttp's tracing) and afterwards resent b
 to the same axon; then one request with a nonce 60 s old is sent. Works with bittensor 10.x
 and 9.x.
 
+Then, against each axon with a fresh dendrite per case, the rules the README compares
+(each request signed as `Dendrite.preprocess_synapse_for_request` signs, then sent raw):
+- `out_of_order`: two requests, the higher nonce sent first;
+- `held_back`: a nonce 100 s old with timeout 1000 (inside Python's unclamped window),
+  then one 60 s old with timeout 1;
+- `uuid_none`: a request without a uuid (signed as `None`), then the same bytes with a
+  `bt_header_dendrite_uuid: None` header added;
+- `big_uuid`: a genuinely signed request whose uuid is 8 KiB.
+
 Prints one JSON object on the stdout line starting with `RESULT `:
 {axon: {"calls": {size: [{"kind", "status", "message", "ok"}]}, "replays": [[status,
-message]], "stale": {"status", "message"}}}.
+message]], "stale": {"status", "message"}, "rules": {case: [[status, message], ...]}}}.
 """
 
 import asyncio
@@ -101,6 +110,50 @@ async def one(d, axon, kind, tag):
     return outcome(kind, r, r.name == "Synapse")
 
 
+def signed(d, axon, text, nonce=None, timeout=12.0, uuid="keep"):
+    """The headers and JSON body of an Echo request from `d`, signed as its dendrite signs,
+    with the nonce, timeout or uuid changed first where given."""
+    s = d.preprocess_synapse_for_request(axon, Echo(text=text, n=len(text)), timeout)
+    if nonce is not None:
+        s.dendrite.nonce = nonce
+    if uuid != "keep":
+        s.dendrite.uuid = uuid
+    message = (f"{s.dendrite.nonce}.{s.dendrite.hotkey}.{s.axon.hotkey}."
+               f"{s.dendrite.uuid}.{s.body_hash}")
+    s.dendrite.signature = f"0x{d.keypair.sign(message).hex()}"
+    return s.to_headers(), s.model_dump()
+
+
+async def send(session, axon, request, extra=None):
+    headers, body = request
+    url = f"http://127.0.0.1:{axon.port}/Echo"
+    async with session.post(url, headers={**headers, **(extra or {})}, json=body) as r:
+        return [r.status, r.headers.get("bt_header_axon_status_message")]
+
+
+async def rules(axon):
+    """The cases of the module docs: each a list of [status, message], in sending order."""
+    now = time.time_ns()
+    out = {}
+    # Python's axon repeats the 8 KiB uuid in its answer's headers: read long lines.
+    async with aiohttp.ClientSession(max_line_size=65536, max_field_size=65536) as session:
+        d = bt.Dendrite(wallet=BOB)
+        low, high = signed(d, axon, "low", nonce=now), signed(d, axon, "high", nonce=now + 10**6)
+        out["out_of_order"] = [await send(session, axon, high), await send(session, axon, low)]
+        d = bt.Dendrite(wallet=BOB)
+        first = signed(d, axon, "first", nonce=now - 100 * 10**9, timeout=1000.0)
+        held = signed(d, axon, "held", nonce=now - 60 * 10**9, timeout=1.0)
+        out["held_back"] = [await send(session, axon, first), await send(session, axon, held)]
+        d = bt.Dendrite(wallet=BOB)
+        bare = signed(d, axon, "bare", uuid=None)
+        assert "bt_header_dendrite_uuid" not in bare[0]
+        out["uuid_none"] = [await send(session, axon, bare),
+                            await send(session, axon, bare, {"bt_header_dendrite_uuid": "None"})]
+        d = bt.Dendrite(wallet=BOB)
+        out["big_uuid"] = [await send(session, axon, signed(d, axon, "big", uuid="u" * 8192))]
+    return out
+
+
 async def against(name, axon):
     d = bt.Dendrite(wallet=BOB)
     captured = []
@@ -130,7 +183,8 @@ async def against(name, axon):
         r = await d.call(axon, Echo(text="stale", n=5), deserialize=False)
     stale = {"status": r.dendrite.status_code, "message": r.dendrite.status_message}
     await d.aclose_session()
-    return {"calls": calls, "replays": replays, "stale": stale, "sent": sent}
+    return {"calls": calls, "replays": replays, "stale": stale, "sent": sent,
+            "rules": await rules(axon)}
 
 
 async def main():
