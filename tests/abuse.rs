@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use support::counting::serve_counted;
-use support::http::{exchange_raw, read_rest, request_bytes, sign};
+use support::http::{connect_from, exchange_raw, read_rest, request_bytes, sign, status_of};
 use support::Echo;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -33,11 +33,6 @@ fn echo(mut s: Echo) -> Echo {
 
 fn alice() -> String {
     Keypair::from_uri("//Alice").unwrap().ss58().to_owned()
-}
-
-/// Status line and body of a raw answer.
-fn status(answer: &str) -> u16 {
-    answer.split(' ').nth(1).unwrap().parse().unwrap()
 }
 
 /// `s`, signed by Bob as his dendrite would, then re-signed as a dendrite without a uuid
@@ -70,16 +65,16 @@ async fn adding_or_removing_the_uuid_header_replays_nothing() {
     // Sent without a uuid, then again with `None` added: the same signed request.
     let plain = signed_without_uuid("first");
     assert!(plain.to_headers().get("bt_header_dendrite_uuid").is_none());
-    assert_eq!(status(&send(addr, &plain, &[]).await), 200);
+    assert_eq!(status_of(&send(addr, &plain, &[]).await), 200);
     let replay = send(addr, &plain, &none).await;
-    assert_eq!(status(&replay), 401, "{replay}");
+    assert_eq!(status_of(&replay), 401, "{replay}");
     assert!(replay.contains("Nonce is a replay: "), "{replay}");
 
     // Sent with `None`, then again without it.
     let other = signed_without_uuid("second");
-    assert_eq!(status(&send(addr, &other, &none).await), 200);
+    assert_eq!(status_of(&send(addr, &other, &none).await), 200);
     let replay = send(addr, &other, &[]).await;
-    assert_eq!(status(&replay), 401, "{replay}");
+    assert_eq!(status_of(&replay), 401, "{replay}");
     assert!(replay.contains("Nonce is a replay: "), "{replay}");
 
     assert_eq!(calls.load(Ordering::SeqCst), 2, "each forward ran once");
@@ -137,7 +132,7 @@ async fn an_oversized_signed_field_costs_under_a_kilobyte_of_log_and_answer() {
         let peer = format!("peer={}", stream.local_addr().unwrap());
         stream.write_all(request).await.unwrap();
         let answer = read_rest(&mut stream, Vec::new()).await;
-        assert_eq!(status(&answer), 400, "{name}: {answer}");
+        assert_eq!(status_of(&answer), 400, "{name}: {answer}");
         let message = format!(
             "Improperly formatted request. Could not parse headers into synapse of type Echo: {reason}"
         );
@@ -154,15 +149,6 @@ async fn an_oversized_signed_field_costs_under_a_kilobyte_of_log_and_answer() {
     assert_eq!(lines_with("Could not parse headers").len(), 3);
     assert_eq!(calls.load(Ordering::SeqCst), 0, "no forward ran");
     axon.stop().await;
-}
-
-/// A connection to `addr` from the loopback address `from`.
-async fn connect_from(from: [u8; 4], addr: SocketAddr) -> TcpStream {
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket
-        .bind(SocketAddr::from((from, 0)))
-        .expect("bind a loopback source address");
-    socket.connect(addr).await.unwrap()
 }
 
 /// Whether the axon closed `c` (end of stream or reset), without waiting.
@@ -257,7 +243,7 @@ async fn a_flooding_address_cannot_take_the_slots_others_need() {
         .unwrap();
     let answer = read_rest(&mut validator, Vec::new()).await;
     let took = started.elapsed();
-    assert_eq!(status(&answer), 200, "{answer}");
+    assert_eq!(status_of(&answer), 200, "{answer}");
     assert!(answer.contains("\"out\":\"2. morf\""), "{answer}");
     assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
 
@@ -311,6 +297,6 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_first_head_timeout(
     // A client that sends its request at once is served.
     let bob = Keypair::from_uri("//Bob").unwrap();
     let call = sign(Echo::new("prompt".into(), 1), &bob, &alice());
-    assert_eq!(status(&send(addr, &call, &[]).await), 200);
+    assert_eq!(status_of(&send(addr, &call, &[]).await), 200);
     axon.stop().await;
 }

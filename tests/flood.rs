@@ -13,10 +13,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::http::{kept_request_bytes, read_kept_answer, read_rest, request_bytes, sign};
+use support::http::{
+    connect_from, kept_request_bytes, read_kept_answer, read_rest, request_bytes, sign, status_of,
+};
 use support::Echo;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpSocket, TcpStream};
 
 #[axon::forward]
 fn echo(mut s: Echo) -> Echo {
@@ -39,13 +40,6 @@ fn bob() -> Keypair {
 
 fn alice() -> Keypair {
     Keypair::from_uri("//Alice").unwrap()
-}
-
-/// A connection to `addr` from the loopback address `from`.
-async fn connect_from(from: [u8; 4], addr: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket.bind(SocketAddr::from((from, 0))).unwrap();
-    socket.connect(addr).await.unwrap()
 }
 
 /// The bytes of a kept-alive request under Bob's hotkey with a fresh nonce and someone
@@ -76,8 +70,7 @@ async fn validator_call(addr: SocketAddr, i: i64) -> (u16, Duration) {
         .await
         .unwrap();
     let answer = read_rest(&mut c, Vec::new()).await;
-    let status = answer.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, started.elapsed())
+    (status_of(&answer), started.elapsed())
 }
 
 /// `n` calls one after another: their latencies, each asserted 200.

@@ -284,15 +284,16 @@ impl Handlers {
         runtime: &tokio::runtime::Handle,
     ) -> Result<Reply<S>, HandlerError> {
         let slot = self.endpoint::<S>().and_then(|e| e.forward.as_ref());
-        let Some((forward, watch)) = slot.and_then(|s| Some((s.hook.clone()?, &s.watch))) else {
+        let Some((forward, slot)) = slot.and_then(|s| Some((s.hook.clone()?, s))) else {
             return Err(self.not_found(S::NAME));
         };
+        let watch = &slot.watch;
         // Dropping this future (a timeout) cancels an async forward at its next `.await`;
         // a blocking one cannot be interrupted and finishes on its own thread, its result
         // discarded. An async forward runs on `runtime` until its watch has seen it never
         // hold its thread, then here, in the request's task (see `handler::watch`).
         let joined = match forward {
-            Forward::Async(f) if self.is_ping::<S>() => return f(synapse).await,
+            Forward::Async(f) if slot.info == PING => return f(synapse).await,
             Forward::Blocking(f) => runtime.spawn_blocking(move || f(synapse)).await,
             Forward::Async(f) if watch.offload() => {
                 AbortOnDrop(runtime.spawn(watch.watch(f(synapse)))).await

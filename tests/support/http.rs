@@ -126,8 +126,7 @@ pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     let request = format!("GET {path} HTTP/1.1\r\nhost: ops\r\nconnection: close\r\n\r\n");
     let text = exchange_raw(addr, request.as_bytes()).await;
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, body.to_owned())
+    (status_of(head), body.to_owned())
 }
 
 /// Reads one answer from a kept-alive connection: its head and its declared body.
@@ -156,4 +155,23 @@ pub fn kept_request_bytes<S: Synapse>(path: &str, synapse: &S) -> Vec<u8> {
     bytes
         .replacen("connection: close", "connection: keep-alive", 1)
         .into_bytes()
+}
+
+/// A connection to `addr` from the loopback address `from` (127.0.0.2, ...): the axon sees
+/// another client.
+pub async fn connect_from(from: [u8; 4], addr: SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("bind a loopback source address");
+    socket.connect(addr).await.unwrap()
+}
+
+/// The status of a raw answer.
+pub fn status_of(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
 }

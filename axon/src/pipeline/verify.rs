@@ -2,7 +2,7 @@
 //! signatures checked in batches with the other requests arriving at the same time.
 
 use super::{Reason, Refusal};
-use crate::verify::Verifier;
+use crate::verify::{Unchecked, Verifier};
 use crate::{Handlers, Synapse};
 use http::StatusCode;
 
@@ -20,22 +20,22 @@ pub(crate) async fn check<S: Synapse>(
 ) -> Result<(), Refusal> {
     let outcome = match handlers.custom_verify(synapse).await {
         Some(outcome) => outcome,
-        None => {
-            let checked = default.verify_batched_until(synapse, Some(deadline)).await;
-            match checked {
-                Err(e) if e.status() == StatusCode::REQUEST_TIMEOUT => {
-                    return Err(Refusal::new(
-                        Reason::Timeout,
-                        e.status(),
-                        format!("Request timed out: {}; the forward never ran", e.message()),
-                    ));
-                }
-                Err(e) if e.status() == StatusCode::SERVICE_UNAVAILABLE => {
-                    return Err(Refusal::new(Reason::Overloaded, e.status(), e.message()));
-                }
-                checked => checked,
+        None => match default.verify_batched_until(synapse, Some(deadline)).await {
+            Ok(()) => Ok(()),
+            Err(Unchecked::Refused(e)) => Err(e),
+            Err(expired @ Unchecked::Expired) => {
+                let message = expired.into_error().message().to_owned();
+                return Err(Refusal::new(
+                    Reason::Timeout,
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!("Request timed out: {message}; the forward never ran"),
+                ));
             }
-        }
+            Err(saturated @ Unchecked::Saturated) => {
+                let e = saturated.into_error();
+                return Err(Refusal::new(Reason::Overloaded, e.status(), e.message()));
+            }
+        },
     };
     outcome.map_err(|e| {
         if e.is_internal() {

@@ -21,7 +21,7 @@
 use super::proxies::TrustedProxies;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -62,6 +62,9 @@ struct Inner {
     table: Mutex<Table>,
     /// A connection closed or went idle: a waiting accept may go on.
     room: Notify,
+    /// The accept loop waits for room (only then are closings and idle requests told:
+    /// `Notify` takes a lock, which every request's end should not).
+    waiting: AtomicBool,
     closed: [AtomicU64; 3],
     epoch: Instant,
 }
@@ -142,7 +145,7 @@ impl Drop for Held {
             }
         }
         drop(table);
-        self.connections.inner.room.notify_waiters();
+        self.connections.made_room();
     }
 }
 
@@ -156,8 +159,8 @@ impl Drop for Busy {
     fn drop(&mut self) {
         let now = self.connections.now_ms();
         self.conn.last_active.store(now, Ordering::Release);
-        if self.conn.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.connections.inner.room.notify_waiters();
+        if self.conn.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.connections.made_room();
         }
     }
 }
@@ -173,6 +176,7 @@ impl Connections {
                 exempt,
                 table: Mutex::new(Table::default()),
                 room: Notify::new(),
+                waiting: AtomicBool::new(false),
                 closed: Default::default(),
                 epoch: Instant::now(),
             }),
@@ -202,13 +206,23 @@ impl Connections {
         self.inner.closed[reason as usize].fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Tells a waiting accept that a connection closed or went idle.
+    fn made_room(&self) {
+        if self.inner.waiting.load(Ordering::SeqCst) {
+            self.inner.room.notify_waiters();
+        }
+    }
+
     /// Waits until a new connection can be taken: below the cap, or one is idle.
     pub(crate) async fn room(&self) {
         loop {
             let notified = self.inner.room.notified();
+            // Set before the check: a change after it sees the flag and wakes us.
+            self.inner.waiting.store(true, Ordering::SeqCst);
             {
                 let table = self.table();
                 if table.open.len() < self.inner.max || oldest_idle(&table).is_some() {
+                    self.inner.waiting.store(false, Ordering::SeqCst);
                     return;
                 }
             }

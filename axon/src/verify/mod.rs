@@ -116,6 +116,7 @@ impl Default for VerifyConfig {
 /// strict: a replay repeats a request already accepted, refused while it is remembered and
 /// by the window once it is forgotten. Every nonce must be inside the window, not only a
 /// dendrite's first (Python serves a held-back request with any nonce above the last).
+/// `tests/concurrent.rs` sends both cases to the real Python axon.
 ///
 /// The store forgets a request once its nonce has fallen out of the widest possible window
 /// (4 s + [`VerifyConfig::max_timeout`]), so its memory is bounded by the request rate over
@@ -282,45 +283,41 @@ impl Verifier {
     /// # }
     /// ```
     pub async fn verify_batched<S: Synapse>(&self, synapse: &S) -> Result<(), HandlerError> {
-        self.verify_batched_until(synapse, None).await
+        self.verify_batched_until(synapse, None)
+            .await
+            .map_err(Unchecked::into_error)
     }
 
     /// [`verify_batched`](Self::verify_batched) for a request whose timeout ends at
     /// `deadline`: its signature is not checked once that has passed (408). Signatures wait
     /// in a queue per client address (`dendrite.ip`), served in turn, so one client's flood
-    /// delays another's check by one batch at most; too many waiting is 503.
+    /// delays another's check by one batch at most; too many waiting is refused at once.
     pub(crate) async fn verify_batched_until<S: Synapse>(
         &self,
         synapse: &S,
         deadline: Option<tokio::time::Instant>,
-    ) -> Result<(), HandlerError> {
+    ) -> Result<(), Unchecked> {
         if !self.config.batch {
-            return self.verify(synapse);
+            return self.verify(synapse).map_err(Unchecked::Refused);
         }
         let (pending, claim) = self.prepare(synapse, SystemTime::now())?;
         let client = synapse.common().dendrite.ip.as_deref().unwrap_or("");
         match self.batcher.check(claim, client, deadline).await {
-            Some((claim, Verdict::Checked(form))) => self.conclude(pending, &claim, form),
-            Some((_, Verdict::Expired)) => Err(HandlerError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "the request's timeout passed while its signature waited to be checked",
-            )),
-            Some((_, Verdict::Saturated)) => Err(HandlerError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many signatures are waiting to be checked: retry later",
-            )),
-            None => Err(HandlerError::internal(
+            Some((claim, Verdict::Checked(form))) => Ok(self.conclude(pending, &claim, form)?),
+            Some((_, Verdict::Expired)) => Err(Unchecked::Expired),
+            Some((_, Verdict::Saturated)) => Err(Unchecked::Saturated),
+            None => Err(Unchecked::Refused(HandlerError::internal(
                 "the signature check was abandoned: the runtime is shutting down",
-            )),
+            ))),
         }
     }
 
     /// Checks 1 to 4 and the parsing of check 5: everything but the signature itself.
-    fn prepare<S: Synapse>(
+    fn prepare<'a, S: Synapse>(
         &self,
-        synapse: &S,
+        synapse: &'a S,
         now: SystemTime,
-    ) -> Result<(Pending, batch::Claim), HandlerError> {
+    ) -> Result<(Pending<'a>, batch::Claim), HandlerError> {
         let common = synapse.common();
         let dendrite = common.dendrite;
         let hotkey = dendrite
@@ -412,8 +409,8 @@ impl Verifier {
         let pending = Pending {
             key,
             window: pending_window,
-            signature: signature.to_owned(),
-            hotkey: hotkey.to_owned(),
+            signature,
+            hotkey,
             known_form: cached.and_then(|k| k.form),
         };
         let claim = batch::Claim {
@@ -428,7 +425,7 @@ impl Verifier {
     /// Check 5's verdict and check 6: a verified nonce is stored, if still the newest.
     fn conclude(
         &self,
-        pending: Pending,
+        pending: Pending<'_>,
         claim: &batch::Claim,
         form: Option<Form>,
     ) -> Result<(), HandlerError> {
@@ -440,7 +437,7 @@ impl Verifier {
         };
         if pending.known_form != Some(form) {
             let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(known) = keys.get_mut(&pending.hotkey) {
+            if let Some(known) = keys.get_mut(pending.hotkey) {
                 known.form = Some(form);
             }
         }
@@ -459,15 +456,49 @@ impl Verifier {
     }
 }
 
+/// Why [`Verifier::verify_batched_until`] did not accept a request.
+#[derive(Debug)]
+pub(crate) enum Unchecked {
+    /// Refused by a check (401), or an internal failure.
+    Refused(HandlerError),
+    /// Its deadline passed while its signature waited to be checked.
+    Expired,
+    /// Too many signatures were waiting.
+    Saturated,
+}
+
+impl From<HandlerError> for Unchecked {
+    fn from(e: HandlerError) -> Self {
+        Unchecked::Refused(e)
+    }
+}
+
+impl Unchecked {
+    /// What [`Verifier::verify_batched`] answers for it: the refusal, 408 or 503.
+    pub(crate) fn into_error(self) -> HandlerError {
+        match self {
+            Unchecked::Refused(e) => e,
+            Unchecked::Expired => HandlerError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request's timeout passed while its signature waited to be checked",
+            ),
+            Unchecked::Saturated => HandlerError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many signatures are waiting to be checked: retry later",
+            ),
+        }
+    }
+}
+
 /// A request past checks 1 to 4, its signature not yet checked.
-struct Pending {
+struct Pending<'a> {
     /// The replay store's key of this request.
     key: u64,
     window: Window,
     /// The signature as sent, for the refusal message.
-    signature: String,
+    signature: &'a str,
     /// The dendrite's hotkey, and the form it was last seen signing in.
-    hotkey: String,
+    hotkey: &'a str,
     known_form: Option<Form>,
 }
 
