@@ -8,7 +8,7 @@
 
 use crate::keys::Keypair;
 use crate::uuid::uuid4;
-use crate::wire::{HeaderParts, BITTENSOR_VERSION};
+use crate::wire::{signing, HeaderParts, BITTENSOR_VERSION};
 use crate::{AxonInfo, Synapse, TerminalInfo};
 use axum::body::Bytes;
 use http::{header, HeaderValue, Method, Request};
@@ -199,11 +199,12 @@ impl Dendrite {
             hotkey: Some(target.hotkey.clone()),
             ..TerminalInfo::default()
         };
-        let message = format!(
-            "{nonce}.{}.{}.{}.{hash}",
+        let message = signing::request_message(
+            nonce,
             self.hotkey(),
-            target.hotkey,
-            self.uuid
+            &target.hotkey,
+            Some(&self.uuid),
+            Some(&hash),
         );
         c.dendrite.signature = Some(self.keypair.sign(message.as_bytes()));
         (synapse, hash)

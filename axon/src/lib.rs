@@ -35,28 +35,34 @@
 
 extern crate self as axon;
 
+// Modules from the bottom up: each imports only from those listed before it (ARCHITECTURE.md).
+mod axon_info;
 pub mod config;
 pub mod dendrite;
 pub mod handler;
-mod handlers;
 pub mod keys;
 mod metrics;
+mod net;
 mod pipeline;
 mod registry;
 mod server;
 mod state;
+mod table;
+mod task;
 mod uuid;
 pub mod verify;
 pub mod wire;
 
+pub use axon_info::AxonInfo;
 pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind, Streaming};
-pub use handlers::{Handlers, Route};
 /// HTTP status codes, for [`HandlerError::new`].
 pub use http::StatusCode;
+pub use net::TrustedProxies;
 pub use pipeline::Load;
 pub use registry::{Problem, StartupError};
-pub use server::{external_ip, shutdown_signal, Axon, AxonInfo, Limits, TrustedProxies};
+pub use server::{external_ip, shutdown_signal, Axon, Limits};
 pub use state::State;
+pub use table::{Handlers, Route};
 
 /// Makes a struct a synapse: the Rust twin of a Python `bittensor.Synapse` subclass.
 ///

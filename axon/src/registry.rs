@@ -1,10 +1,11 @@
 //! The handler registry: what the handler attributes submit through `inventory`, and the
-//! builder that turns registrations and attached closures into one [`Handlers`] table,
-//! collecting every [`Problem`] on the way.
+//! builder that turns registrations and attached closures into one [`Handlers`] table and
+//! the pipeline's routes beside it, collecting every [`Problem`] on the way.
 
 use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo};
-use crate::handlers::{AnyEndpoint, Endpoint, Handlers, Slot, PING};
+use crate::pipeline::Routes;
 use crate::state::States;
+use crate::table::{AnyEndpoint, Endpoint, Handlers, Slot, PING};
 use crate::{BaseSynapse, Synapse};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -288,21 +289,42 @@ pub struct TableBuilder<'a> {
     states: &'a States,
     current: HandlerInfo,
     endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
+    routes: Routes,
     problems: Vec<Problem>,
+}
+
+/// A handler table and the routes to its synapses.
+pub(crate) struct Built {
+    pub(crate) handlers: Handlers,
+    pub(crate) routes: Routes,
 }
 
 impl<'a> TableBuilder<'a> {
     /// Builds the table from `entries` in order, with `states`.
+    /// The table and routes of `entries`, or every problem in them (after `leading`).
     pub(crate) fn build(
         states: &'a States,
         entries: &[Entry],
-        mut problems: Vec<Problem>,
-    ) -> Result<Handlers, StartupError> {
+        mut leading: Vec<Problem>,
+    ) -> Result<Built, StartupError> {
+        match Self::collect(states, entries) {
+            Ok(built) if leading.is_empty() => Ok(built),
+            Ok(_) => Err(StartupError { problems: leading }),
+            Err(mut problems) => {
+                leading.append(&mut problems);
+                Err(StartupError { problems: leading })
+            }
+        }
+    }
+
+    /// The table and routes of `entries`, or the problems of the table alone.
+    pub(crate) fn collect(states: &'a States, entries: &[Entry]) -> Result<Built, Vec<Problem>> {
         let ping_info = PING;
         let mut table = TableBuilder {
             states,
             current: ping_info,
             endpoints: BTreeMap::new(),
+            routes: Routes::default(),
             problems: Vec::new(),
         };
         for entry in entries {
@@ -330,15 +352,15 @@ impl<'a> TableBuilder<'a> {
                 }
             }
         }
-        problems.append(&mut table.problems);
-        if problems.is_empty() {
-            Ok(Handlers::new(table.endpoints))
-        } else {
-            Err(StartupError { problems })
+        if !table.problems.is_empty() {
+            return Err(table.problems);
         }
+        Ok(Built {
+            handlers: Handlers::new(table.endpoints),
+            routes: table.routes,
+        })
     }
 
-    /// The state of type `T` for the handler being registered; records a problem if absent.
     pub fn state<T: crate::handler::StateValue>(&mut self) -> Option<Arc<T>> {
         let found = self.states.get::<T>();
         if found.is_none() {
@@ -396,6 +418,7 @@ impl<'a> TableBuilder<'a> {
     /// Registers the forward of `S` (`None`: a state it needs is missing).
     pub fn forward<S: Synapse>(&mut self, hook: Option<Forward<S>>) {
         self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.forward));
+        self.routes.add::<S>();
     }
 
     /// Registers the blacklist of `S`.

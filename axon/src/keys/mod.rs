@@ -11,8 +11,7 @@ pub use wallet::{coldkeypub, hotkey_path, DEFAULT_WALLET_PATH};
 use schnorrkel::{ExpansionMode, MiniSecretKey};
 use std::fmt;
 
-/// The signing context of Substrate (and so of Bittensor) sr25519 signatures.
-const CONTEXT: &[u8] = b"substrate";
+use crate::wire::signing::CONTEXT;
 
 /// Why a key could not be made.
 ///

@@ -1,9 +1,10 @@
-//! Stage 5: admission. At most `max_workers` requests past verification read their body
+//! Stage 6: admission. At most `max_workers` requests past verification read their body
 //! and run their forward at once. The others wait in a bounded queue ordered by their
 //! priority (higher first, first come first served among equals); a full queue is 503 at
 //! once, and a request whose deadline passes while it waits is 408 and never runs.
 
-use super::{Reason, Refusal};
+use super::refusal::Refusal;
+use crate::metrics::Reason;
 use http::StatusCode;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;

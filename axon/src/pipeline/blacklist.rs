@@ -1,6 +1,7 @@
-//! Stage 3: the synapse's blacklist (403 with its reason).
+//! Stage 4: the synapse's blacklist (403 with its reason).
 
-use super::{Reason, Refusal};
+use super::refusal::Refusal;
+use crate::metrics::Reason;
 use crate::{Blacklist, Handlers, Synapse};
 use http::StatusCode;
 

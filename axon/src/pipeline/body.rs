@@ -1,7 +1,8 @@
-//! Stages 6–8: read the body (bounded), parse it as the synapse (400), and check it against
+//! Stage 7: read the body (bounded), parse it as the synapse (400), and check it against
 //! the body hash the dendrite signed (400 `body hash mismatch`).
 
-use super::{Reason, Refusal};
+use super::refusal::Refusal;
+use crate::metrics::Reason;
 use crate::wire::{nested_deeper_than, BodyHasher, HashMemo};
 use crate::Synapse;
 use axum::body::{Body, Bytes};

@@ -1,8 +1,8 @@
-//! Stage 7: the forward. A plain `fn` on the handler runtime's blocking pool; an `async fn`
+//! Stage 8: the forward. A plain `fn` on the handler runtime's blocking pool; an `async fn`
 //! on the handler runtime or inline, as its watch decides (`handler::watch`), so handler
 //! code that blocks cannot stall the I/O; a panic is caught and becomes a 500.
 
-use super::Refusal;
+use super::refusal::Refusal;
 use crate::handler::Reply;
 use crate::{Handlers, Synapse};
 use tokio::runtime::Handle;

@@ -1,8 +1,8 @@
-//! Stage 0: who the client is. A request from a trusted proxy may name its client in
+//! Stage 1: who the client is. A request from a trusted proxy may name its client in
 //! `X-Forwarded-For`; from anyone else the connection's own address is the client. What it
 //! finds becomes `synapse.dendrite.ip` / `port`.
 
-use crate::server::TrustedProxies;
+use crate::net::TrustedProxies;
 use http::HeaderMap;
 use std::net::{IpAddr, SocketAddr};
 

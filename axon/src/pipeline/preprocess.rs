@@ -1,13 +1,15 @@
-//! Stage 2: the request's headers become the synapse, stamped with who serves it and who
+//! Stage 3: the request's headers become the synapse, stamped with who serves it and who
 //! called it (Python's `preprocess`).
 
-use super::{Reason, Refusal};
+use super::refusal::Refusal;
 use crate::keys::Keypair;
+use crate::metrics::Reason;
+use crate::net::canonical;
 use crate::uuid::uuid4;
-use crate::wire::{excerpt, HeaderLimits, BITTENSOR_VERSION};
+use crate::wire::{excerpt, signing, HeaderLimits, BITTENSOR_VERSION};
 use crate::Synapse;
 use http::{HeaderMap, StatusCode};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The longest dendrite hotkey and uuid read: an SS58 address is 48 characters, a hex
@@ -112,20 +114,14 @@ impl Identity {
     /// `{axon nonce}.{dendrite hotkey}.{axon hotkey}.{axon uuid}`, into `axon.signature`.
     pub(crate) fn sign<S: Synapse>(&self, synapse: &mut S) {
         let c = synapse.common_mut();
-        let message = format!(
-            "{}.{}.{}.{}",
-            py(&c.axon.nonce),
-            py(&c.dendrite.hotkey),
-            py(&c.axon.hotkey),
-            py(&c.axon.uuid)
+        let message = signing::response_message(
+            c.axon.nonce,
+            c.dendrite.hotkey.as_deref(),
+            c.axon.hotkey.as_deref(),
+            c.axon.uuid.as_deref(),
         );
         c.axon.signature = Some(self.keypair.sign(message.as_bytes()));
     }
-}
-
-/// Python's `str()` of an optional value.
-fn py<T: ToString>(value: &Option<T>) -> String {
-    value.as_ref().map_or_else(|| "None".into(), T::to_string)
 }
 
 /// Python's `time.time_ns()`.
@@ -134,15 +130,6 @@ fn now_ns() -> i64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     i64::try_from(since.as_nanos()).unwrap_or(i64::MAX)
-}
-
-/// An IPv4 client reaching a dual-stack socket shows as `::ffff:a.b.c.d`; report it as the
-/// IPv4 address it is.
-pub(crate) fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
 }
 
 #[cfg(test)]

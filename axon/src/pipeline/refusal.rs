@@ -1,5 +1,6 @@
 //! [`Refusal`]: why a stage stopped a request, as the client sees it and as the log sees it.
 
+use crate::metrics::Reason;
 use crate::uuid::uuid4;
 use crate::HandlerError;
 use http::StatusCode;
@@ -11,71 +12,6 @@ pub(crate) enum Severity {
     Refused,
     /// Failed: a handler failed or panicked (5xx).
     Failed,
-}
-
-/// Why a request was not served, as the metrics count it (`axon_refusals_total{reason}`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Reason {
-    /// 404: no such synapse.
-    NotFound,
-    /// 405: a method other than POST or GET.
-    Method,
-    /// 400: the synapse headers do not parse.
-    BadHeaders,
-    /// 403: the blacklist refused it.
-    Blacklisted,
-    /// 401: the signature (or a custom verify) refused it.
-    Unverified,
-    /// 503: the queue is full, or the axon is stopping.
-    Overloaded,
-    /// 408: its timeout passed.
-    Timeout,
-    /// 413: the body is over the limit.
-    TooLarge,
-    /// 400: the body does not parse as the synapse.
-    BadBody,
-    /// 400: the body is not the one signed.
-    BodyHash,
-    /// A handler's own error status (below 500).
-    Handler,
-    /// 5xx: a handler failed or panicked.
-    Failed,
-}
-
-impl Reason {
-    /// Every reason, in the order the metrics list them.
-    pub(crate) const ALL: [Reason; 12] = [
-        Reason::NotFound,
-        Reason::Method,
-        Reason::BadHeaders,
-        Reason::Blacklisted,
-        Reason::Unverified,
-        Reason::Overloaded,
-        Reason::Timeout,
-        Reason::TooLarge,
-        Reason::BadBody,
-        Reason::BodyHash,
-        Reason::Handler,
-        Reason::Failed,
-    ];
-
-    /// The metric label.
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Reason::NotFound => "not_found",
-            Reason::Method => "method",
-            Reason::BadHeaders => "bad_headers",
-            Reason::Blacklisted => "blacklisted",
-            Reason::Unverified => "unverified",
-            Reason::Overloaded => "overloaded",
-            Reason::Timeout => "timeout",
-            Reason::TooLarge => "too_large",
-            Reason::BadBody => "bad_body",
-            Reason::BodyHash => "body_hash",
-            Reason::Handler => "handler",
-            Reason::Failed => "failed",
-        }
-    }
 }
 
 /// A stage's answer instead of a forward: the status and `{"message"}` the client gets,

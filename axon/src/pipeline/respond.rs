@@ -1,9 +1,9 @@
-//! Stage 10: the response. A served synapse is its JSON body with its headers; a refusal
+//! Stage 9: the response. A served synapse is its JSON body with its headers; a refusal
 //! is Python's `{"message": ...}` body with the request synapse's headers. Both carry the
 //! axon's status code, message and process time in `bt_header_axon_*`.
 
 use super::preprocess::Identity;
-use super::Refusal;
+use super::refusal::Refusal;
 use crate::wire::{to_json_sized, BodyHasher, HashMemo, Headers};
 use crate::Synapse;
 use axum::body::Body;
@@ -141,7 +141,7 @@ pub(crate) fn sendable(value: String) -> HeaderValue {
 mod tests {
     use super::*;
     use crate::keys::Keypair;
-    use crate::pipeline::Reason;
+    use crate::metrics::Reason;
     use crate::BaseSynapse;
 
     #[test]

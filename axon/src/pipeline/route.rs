@@ -1,10 +1,33 @@
-//! Stage 1: the route. `POST /{SynapseName}` (Python also accepts GET) picks the synapse
+//! Stage 2: the route. `POST /{SynapseName}` (Python also accepts GET) picks the synapse
 //! type; anything else is refused before a header is read.
 
-use super::{Reason, Refusal, ServeFn};
-use crate::Handlers;
+use super::refusal::Refusal;
+use super::ServeFn;
+use crate::metrics::Reason;
+use crate::table::Handlers;
+use crate::Synapse;
 use http::{Method, StatusCode};
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// The served synapse names and the stages of each: built by the registry beside the
+/// handler table, one entry per synapse type that has a forward.
+#[derive(Default)]
+pub(crate) struct Routes(HashMap<&'static str, ServeFn>);
+
+impl Routes {
+    /// Routes `S::NAME` to the stages of `S`.
+    pub(crate) fn add<S: Synapse>(&mut self) {
+        self.0.insert(S::NAME, super::serve::<S>);
+    }
+
+    /// The served name and stages of the synapse `name`.
+    fn get(&self, name: &str) -> Option<(&'static str, ServeFn)> {
+        self.0
+            .get_key_value(name)
+            .map(|(name, serve)| (*name, *serve))
+    }
+}
 
 /// The synapse name a path asks for: everything after the leading `/`.
 pub(crate) fn name(path: &str) -> &str {
@@ -30,12 +53,13 @@ pub(crate) fn shown(name: &str) -> Cow<'_, str> {
 /// The served name and the stages of the synapse `path` names: 404 with Python's message listing the
 /// served synapses when none, 405 for a method other than POST or GET.
 pub(crate) fn lookup(
+    routes: &Routes,
     handlers: &Handlers,
     method: &Method,
     path: &str,
 ) -> Result<(&'static str, ServeFn), Refusal> {
     let name = name(path);
-    let Some(found) = handlers.serve_fn(name) else {
+    let Some(found) = routes.get(name) else {
         let not_found = Refusal::from_handler(handlers.not_found(&shown(name)));
         return Err(not_found.because(Reason::NotFound));
     };
@@ -52,14 +76,18 @@ pub(crate) fn lookup(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Axon;
+    use crate::{Axon, BaseSynapse};
 
     #[test]
     fn unknown_names_list_the_served_synapses() {
         let handlers = Axon::new().handlers().unwrap();
-        assert!(lookup(&handlers, &Method::POST, "/Synapse").is_ok());
-        assert!(lookup(&handlers, &Method::GET, "/Synapse").is_ok());
-        let err = lookup(&handlers, &Method::POST, "/Nope").err().unwrap();
+        let mut routes = Routes::default();
+        routes.add::<BaseSynapse>();
+        assert!(lookup(&routes, &handlers, &Method::POST, "/Synapse").is_ok());
+        assert!(lookup(&routes, &handlers, &Method::GET, "/Synapse").is_ok());
+        let err = lookup(&routes, &handlers, &Method::POST, "/Nope")
+            .err()
+            .unwrap();
         assert_eq!(
             (err.status.as_u16(), err.message.as_str()),
             (
@@ -67,12 +95,14 @@ mod tests {
                 "Synapse name 'Nope' not found. Available synapses ['Synapse']"
             )
         );
-        let err = lookup(&handlers, &Method::POST, "/Synapse/x")
+        let err = lookup(&routes, &handlers, &Method::POST, "/Synapse/x")
             .err()
             .unwrap();
         assert_eq!(err.status, 404);
         let long = format!("/{}é{}", "a".repeat(63), "b".repeat(10_000));
-        let err = lookup(&handlers, &Method::POST, &long).err().unwrap();
+        let err = lookup(&routes, &handlers, &Method::POST, &long)
+            .err()
+            .unwrap();
         assert_eq!(
             err.message,
             format!(
@@ -80,7 +110,9 @@ mod tests {
                 "a".repeat(63)
             )
         );
-        let err = lookup(&handlers, &Method::PUT, "/Synapse").err().unwrap();
+        let err = lookup(&routes, &handlers, &Method::PUT, "/Synapse")
+            .err()
+            .unwrap();
         assert_eq!(
             (err.status.as_u16(), err.message.as_str()),
             (405, "Method PUT not allowed: call POST /Synapse")

@@ -1,4 +1,4 @@
-//! Stage 8 for a streaming forward: `200 text/event-stream` with the synapse's headers at
+//! Stage 9 for a streaming forward: `200 text/event-stream` with the synapse's headers at
 //! once, then each chunk as its producer hands it over, and how it ended in the trailers.
 //!
 //! - The producer runs as its own task (where its forward runs: `handler::watch`), holding
@@ -14,10 +14,10 @@
 
 use super::admission::Permit;
 use super::preprocess::Identity;
+use super::refusal::Refusal;
 use super::respond::{answering, sendable, with_headers};
-use super::Refusal;
 use crate::handler::{BoxFuture, Streaming, Watch};
-use crate::handlers::{join_failure, AbortOnDrop};
+use crate::task::{join_failure, AbortOnDrop};
 use crate::Synapse;
 use axum::body::{Body, Bytes};
 use axum::response::Response;
@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tokio::time::Sleep;
+use tracing::Instrument;
 
 /// The trailers a stream ends with.
 const STATUS_CODE: &str = "bt_header_axon_status_code";
@@ -93,6 +94,8 @@ pub(crate) fn respond<S: Synapse>(
             Err(_) => Err(Refusal::expired(timeout, CUT)),
         }
     };
+    // In the request's span, wherever it runs.
+    let producer = producer.instrument(tracing::Span::current());
     let producer = match inline {
         true => tokio::spawn(producer),
         false => run.runtime.spawn(producer),

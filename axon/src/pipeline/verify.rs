@@ -1,7 +1,8 @@
-//! Stage 4: the synapse's custom verify, or the axon's default signature check (401), its
+//! Stage 5: the synapse's custom verify, or the axon's default signature check (401), its
 //! signatures checked in batches with the other requests arriving at the same time.
 
-use super::{Reason, Refusal};
+use super::refusal::Refusal;
+use crate::metrics::Reason;
 use crate::verify::{Unchecked, Verifier};
 use crate::{Handlers, Synapse};
 use http::StatusCode;

@@ -18,7 +18,7 @@
 //! [`Limits::max_connections`]: crate::Limits::max_connections
 //! [`Limits::first_head_timeout`]: crate::Limits::first_head_timeout
 
-use super::proxies::TrustedProxies;
+use crate::net::TrustedProxies;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};

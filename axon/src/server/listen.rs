@@ -1,19 +1,18 @@
-//! The listening socket and its accept loop: HTTP/1.1 connections served by the request
-//! [`pipeline`](crate::pipeline), stopped gracefully.
+//! The listening socket and its accept loop: HTTP/1.1 connections, each request answered
+//! by an app (the request [`pipeline`](crate::pipeline) for the synapse listener, a small
+//! router for the operations listener) given the client's address, stopped gracefully.
 
 use super::connections::{Closed, Connections, Held, Tracked};
-use super::proxies::{self, Prefixed, TrustedProxies};
 use super::Limits;
-use crate::pipeline::{self, Shared};
+use crate::net::{self, Prefixed, TrustedProxies};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
 use axum::response::Response;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use socket2::{Domain, Protocol, Socket, Type};
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,7 +20,27 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower::ServiceExt;
+
+/// What a listener answers each request with, given the client's address (the PROXY
+/// header's client, if the connection had one).
+pub(crate) trait App: Send + Sync + 'static {
+    /// The answer's future.
+    type Answer: Future<Output = Response> + Send + 'static;
+    /// Answers `request` from `client`.
+    fn call(&self, request: http::Request<Body>, client: SocketAddr) -> Self::Answer;
+}
+
+impl<F, A> App for F
+where
+    F: Fn(http::Request<Body>, SocketAddr) -> A + Send + Sync + 'static,
+    A: Future<Output = Response> + Send + 'static,
+{
+    type Answer = A;
+
+    fn call(&self, request: http::Request<Body>, client: SocketAddr) -> A {
+        self(request, client)
+    }
+}
 
 /// Opens a listening socket on `addr`. An IPv6 address takes IPv4 clients too (`[::]`
 /// serves both, whatever the system's `bindv6only` default).
@@ -50,9 +69,9 @@ impl Listening {
     ///
     /// A connection from one of `proxies` may open with a PROXY header (read within the
     /// header-read timeout); its requests then come from the client it names.
-    pub(crate) fn spawn(
+    pub(crate) fn spawn<A: App>(
         listener: TcpListener,
-        app: Router,
+        app: A,
         limits: &Limits,
         connections: &Connections,
         proxies: Option<Arc<TrustedProxies>>,
@@ -104,21 +123,6 @@ impl Listening {
     }
 }
 
-/// The synapse listener's app: every path goes through the pipeline, which answers unknown
-/// names.
-pub(crate) fn pipeline(shared: Arc<Shared>) -> Router {
-    Router::new().fallback(endpoint).with_state(shared)
-}
-
-/// The one route of [`pipeline`].
-async fn endpoint(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-) -> Response {
-    pipeline::handle(shared, request, peer).await
-}
-
 /// Which connections may open with a PROXY header, and how long it may take to arrive.
 struct ProxyHeaders {
     trusted: Arc<TrustedProxies>,
@@ -126,8 +130,8 @@ struct ProxyHeaders {
 }
 
 /// What the accept loop serves its connections with.
-struct Serving {
-    app: Router,
+struct Serving<A> {
+    app: A,
     http: http1::Builder,
     connections: Connections,
     proxy: Option<ProxyHeaders>,
@@ -136,7 +140,11 @@ struct Serving {
 
 /// Accepts connections while there is room (below the cap, or an idle connection to
 /// close; otherwise new ones wait in the kernel's backlog) and serves each on its own task.
-async fn accept_loop(listener: TcpListener, serving: Serving, mut stop: oneshot::Receiver<()>) {
+async fn accept_loop<A: App>(
+    listener: TcpListener,
+    serving: Serving<A>,
+    mut stop: oneshot::Receiver<()>,
+) {
     let graceful = GracefulShutdown::new();
     let serving = Arc::new(serving);
     loop {
@@ -183,10 +191,10 @@ async fn accept_loop(listener: TcpListener, serving: Serving, mut stop: oneshot:
 }
 
 /// Serves one connection until it closes.
-async fn serve_connection(
+async fn serve_connection<A: App>(
     mut stream: TcpStream,
     peer: SocketAddr,
-    serving: &Serving,
+    serving: &Arc<Serving<A>>,
     held: &Held,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
@@ -210,28 +218,25 @@ async fn serve_connection(
             }
             (Vec::new(), peer)
         }
-        Some(timeout) => {
-            match tokio::time::timeout(timeout, proxies::read_header(&mut stream)).await {
-                Ok(Ok((client, first))) => (first, client.unwrap_or(peer)),
-                Ok(Err(e)) => {
-                    tracing::warn!(%peer, "closed a proxy's connection: {e}");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "closed a proxy's connection: no request in time");
-                    return;
-                }
+        Some(timeout) => match tokio::time::timeout(timeout, net::read_header(&mut stream)).await {
+            Ok(Ok((client, first))) => (first, client.unwrap_or(peer)),
+            Ok(Err(e)) => {
+                tracing::warn!(%peer, "closed a proxy's connection: {e}");
+                return;
             }
-        }
+            Err(_) => {
+                tracing::debug!(%peer, "closed a proxy's connection: no request in time");
+                return;
+            }
+        },
     };
-    let app = serving.app.clone();
+    let app = serving.clone();
     let activity = held.activity();
-    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-        request.extensions_mut().insert(ConnectInfo(client));
+    let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let busy = activity.busy();
-        let answered = app.clone().oneshot(request);
+        let answered = app.app.call(request.map(Body::new), client);
         async move {
-            let response = answered.await?;
+            let response = answered.await;
             // Idle again once the answer's body has been sent (or dropped).
             Ok::<_, std::convert::Infallible>(
                 response.map(|body| Body::new(Tracked { body, _busy: busy })),

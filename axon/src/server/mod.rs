@@ -4,32 +4,29 @@
 mod connections;
 mod descriptors;
 pub mod external_ip;
-mod info;
 mod limits;
 mod listen;
 mod operations;
-mod proxies;
 mod signal;
 
-pub(crate) use connections::{Closed, Connections};
-pub use info::AxonInfo;
+use connections::Connections;
 pub use limits::Limits;
-pub use proxies::TrustedProxies;
 pub use signal::shutdown_signal;
 
 use crate::config::{AxonConfig, WalletConfig};
 use crate::handler::{
     BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, HandlerRuntime, PriorityFn, VerifyFn,
 };
-use crate::handlers::Handlers;
 use crate::keys::{self, Keypair};
 use crate::metrics::Metrics;
-use crate::pipeline::{Admission, Identity, Shared, DEFAULT_MAX_TIMEOUT};
-use crate::registry::{self, Entry, Problem, StartupError, TableBuilder};
+use crate::net::TrustedProxies;
+use crate::pipeline::{self, Admission, Identity, Shared, DEFAULT_MAX_TIMEOUT};
+use crate::registry::{self, Built, Entry, Problem, StartupError, TableBuilder};
 use crate::state::States;
+use crate::table::Handlers;
 use crate::verify::Verifier;
 use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
-use crate::Synapse;
+use crate::{AxonInfo, Synapse};
 use listen::Listening;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -315,7 +312,8 @@ impl Axon {
     /// assert_eq!(err.problems().len(), 2);
     /// ```
     pub fn handlers(&self) -> Result<Handlers, StartupError> {
-        TableBuilder::build(&self.states, &self.entries(), self.problems.clone())
+        let built = TableBuilder::build(&self.states, &self.entries(), self.problems.clone())?;
+        Ok(built.handlers)
     }
 
     /// Registered handlers (by source location), then attached closures (in order).
@@ -598,120 +596,128 @@ impl Axon {
                 address: running.listening.local_addr().to_string(),
             }]));
         }
-        let mut problems = self.problems.clone();
+        let plan = self.plan()?;
+        self.running = Some(self.launch(plan).await?);
+        Ok(self)
+    }
+
+    /// Everything [`start`](Axon::start) needs, decided without I/O: every problem at once.
+    fn plan(&self) -> Result<Plan, StartupError> {
         let mut states = self.states.clone();
-        let verifier = match &self.hotkey {
-            None => {
-                problems.push(Problem::NoHotkey);
-                None
+        let hotkey = self.hotkey.clone().ok_or(Problem::NoHotkey);
+        let verifier = hotkey
+            .as_ref()
+            .ok()
+            .map(|hotkey| verifier_for(hotkey, &mut states));
+        let bind_ip = parse_ip(&self.config.ip).ok_or_else(|| Problem::BadIp {
+            ip: self.config.ip.clone(),
+        });
+        let external_ip = match &self.config.external_ip {
+            None => Ok(None),
+            Some(ip) => parse_ip(ip)
+                .map(Some)
+                .ok_or_else(|| Problem::BadIp { ip: ip.clone() }),
+        };
+        let table = TableBuilder::collect(&states, &self.entries());
+        match (hotkey, verifier, bind_ip, external_ip, table) {
+            (Ok(hotkey), Some(Ok(verifier)), Ok(bind_ip), Ok(external_ip), Ok(built))
+                if self.problems.is_empty() =>
+            {
+                Ok(Plan {
+                    built,
+                    hotkey,
+                    verifier,
+                    bind: SocketAddr::new(bind_ip, self.config.port),
+                    // An axon bound to loopback serves on loopback: nothing to discover.
+                    external_ip: external_ip.or(bind_ip.is_loopback().then_some(bind_ip)),
+                })
             }
-            Some(hotkey) => match states.get::<Verifier>() {
-                Some(given) if given.hotkey() != hotkey.ss58() => {
-                    problems.push(Problem::VerifierHotkey {
-                        verifier: given.hotkey().to_owned(),
-                        hotkey: hotkey.ss58().to_owned(),
-                    });
-                    None
-                }
-                Some(given) => Some(given),
-                None => {
-                    let made = Arc::new(Verifier::new(hotkey.ss58()));
-                    states.insert_arc(made.clone());
-                    Some(made)
-                }
-            },
-        };
-        let bind_ip = parse_ip(&self.config.ip);
-        if bind_ip.is_none() {
-            problems.push(Problem::BadIp {
-                ip: self.config.ip.clone(),
-            });
+            (hotkey, verifier, bind_ip, external_ip, table) => {
+                let mut problems = self.problems.clone();
+                problems.extend(hotkey.err());
+                problems.extend(verifier.and_then(Result::err));
+                problems.extend(bind_ip.err());
+                problems.extend(external_ip.err());
+                problems.extend(table.err().into_iter().flatten());
+                Err(StartupError::new(problems))
+            }
         }
-        let external = match &self.config.external_ip {
-            Some(ip) => match parse_ip(ip) {
-                Some(ip) => Some(ip),
-                None => {
-                    problems.push(Problem::BadIp { ip: ip.clone() });
-                    None
-                }
-            },
-            None => None,
-        };
-        let handlers = TableBuilder::build(&states, &self.entries(), problems)?;
-        let names: Vec<&'static str> = handlers.synapses().collect();
-        let (Some(hotkey), Some(verifier), Some(bind_ip)) =
-            (self.hotkey.clone(), verifier, bind_ip)
-        else {
-            unreachable!("each missing piece was reported as a problem");
-        };
-        let external_ip = match external {
+    }
+
+    /// Carries out `plan`: discovers the external IP if it must, starts the handler
+    /// threads, binds and spawns the listeners.
+    async fn launch(&self, plan: Plan) -> Result<Running, StartupError> {
+        let fail = |problem| StartupError::new(vec![problem]);
+        let external_ip = match plan.external_ip {
             Some(ip) => ip,
-            None if bind_ip.is_loopback() => bind_ip,
             None => {
                 external_ip::discover(external_ip::DEFAULT_SERVICES, external_ip::DEFAULT_TIMEOUT)
                     .await
-                    .map_err(|error| StartupError::new(vec![Problem::ExternalIp { error }]))?
+                    .map_err(|error| fail(Problem::ExternalIp { error }))?
             }
         };
         let threads = self.config.max_workers;
         let handler_runtime = HandlerRuntime::new(threads).map_err(|e| {
-            StartupError::new(vec![Problem::HandlerThreads {
+            fail(Problem::HandlerThreads {
                 threads,
                 error: e.to_string(),
-            }])
+            })
         })?;
-        let address = SocketAddr::new(bind_ip, self.config.port);
-        let bind_failed = |e: std::io::Error| {
-            StartupError::new(vec![Problem::Bind {
-                address: address.to_string(),
-                error: e.to_string(),
-            }])
+        let bind_failed = |address: String| {
+            move |e: std::io::Error| {
+                fail(Problem::Bind {
+                    address,
+                    error: e.to_string(),
+                })
+            }
         };
         descriptors::prepare(self.limits.max_connections);
-        let listener = listen::bind(address).map_err(bind_failed)?;
+        let listener = listen::bind(plan.bind).map_err(bind_failed(plan.bind.to_string()))?;
         let operations = match self.operations {
             None => None,
-            Some(addr) => Some(listen::bind(addr).map_err(|e| {
-                StartupError::new(vec![Problem::Bind {
-                    address: format!("{addr} (operations)"),
-                    error: e.to_string(),
-                }])
-            })?),
+            Some(addr) => {
+                let failed = bind_failed(format!("{addr} (operations)"));
+                Some((addr, listen::bind(addr).map_err(failed)?))
+            }
         };
-        let connections = Connections::new(
-            self.limits.max_connections,
-            self.limits.max_connections_per_address,
-            self.proxies.clone(),
-        );
+        let names: Vec<&'static str> = plan.built.handlers.synapses().collect();
         let shared = Arc::new(Shared {
-            handlers,
+            handlers: plan.built.handlers,
+            routes: plan.built.routes,
             handler_runtime,
-            identity: Identity::new(hotkey),
-            verifier,
+            identity: Identity::new(plan.hotkey),
+            verifier: plan.verifier,
             admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),
             max_body: self.limits.max_body,
             max_json_depth: self.limits.max_json_depth,
             header_limits: HeaderLimits::default(),
             max_timeout: self.max_timeout,
             metrics: Arc::new(Metrics::new(names)),
-            connections: connections.clone(),
             proxies: self.proxies.clone(),
         });
-        let app = listen::pipeline(shared.clone());
+        let connections = Connections::new(
+            self.limits.max_connections,
+            self.limits.max_connections_per_address,
+            self.proxies.clone(),
+        );
+        let pipeline = {
+            let shared = shared.clone();
+            move |request, client| pipeline::handle(shared.clone(), request, client)
+        };
         let proxies = (!self.proxies.is_empty()).then(|| Arc::new(self.proxies.clone()));
-        let listening = Listening::spawn(listener, app, &self.limits, &connections, proxies)
-            .map_err(bind_failed)?;
+        let listening = Listening::spawn(listener, pipeline, &self.limits, &connections, proxies)
+            .map_err(bind_failed(plan.bind.to_string()))?;
         let operations = match operations {
             None => None,
-            Some(listener) => {
-                let app = operations::router(shared.clone());
+            Some((addr, listener)) => {
+                let app = operations::app(shared.clone(), connections.clone());
                 let few = Connections::new(
                     OPERATIONS_CONNECTIONS,
                     OPERATIONS_CONNECTIONS,
                     TrustedProxies::default(),
                 );
                 let listening = Listening::spawn(listener, app, &Limits::default(), &few, None)
-                    .map_err(bind_failed)?;
+                    .map_err(bind_failed(format!("{addr} (operations)")))?;
                 tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");
                 Some(listening)
             }
@@ -721,13 +727,12 @@ impl Axon {
             hotkey = self.hotkey.as_ref().map_or("None", |k| k.ss58()),
             "axon serving"
         );
-        self.running = Some(Running {
+        Ok(Running {
             listening,
             operations,
             external_ip,
             shared,
-        });
-        Ok(self)
+        })
     }
 
     /// Stops serving, gracefully: the socket closes at once (new connections are
@@ -838,6 +843,33 @@ impl Axon {
             placeholder1: 0,
             placeholder2: 0,
         })
+    }
+}
+
+/// What [`Axon::start`] decided before any I/O.
+struct Plan {
+    built: Built,
+    hotkey: Keypair,
+    verifier: Arc<Verifier>,
+    bind: SocketAddr,
+    /// The address to announce; `None`: discover it.
+    external_ip: Option<IpAddr>,
+}
+
+/// The default signature check for `hotkey`: the `Verifier` given as state (which must check
+/// signatures addressed to `hotkey`), or a new one, given to handlers as state too.
+fn verifier_for(hotkey: &Keypair, states: &mut States) -> Result<Arc<Verifier>, Problem> {
+    match states.get::<Verifier>() {
+        Some(given) if given.hotkey() != hotkey.ss58() => Err(Problem::VerifierHotkey {
+            verifier: given.hotkey().to_owned(),
+            hotkey: hotkey.ss58().to_owned(),
+        }),
+        Some(given) => Ok(given),
+        None => {
+            let made = Arc::new(Verifier::new(hotkey.ss58()));
+            states.insert_arc(made.clone());
+            Ok(made)
+        }
     }
 }
 

@@ -2,35 +2,60 @@
 //! address of their own so no synapse name can collide with them and validators, who only
 //! reach the synapse port, cannot read them.
 
+use super::connections::{Closed, Connections};
+use super::listen::App;
 use crate::metrics::Gauges;
 use crate::pipeline::Shared;
-use crate::server::Closed;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
+use tower::ServiceExt;
 
-/// The routes.
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
+/// What the operations listener reads: the running axon, and its synapse listener's
+/// connections.
+struct Observed {
+    shared: Arc<Shared>,
+    connections: Connections,
+}
+
+/// The operations app: its routes, whoever calls.
+pub(crate) fn app(shared: Arc<Shared>, connections: Connections) -> impl App {
+    let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .fallback(not_found)
-        .with_state(shared)
+        .with_state(Arc::new(Observed {
+            shared,
+            connections,
+        }));
+    move |request, _client| {
+        let answered = router.clone().oneshot(request);
+        async move {
+            match answered.await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            }
+        }
+    }
 }
 
 /// The Prometheus exposition.
-async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+async fn metrics(State(observed): State<Arc<Observed>>) -> Response {
+    let Observed {
+        shared,
+        connections,
+    } = &*observed;
     let load = shared.admission.load();
     let gauges = Gauges {
         running: load.running,
         waiting: load.waiting,
         max_workers: shared.admission.max_workers(),
         replay_entries: shared.verifier.remembered(),
-        connections: shared.connections.open(),
-        closed: Closed::ALL.map(|reason| (reason.label(), shared.connections.closed(reason))),
+        connections: connections.open(),
+        closed: Closed::ALL.map(|reason| (reason.label(), connections.closed(reason))),
     };
     (
         [(
@@ -43,8 +68,8 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 /// `200 serving` while the axon serves, `503 draining` once it is stopping.
-async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
-    if shared.metrics.draining() {
+async fn healthz(State(observed): State<Arc<Observed>>) -> Response {
+    if observed.shared.metrics.draining() {
         (StatusCode::SERVICE_UNAVAILABLE, "draining\n").into_response()
     } else {
         (StatusCode::OK, "serving\n").into_response()

@@ -32,6 +32,7 @@ mod batch;
 mod nonces;
 
 use crate::keys::{hex_bytes, ss58_decode};
+use crate::wire::signing::{self, Py};
 use crate::{HandlerError, Synapse};
 use batch::{Form, Verdict};
 use http::StatusCode;
@@ -148,18 +149,6 @@ fn refuse(message: impl Into<String>) -> HandlerError {
     HandlerError::new(StatusCode::UNAUTHORIZED, message)
 }
 
-/// Python's `str()` of an optional header value: `None` when absent.
-struct Py<'a, T>(&'a Option<T>);
-
-impl<T: fmt::Display> fmt::Display for Py<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(v) => v.fmt(f),
-            None => f.write_str("None"),
-        }
-    }
-}
-
 /// Decodes a `0x`-hex sr25519 signature, with bittensor_wallet's messages.
 fn parse_signature(text: &str) -> Result<Signature, String> {
     let hex = text
@@ -198,8 +187,11 @@ impl Verifier {
             config,
             nonces: Mutex::new(Nonces::default()),
             keys: Mutex::new(HashMap::new()),
-            batcher: batch::Batcher::new(schnorrkel::signing_context(b"substrate"), max_waiting),
-            context: schnorrkel::signing_context(b"substrate"),
+            batcher: batch::Batcher::new(
+                schnorrkel::signing_context(signing::CONTEXT),
+                max_waiting,
+            ),
+            context: schnorrkel::signing_context(signing::CONTEXT),
         }
     }
 
@@ -386,11 +378,12 @@ impl Verifier {
             None | Some("") => return Err(refuse("Missing Signature")),
             Some(s) => s,
         };
-        let message = format!(
-            "{nonce}.{hotkey}.{}.{}.{}",
-            self.hotkey,
-            Py(&dendrite.uuid),
-            Py(common.computed_body_hash)
+        let message = signing::request_message(
+            nonce,
+            hotkey,
+            &self.hotkey,
+            dendrite.uuid.as_deref(),
+            common.computed_body_hash.as_deref(),
         );
         let parsed = parse_signature(signature).map_err(refuse)?;
         let public = match (cached, raw) {

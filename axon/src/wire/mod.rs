@@ -11,14 +11,18 @@
 //!   [`HeaderError`]s; [`InputObj`] for the `bt_header_input_obj_*` placeholders.
 //! - [`to_json`] / [`from_json`]: pydantic's `model_dump_json()` and validation.
 //! - [`TerminalInfo`](crate::TerminalInfo) and [`coerce`]: pydantic's int/float coercions.
+//! - [`signing`]: the messages a dendrite and an axon sign.
 //! - [`BigInt`]: integers beyond 128 bits.
 
 mod bigint;
 pub mod coerce;
 mod hash;
 mod headers;
+mod input_obj;
 mod json;
+mod parts;
 mod pystr;
+pub mod signing;
 mod synapse;
 mod terminal;
 
@@ -26,9 +30,11 @@ pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
 pub(crate) use hash::HashMemo;
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub(crate) use headers::excerpt;
-pub use headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObj, InputObjs};
+pub use headers::{HeaderError, HeaderLimits, Headers};
+pub use input_obj::{InputObj, InputObjs};
 pub(crate) use json::to_json_sized;
 pub use json::{from_json, nested_deeper_than, to_json, JsonError, PydanticFormatter};
+pub use parts::HeaderParts;
 #[doc(hidden)]
 pub use pystr::write_dict_entries;
 pub use pystr::{repr_str, PyStr, PY_UNICODE_VERSION};

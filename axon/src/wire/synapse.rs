@@ -1,8 +1,10 @@
 //! The `Synapse` trait: one request/response type, as Python's `bittensor.Synapse` subclass.
 
 use super::hash::BodyHasher;
-use super::headers::{HeaderError, HeaderLimits, HeaderParts, Headers, InputObjs};
+use super::headers::{HeaderError, HeaderLimits, Headers};
+use super::input_obj::InputObjs;
 use super::json::{self, JsonError};
+use super::parts::HeaderParts;
 use super::pystr::PyStr;
 use super::terminal::{TerminalInfo, AXON_HEADERS, DENDRITE_HEADERS};
 use serde::de::DeserializeOwned;

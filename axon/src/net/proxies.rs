@@ -82,7 +82,7 @@ fn prefix(a: u128, b: u128, bits: u8, width: u32) -> bool {
 
 /// An IPv4-mapped IPv6 address as its IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
-    crate::pipeline::canonical(ip)
+    super::canonical(ip)
 }
 
 /// The v2 signature.

@@ -20,9 +20,12 @@
 //! | `axon_connections_closed_total` | counter | `reason` (`per_address`, `evicted`, `first_head`) |
 //! | `axon_draining` | gauge | |
 
-use crate::pipeline::Reason;
+mod reason;
+mod render;
+
+pub(crate) use reason::Reason;
+
 use std::collections::HashMap;
-use std::fmt::Write;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -174,150 +177,6 @@ impl Metrics {
     pub(crate) fn draining(&self) -> bool {
         self.draining.load(Ordering::Relaxed)
     }
-
-    /// The Prometheus text exposition (format 0.0.4), with the gauges read at scrape time.
-    pub(crate) fn render(&self, gauges: &Gauges) -> String {
-        let mut out = String::with_capacity(4096 + self.rows.len() * 2048);
-        let rows = || self.rows.iter();
-        header(
-            &mut out,
-            "axon_requests_total",
-            "counter",
-            "Requests answered, by synapse and HTTP status (synapse=\"unknown\": a name not served).",
-        );
-        for row in rows() {
-            for (i, n) in row.statuses.iter().enumerate() {
-                let n = n.load(Ordering::Relaxed);
-                if n == 0 {
-                    continue;
-                }
-                let status = STATUSES
-                    .get(i)
-                    .map_or_else(|| "other".to_owned(), u16::to_string);
-                let _ = writeln!(
-                    out,
-                    "axon_requests_total{{synapse=\"{}\",status=\"{status}\"}} {n}",
-                    row.name
-                );
-            }
-        }
-        header(
-            &mut out,
-            "axon_request_duration_seconds",
-            "histogram",
-            "Time from a request's arrival to its answer's head (a stream's first byte), by synapse.",
-        );
-        for row in rows() {
-            let count = row.count.load(Ordering::Relaxed);
-            if count == 0 {
-                continue;
-            }
-            let mut cumulative = 0;
-            for (bound, n) in BUCKETS.iter().zip(&row.buckets) {
-                cumulative += n.load(Ordering::Relaxed);
-                let _ = writeln!(
-                    out,
-                    "axon_request_duration_seconds_bucket{{synapse=\"{}\",le=\"{bound}\"}} {cumulative}",
-                    row.name
-                );
-            }
-            let sum = row.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-            let _ = writeln!(
-                out,
-                "axon_request_duration_seconds_bucket{{synapse=\"{0}\",le=\"+Inf\"}} {count}\n\
-                 axon_request_duration_seconds_sum{{synapse=\"{0}\"}} {sum}\n\
-                 axon_request_duration_seconds_count{{synapse=\"{0}\"}} {count}",
-                row.name
-            );
-        }
-        header(
-            &mut out,
-            "axon_refusals_total",
-            "counter",
-            "Requests not served, by reason.",
-        );
-        for (reason, n) in Reason::ALL.iter().zip(&self.refusals) {
-            let _ = writeln!(
-                out,
-                "axon_refusals_total{{reason=\"{}\"}} {}",
-                reason.label(),
-                n.load(Ordering::Relaxed)
-            );
-        }
-        header(
-            &mut out,
-            "axon_stream_ends_total",
-            "counter",
-            "Streamed answers ended, by synapse and how they ended.",
-        );
-        for row in rows() {
-            for (end, n) in StreamEnd::ALL.iter().zip(&row.stream_ends) {
-                let n = n.load(Ordering::Relaxed);
-                if n > 0 {
-                    let _ = writeln!(
-                        out,
-                        "axon_stream_ends_total{{synapse=\"{}\",outcome=\"{}\"}} {n}",
-                        row.name,
-                        end.label()
-                    );
-                }
-            }
-        }
-        header(
-            &mut out,
-            "axon_connections_closed_total",
-            "counter",
-            "Connections the axon closed to keep room for others, by reason.",
-        );
-        for (reason, n) in gauges.closed {
-            let _ = writeln!(
-                out,
-                "axon_connections_closed_total{{reason=\"{reason}\"}} {n}"
-            );
-        }
-        let in_flight = self.streams_in_flight.load(Ordering::Relaxed).max(0);
-        for (name, help, value) in [
-            (
-                "axon_streams_in_flight",
-                "Streamed answers being sent.",
-                in_flight as u64,
-            ),
-            (
-                "axon_workers_busy",
-                "Requests past admission: reading their body, in their forward or streaming.",
-                gauges.running as u64,
-            ),
-            (
-                "axon_workers_max",
-                "The worker limit (--axon.max_workers).",
-                gauges.max_workers as u64,
-            ),
-            (
-                "axon_queue_depth",
-                "Requests waiting for a worker.",
-                gauges.waiting as u64,
-            ),
-            (
-                "axon_replay_store_entries",
-                "Accepted requests (hotkey, uuid, nonce) the replay store remembers.",
-                gauges.replay_entries as u64,
-            ),
-            (
-                "axon_connections_open",
-                "Open client connections.",
-                gauges.connections as u64,
-            ),
-            (
-                "axon_draining",
-                "1 while the axon stops: new connections refused, requests in flight finishing.",
-                u64::from(self.draining()),
-            ),
-        ] {
-            header(&mut out, name, "gauge", help);
-            let _ = writeln!(out, "{name} {value}");
-        }
-        out
-    }
 }
 
 /// The gauges read from the rest of the axon when scraped.
@@ -343,10 +202,6 @@ impl Default for Gauges {
             closed: [("per_address", 0), ("evicted", 0), ("first_head", 0)],
         }
     }
-}
-
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! A panic anywhere in a request's stages becomes that request's 500, not a dropped
-//! connection: the stages run inside [`CatchUnwind`].
+//! Task helpers that know nothing of synapses: a panic caught as a value ([`CatchUnwind`],
+//! so a panic in a request's stages becomes that request's 500, not a dropped connection),
+//! and a spawned task cancelled with its handle ([`AbortOnDrop`]).
 
 use std::any::Any;
 use std::future::Future;
@@ -36,6 +37,31 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         Some(text) => format!("panicked: {text}"),
         None => "panicked".into(),
     }
+}
+
+/// A task handle that cancels its task when dropped.
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Describes a forward task that panicked or was cancelled, for the log.
+pub(crate) fn join_failure(e: tokio::task::JoinError) -> String {
+    if !e.is_panic() {
+        return "the forward was cancelled".into();
+    }
+    format!("the forward {}", panic_message(e.into_panic().as_ref()))
 }
 
 #[cfg(test)]

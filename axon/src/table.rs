@@ -1,16 +1,17 @@
 //! [`Handlers`]: the table of every synapse's forward, blacklist, priority and verify, with
-//! state resolved. The server routes requests through it; tests can call it in-process.
+//! state resolved. The pipeline runs handlers through it; tests can call it in-process.
+//! It knows nothing of HTTP: the registry builds it, and the pipeline's routes beside it.
 
 use crate::handler::{
     Blacklist, Check, Forward, HandlerError, HandlerInfo, HandlerKind, Reply, Watch,
 };
-use crate::pipeline::catch::{panic_message, CatchUnwind};
-use crate::pipeline::ServeFn;
+use crate::task::{join_failure, AbortOnDrop, CatchUnwind};
 use crate::Synapse;
 use http::StatusCode;
 use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
+use tracing::{Instrument, Span};
 
 /// The built-in ping endpoint's forward (`Synapse`, unless the program serves its own). It
 /// runs no user code: it is answered inline, without a worker, so a validator's ping is
@@ -66,8 +67,6 @@ pub(crate) trait AnyEndpoint: Send + Sync + 'static {
     fn forward_info(&self) -> Option<HandlerInfo>;
     /// The blacklist, priority and verify present.
     fn checks(&self) -> [Option<HandlerInfo>; 3];
-    /// The request pipeline of this synapse type.
-    fn serve_fn(&self) -> ServeFn;
 }
 
 impl<S: Synapse> AnyEndpoint for Endpoint<S> {
@@ -89,9 +88,6 @@ impl<S: Synapse> AnyEndpoint for Endpoint<S> {
             self.priority.as_ref().map(|s| s.info),
             self.verify.as_ref().map(|s| s.info),
         ]
-    }
-    fn serve_fn(&self) -> ServeFn {
-        crate::pipeline::serve::<S>
     }
 }
 
@@ -206,13 +202,6 @@ impl Handlers {
         })
     }
 
-    /// The served name and request pipeline of the synapse `name`, if it is served.
-    pub(crate) fn serve_fn(&self, name: &str) -> Option<(&'static str, ServeFn)> {
-        let (name, endpoint) = self.endpoints.get_key_value(name)?;
-        endpoint.forward_info()?;
-        Some((name, endpoint.serve_fn()))
-    }
-
     fn endpoint<S: Synapse>(&self) -> Option<&Endpoint<S>> {
         self.endpoints.get(S::NAME)?.as_any().downcast_ref()
     }
@@ -291,12 +280,19 @@ impl Handlers {
         // Dropping this future (a timeout) cancels an async forward at its next `.await`;
         // a blocking one cannot be interrupted and finishes on its own thread, its result
         // discarded. An async forward runs on `runtime` until its watch has seen it never
-        // hold its thread, then here, in the request's task (see `handler::watch`).
+        // hold its thread, then here, in the request's task (see `handler::watch`). Either
+        // way it runs in the caller's span (the request's), so its own lines carry it.
+        let span = Span::current();
         let joined = match forward {
             Forward::Async(f) if slot.info == PING => return f(synapse).await,
-            Forward::Blocking(f) => runtime.spawn_blocking(move || f(synapse)).await,
+            Forward::Blocking(f) => {
+                runtime
+                    .spawn_blocking(move || span.in_scope(|| f(synapse)))
+                    .await
+            }
             Forward::Async(f) if watch.offload() => {
-                AbortOnDrop(runtime.spawn(watch.watch(f(synapse)))).await
+                let task = watch.watch(f(synapse)).instrument(span);
+                AbortOnDrop(runtime.spawn(task)).await
             }
             Forward::Async(f) => {
                 let polled = CatchUnwind(Box::pin(watch.watch(f(synapse)))).await;
@@ -373,32 +369,4 @@ impl fmt::Debug for Handlers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.routes()).finish()
     }
-}
-
-/// A task handle that cancels its task when dropped.
-pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> std::future::Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-/// Describes a forward task that panicked or was cancelled, for the log.
-pub(crate) fn join_failure(e: tokio::task::JoinError) -> String {
-    if !e.is_panic() {
-        return "the forward was cancelled".into();
-    }
-    format!("the forward {}", panic_message(e.into_panic().as_ref()))
 }
