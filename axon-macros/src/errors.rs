@@ -1,13 +1,25 @@
-//! Collecting errors so a macro reports all of them at once (as serde_derive does).
+//! Collecting errors so a macro reports all of them at once (serde_derive's `Ctxt`): each
+//! check pushes what it finds and goes on; [`Errors::finish`] hands them over. Dropping a
+//! collector without finishing it is a bug in the macro (an error would be lost), and
+//! panics.
 
 use proc_macro2::Span;
 use quote::ToTokens;
 
 /// Every error found so far, each spanned at the user's offending tokens.
-#[derive(Default)]
-pub struct Errors(Option<syn::Error>);
+pub struct Errors {
+    /// `None` once finished.
+    found: Option<Vec<syn::Error>>,
+}
 
 impl Errors {
+    /// An empty collector; it must be [`finish`](Errors::finish)ed.
+    pub fn new() -> Self {
+        Errors {
+            found: Some(Vec::new()),
+        }
+    }
+
     /// An error spanned at `tokens`.
     pub fn push(&mut self, tokens: impl ToTokens, msg: impl std::fmt::Display) {
         self.push_err(syn::Error::new_spanned(tokens, msg));
@@ -20,14 +32,30 @@ impl Errors {
 
     /// An error syn produced.
     pub fn push_err(&mut self, e: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(e),
-            None => self.0 = Some(e),
-        }
+        self.found
+            .as_mut()
+            .expect("errors pushed after finish")
+            .push(e);
     }
 
     /// `Err` with every error when there is one.
-    pub fn finish(self) -> Result<(), syn::Error> {
-        self.0.map_or(Ok(()), Err)
+    pub fn finish(mut self) -> Result<(), syn::Error> {
+        let found = self.found.take().expect("finished twice");
+        let mut all = found.into_iter();
+        match all.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.extend(all);
+                Err(first)
+            }
+        }
+    }
+}
+
+impl Drop for Errors {
+    fn drop(&mut self) {
+        if self.found.is_some() && !std::thread::panicking() {
+            panic!("axon-macros: errors dropped without being finished");
+        }
     }
 }

@@ -35,23 +35,47 @@
 
 extern crate self as axon;
 
-// Modules from the bottom up: each imports only from those listed before it (ARCHITECTURE.md).
-mod axon_info;
-pub mod config;
-pub mod dendrite;
-pub mod handler;
-pub mod keys;
-mod metrics;
-mod net;
-mod pipeline;
-mod registry;
-mod server;
-mod state;
-mod table;
-mod task;
-mod uuid;
-pub mod verify;
+// The modules from the bottom up: each imports only from itself and those declared before
+// it (ARCHITECTURE.md; `tests/architecture.rs` checks it). One layer per paragraph, so
+// rustfmt keeps the order.
+
+// The protocol: the wire codec and the signed messages, keys, and the axon's chain record.
 pub mod wire;
+
+pub mod keys;
+
+mod uuid;
+
+mod axon_info;
+
+// The client side.
+pub mod dendrite;
+
+// Leaves that know nothing of synapses: networking, task helpers, the metrics tables.
+mod net;
+
+mod task;
+
+mod metrics;
+
+// Handlers and their checks.
+pub mod handler;
+
+pub mod verify;
+
+mod state;
+
+mod table;
+
+// Serving: the request pipeline, the registry that builds its table and routes, the
+// configuration, and the server that binds it all.
+mod pipeline;
+
+mod registry;
+
+pub mod config;
+
+mod server;
 
 pub use axon_info::AxonInfo;
 pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind, Streaming};
@@ -356,7 +380,23 @@ pub mod __private {
         crate::wire::write_dict_entries(out, fields)
     }
 
-    pub use crate::handler::{check_async, check_inline, forward_async, forward_blocking};
+    pub use crate::handler::hook::{
+        check_async, check_inline, forward_async, forward_blocking, Check, Forward,
+    };
+    /// The JSON nesting guard the pipeline applies before parsing a body (for the fuzz
+    /// targets, which check that it keeps `from_json` within its stack).
+    pub use crate::wire::json::nested_deeper_than;
+    use crate::{HandlerInfo, HandlerKind};
+
+    /// Where a registered handler comes from.
+    pub const fn handler_info(
+        kind: HandlerKind,
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+    ) -> HandlerInfo {
+        HandlerInfo::new(kind, name, file, line)
+    }
     use crate::handler::{IntoBlacklist, IntoPriority, IntoVerify};
     pub use crate::registry::{Registration, TableBuilder};
     pub use inventory;
@@ -390,7 +430,7 @@ pub mod __private {
 
     /// Wraps a state value for a `State<T>` argument.
     pub fn state_handle<T: ?Sized>(arc: std::sync::Arc<T>) -> crate::State<T> {
-        crate::State::__from_arc(arc)
+        crate::State::from_arc(arc)
     }
 
     /// Checks, at the user's type, that a hashed field renders like Python's `str()`.

@@ -338,9 +338,9 @@ impl<'a> TableBuilder<'a> {
             .and_then(|e| e.forward_info());
         if has_ping.is_none() {
             table.current = ping_info;
-            table.forward::<BaseSynapse>(Some(crate::handler::forward_async(|s| async move {
-                ping(s)
-            })));
+            table.forward::<BaseSynapse>(Some(crate::handler::hook::forward_async(
+                |s| async move { ping(s) },
+            )));
         }
         for (name, endpoint) in &table.endpoints {
             if endpoint.forward_info().is_none() {

@@ -36,15 +36,14 @@ impl<T: ?Sized> State<T> {
     /// The shared `Arc` itself.
     ///
     /// ```
-    /// # let s = axon::State::__from_arc(std::sync::Arc::new(5));
+    /// # let s = axon::__private::state_handle(std::sync::Arc::new(5));
     /// assert_eq!(*s.into_arc(), 5);
     /// ```
     pub fn into_arc(self) -> Arc<T> {
         self.0
     }
 
-    #[doc(hidden)]
-    pub fn __from_arc(arc: Arc<T>) -> Self {
+    pub(crate) fn from_arc(arc: Arc<T>) -> Self {
         State(arc)
     }
 }

@@ -14,7 +14,8 @@
 //! `cargo test -p axon-fuzz` replays `corpus/<target>/` and `regressions/<target>/`
 //! through them; `fuzz/run.sh` runs them under libFuzzer with coverage.
 
-use axon::wire::{from_json, nested_deeper_than};
+use axon::__private::nested_deeper_than;
+use axon::wire::from_json;
 use axon::{HandlerError, PyStr, Synapse};
 use indexmap::IndexMap;
 use std::net::SocketAddr;

@@ -1,6 +1,8 @@
 //! `#[forward]`, `#[blacklist]`, `#[priority]` and `#[verify]`: parse the function into a
-//! [`parse::Handler`], validate its signature, then generate its checks and registration.
+//! [`parse::Handler`] while [`check`] validates its signature piece by piece, then generate
+//! its checks and registration.
 
+mod check;
 mod generate;
 pub mod parse;
 

@@ -74,11 +74,7 @@ fn default_fns(c: &Container) -> Vec<TokenStream> {
 /// `new(required..)` (and `Default` when nothing is required), like Python's `Model(...)`.
 fn constructor(c: &Container, common_values: TokenStream) -> TokenStream {
     let Container { vis, ident, .. } = c;
-    let required: Vec<&Field> = c
-        .fields
-        .iter()
-        .filter(|f| matches!(f.default, FieldDefault::Required))
-        .collect();
+    let required = required(c);
     let params = required.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         quote!(#name: #ty)
@@ -121,30 +117,7 @@ fn constructor(c: &Container, common_values: TokenStream) -> TokenStream {
 }
 
 fn synapse(c: &Container) -> TokenStream {
-    let Container {
-        attrs,
-        vis,
-        ident,
-        route_name,
-        ..
-    } = c;
-    let user_fields = fields(c);
-    let name_default = format!("{ident}::__axon_name");
-    let name_de = format!("{ident}::__axon_route_name");
-    let max_body = c.max_body.as_ref().map(|n| {
-        quote_spanned! {n.span()=>
-            const MAX_BODY: ::core::option::Option<usize> = ::core::option::Option::Some(#n);
-        }
-    });
-
-    let required: Vec<&Field> = c
-        .fields
-        .iter()
-        .filter(|f| matches!(f.default, FieldDefault::Required))
-        .collect();
-    let required_names: Vec<&str> = required.iter().map(|f| f.py_name.as_str()).collect();
-    let hash_names: Vec<&str> = c.hash_fields.iter().map(|h| h.py_name.as_str()).collect();
-
+    let definition = synapse_struct(c);
     let constructor = constructor(
         c,
         quote! {
@@ -157,42 +130,24 @@ fn synapse(c: &Container) -> TokenStream {
             computed_body_hash: ::axon::__private::default_body_hash(),
         },
     );
-    let hash_calls = c.hash_fields.iter().map(|h| {
-        let member = &h.member;
-        match &h.ty {
-            Some(ty) => quote_spanned!(ty.span()=> ::axon::__private::hash_field::<#ty>(__hasher, &self.#member);),
-            None => quote!(::axon::__private::hash_field(__hasher, &self.#member);),
-        }
-    });
-    let input_obj_calls = required.iter().map(|f| {
-        let (name, ty, py) = (&f.ident, &f.ty, &f.py_name);
-        quote_spanned!(ty.span()=> __out.field::<#ty>(#py, &self.#name);)
-    });
-    let header_locals = c.fields.iter().map(|f| {
-        let (ty, py) = (&f.ty, &f.py_name);
-        let local = format_ident!("__field_{}", f.py_name);
-        match default_value(f) {
-            None => quote_spanned!(ty.span()=> let #local = __parts.required::<#ty>(#py)?;),
-            Some(v) => quote_spanned!(ty.span()=>
-                let #local = match __parts.input::<#ty>(#py)? { ::core::option::Option::Some(v) => v, ::core::option::Option::None => #v };
-            ),
-        }
-    });
-    let header_values = c.fields.iter().map(|f| {
-        let name = &f.ident;
-        let local = format_ident!("__field_{}", f.py_name);
-        quote!(#name: #local)
-    });
-    let common = |r: TokenStream| {
-        quote! {
-            name: #r self.name, timeout: #r self.timeout, total_size: #r self.total_size,
-            header_size: #r self.header_size, dendrite: #r self.dendrite, axon: #r self.axon,
-            computed_body_hash: #r self.computed_body_hash,
-        }
-    };
-    let common_ref = common(quote!(&));
-    let common_mut = common(quote!(&mut));
+    let names = route_name_fns(c);
+    let implementation = synapse_impl(c);
+    quote! {
+        #definition
+        #constructor
+        #names
+        #implementation
+    }
+}
 
+/// The struct: the common fields (Python's `bittensor.Synapse`), then the user's.
+fn synapse_struct(c: &Container) -> TokenStream {
+    let Container {
+        attrs, vis, ident, ..
+    } = c;
+    let user_fields = fields(c);
+    let name_default = format!("{ident}::__axon_name");
+    let name_de = format!("{ident}::__axon_route_name");
     quote! {
         #[derive(::axon::__private::serde::Serialize, ::axon::__private::serde::Deserialize)]
         #[serde(crate = "::axon::__private::serde")]
@@ -221,9 +176,15 @@ fn synapse(c: &Container) -> TokenStream {
             pub computed_body_hash: ::core::option::Option<::std::string::String>,
             #(#user_fields,)*
         }
+    }
+}
 
-        #constructor
-
+/// `name` is always the route name: its default, and its deserializer ignoring the input.
+fn route_name_fns(c: &Container) -> TokenStream {
+    let Container {
+        ident, route_name, ..
+    } = c;
+    quote! {
         impl #ident {
             #[doc(hidden)]
             fn __axon_name() -> ::core::option::Option<::std::string::String> {
@@ -236,7 +197,44 @@ fn synapse(c: &Container) -> TokenStream {
                 ::axon::__private::route_name(d, #route_name)
             }
         }
+    }
+}
 
+/// `impl Synapse`: names, the hash, the input placeholders, and reading the headers.
+fn synapse_impl(c: &Container) -> TokenStream {
+    let Container {
+        ident, route_name, ..
+    } = c;
+    let max_body = c.max_body.as_ref().map(|n| {
+        quote_spanned! {n.span()=>
+            const MAX_BODY: ::core::option::Option<usize> = ::core::option::Option::Some(#n);
+        }
+    });
+    let required = required(c);
+    let required_names = required.iter().map(|f| f.py_name.as_str());
+    let hash_names = c.hash_fields.iter().map(|h| h.py_name.as_str());
+    let hash_calls = c.hash_fields.iter().map(|h| {
+        let member = &h.member;
+        match &h.ty {
+            Some(ty) => quote_spanned!(ty.span()=> ::axon::__private::hash_field::<#ty>(__hasher, &self.#member);),
+            None => quote!(::axon::__private::hash_field(__hasher, &self.#member);),
+        }
+    });
+    let input_obj_calls = required.iter().map(|f| {
+        let (name, ty, py) = (&f.ident, &f.ty, &f.py_name);
+        quote_spanned!(ty.span()=> __out.field::<#ty>(#py, &self.#name);)
+    });
+    let common = |r: TokenStream| {
+        quote! {
+            name: #r self.name, timeout: #r self.timeout, total_size: #r self.total_size,
+            header_size: #r self.header_size, dendrite: #r self.dendrite, axon: #r self.axon,
+            computed_body_hash: #r self.computed_body_hash,
+        }
+    };
+    let common_ref = common(quote!(&));
+    let common_mut = common(quote!(&mut));
+    let from_header_parts = from_header_parts(c);
+    quote! {
         impl ::axon::Synapse for #ident {
             const NAME: &'static str = #route_name;
             const REQUIRED_HASH_FIELDS: &'static [&'static str] = &[#(#hash_names),*];
@@ -255,21 +253,52 @@ fn synapse(c: &Container) -> TokenStream {
             fn input_objs(&self, __out: &mut ::axon::wire::InputObjs<'_>) {
                 #(#input_obj_calls)*
             }
-            fn from_header_parts(
-                __parts: ::axon::wire::HeaderParts<'_>,
-            ) -> ::core::result::Result<Self, ::axon::wire::HeaderError> {
-                #(#header_locals)*
-                ::core::result::Result::Ok(Self {
-                    name: Self::__axon_name(),
-                    timeout: __parts.timeout,
-                    total_size: __parts.total_size,
-                    header_size: __parts.header_size,
-                    computed_body_hash: __parts.computed_body_hash,
-                    dendrite: __parts.dendrite,
-                    axon: __parts.axon,
-                    #(#header_values,)*
-                })
-            }
+            #from_header_parts
+        }
+    }
+}
+
+/// The fields without a default.
+fn required(c: &Container) -> Vec<&Field> {
+    c.fields
+        .iter()
+        .filter(|f| matches!(f.default, FieldDefault::Required))
+        .collect()
+}
+
+/// `from_header_parts`: the common fields from the headers, a required field from its
+/// placeholder, a defaulted one from its header when sent.
+fn from_header_parts(c: &Container) -> TokenStream {
+    let locals = c.fields.iter().map(|f| {
+        let (ty, py) = (&f.ty, &f.py_name);
+        let local = format_ident!("__field_{}", f.py_name);
+        match default_value(f) {
+            None => quote_spanned!(ty.span()=> let #local = __parts.required::<#ty>(#py)?;),
+            Some(v) => quote_spanned!(ty.span()=>
+                let #local = match __parts.input::<#ty>(#py)? { ::core::option::Option::Some(v) => v, ::core::option::Option::None => #v };
+            ),
+        }
+    });
+    let values = c.fields.iter().map(|f| {
+        let name = &f.ident;
+        let local = format_ident!("__field_{}", f.py_name);
+        quote!(#name: #local)
+    });
+    quote! {
+        fn from_header_parts(
+            __parts: ::axon::wire::HeaderParts<'_>,
+        ) -> ::core::result::Result<Self, ::axon::wire::HeaderError> {
+            #(#locals)*
+            ::core::result::Result::Ok(Self {
+                name: Self::__axon_name(),
+                timeout: __parts.timeout,
+                total_size: __parts.total_size,
+                header_size: __parts.header_size,
+                computed_body_hash: __parts.computed_body_hash,
+                dendrite: __parts.dendrite,
+                axon: __parts.axon,
+                #(#values,)*
+            })
         }
     }
 }

@@ -3,9 +3,9 @@
 //! Each trait is implemented for `Fn` closures (and functions) of the right shape, plain or
 //! returning a future; the `M` parameter only tells the two apart and is always inferred.
 
+use super::hook::{check_inline, forward_async, forward_blocking, Check, Forward};
 use super::{
-    check_inline, forward_async, forward_blocking, Blacklist, BoxFuture, Check, Forward,
-    HandlerError, IntoBlacklist, IntoForward, IntoPriority, IntoVerify,
+    Blacklist, BoxFuture, HandlerError, IntoBlacklist, IntoForward, IntoPriority, IntoVerify,
 };
 use std::future::Future;
 use std::sync::Arc;

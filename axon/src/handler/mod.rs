@@ -25,6 +25,7 @@
 
 mod closure;
 mod error;
+pub(crate) mod hook;
 mod outcome;
 mod runtime;
 mod stream;
@@ -32,6 +33,7 @@ mod watch;
 
 pub use closure::{BlacklistFn, ForwardFn, PriorityFn, VerifyFn};
 pub use error::HandlerError;
+pub(crate) use hook::{Check, Forward};
 pub use outcome::{Blacklist, IntoBlacklist, IntoForward, IntoPriority, IntoVerify};
 pub(crate) use runtime::HandlerRuntime;
 pub use stream::{Chunks, Disconnected, IntoChunk, IntoStreamEnd, Reply, Streaming};
@@ -40,7 +42,6 @@ pub(crate) use watch::Watch;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 
 /// A boxed, sendable future (the erased form of an `async fn` handler).
 #[doc(hidden)]
@@ -95,8 +96,12 @@ pub struct HandlerInfo {
 }
 
 impl HandlerInfo {
-    #[doc(hidden)]
-    pub const fn new(kind: HandlerKind, name: &'static str, file: &'static str, line: u32) -> Self {
+    pub(crate) const fn new(
+        kind: HandlerKind,
+        name: &'static str,
+        file: &'static str,
+        line: u32,
+    ) -> Self {
         HandlerInfo {
             kind,
             name,
@@ -162,101 +167,6 @@ impl fmt::Display for HandlerInfo {
             self.kind, self.name, self.file, self.line
         )
     }
-}
-
-/// A plain forward, erased.
-type BlockingForward<S> = dyn Fn(S) -> Result<Reply<S>, HandlerError> + Send + Sync;
-
-/// An async forward, erased.
-type AsyncForward<S> =
-    dyn Fn(S) -> BoxFuture<'static, Result<Reply<S>, HandlerError>> + Send + Sync;
-
-/// An async check, erased: its future may borrow the synapse.
-type AsyncCheck<S, R> = dyn for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync;
-
-/// A forward, erased: plain functions run on a blocking thread, async ones as a task.
-#[doc(hidden)]
-pub enum Forward<S> {
-    Blocking(Arc<BlockingForward<S>>),
-    Async(Arc<AsyncForward<S>>),
-}
-
-impl<S> Clone for Forward<S> {
-    fn clone(&self) -> Self {
-        match self {
-            Forward::Blocking(f) => Forward::Blocking(f.clone()),
-            Forward::Async(f) => Forward::Async(f.clone()),
-        }
-    }
-}
-
-/// A blacklist, priority or verify, erased: plain functions run inline (they are meant to
-/// be cheap checks), async ones are awaited.
-#[doc(hidden)]
-pub enum Check<S, R> {
-    Inline(Arc<dyn Fn(&S) -> R + Send + Sync>),
-    Async(Arc<AsyncCheck<S, R>>),
-}
-
-impl<S, R> Clone for Check<S, R> {
-    fn clone(&self) -> Self {
-        match self {
-            Check::Inline(f) => Check::Inline(f.clone()),
-            Check::Async(f) => Check::Async(f.clone()),
-        }
-    }
-}
-
-impl<S, R> Check<S, R> {
-    /// Runs the check.
-    pub(crate) async fn run(&self, synapse: &S) -> R {
-        match self {
-            Check::Inline(f) => f(synapse),
-            Check::Async(f) => f(synapse).await,
-        }
-    }
-}
-
-/// A plain-`fn` forward (used by the generated code and by [`ForwardFn`]).
-#[doc(hidden)]
-pub fn forward_blocking<S, F, R>(f: F) -> Forward<S>
-where
-    F: Fn(S) -> R + Send + Sync + 'static,
-    R: IntoForward<S>,
-{
-    Forward::Blocking(Arc::new(move |s| f(s).into_forward()))
-}
-
-/// An `async fn` forward (used by the generated code and by [`ForwardFn`]).
-#[doc(hidden)]
-pub fn forward_async<S, F, Fut>(f: F) -> Forward<S>
-where
-    F: Fn(S) -> Fut + Send + Sync + 'static,
-    Fut: Future + Send + 'static,
-    Fut::Output: IntoForward<S>,
-{
-    Forward::Async(Arc::new(move |s| {
-        let fut = f(s);
-        Box::pin(async move { fut.await.into_forward() })
-    }))
-}
-
-/// A plain-`fn` check.
-#[doc(hidden)]
-pub fn check_inline<S, R, F>(f: F) -> Check<S, R>
-where
-    F: Fn(&S) -> R + Send + Sync + 'static,
-{
-    Check::Inline(Arc::new(f))
-}
-
-/// An `async fn` check whose future may borrow the synapse (the generated code boxes it).
-#[doc(hidden)]
-pub fn check_async<S, R, F>(f: F) -> Check<S, R>
-where
-    F: for<'a> Fn(&'a S) -> BoxFuture<'a, R> + Send + Sync + 'static,
-{
-    Check::Async(Arc::new(f))
 }
 
 /// A value handlers can share through [`Axon::state`](crate::Axon::state): it is read by

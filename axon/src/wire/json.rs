@@ -9,17 +9,8 @@ use std::io;
 /// A `serde_json` formatter that writes compact JSON exactly as pydantic's
 /// `model_dump_json()` does: floats in pydantic's layout (`0.00001`, `1e-6`, `1e+16`,
 /// `1.0`), non-finite floats as `null`, non-ASCII text unescaped.
-///
-/// ```
-/// use serde::Serialize;
-///
-/// let mut out = Vec::new();
-/// let mut ser = serde_json::Serializer::with_formatter(&mut out, axon::wire::PydanticFormatter);
-/// vec![1e-5, 1e16, 2.0, f64::NAN].serialize(&mut ser).unwrap();
-/// assert_eq!(String::from_utf8(out).unwrap(), "[0.00001,1e+16,2.0,null]");
-/// ```
 #[derive(Clone, Copy, Debug, Default)]
-pub struct PydanticFormatter;
+pub(crate) struct PydanticFormatter;
 
 impl serde_json::ser::Formatter for PydanticFormatter {
     fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
@@ -69,11 +60,6 @@ pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 /// Whether the JSON text `bytes` nests arrays and objects deeper than `max` levels, found
 /// by one scan of the bytes before any parsing, so a deeply nested body costs its length
 /// and nothing more. Text that is not JSON is not judged here: the parser refuses it.
-///
-/// ```
-/// assert!(!axon::wire::nested_deeper_than(br#"{"a": [[1]], "b": "[[[["}"#, 3));
-/// assert!(axon::wire::nested_deeper_than(br#"{"a": [[[1]]]}"#, 3));
-/// ```
 pub fn nested_deeper_than(bytes: &[u8], max: usize) -> bool {
     let mut depth = 0usize;
     let mut in_string = false;
@@ -129,7 +115,22 @@ impl std::error::Error for JsonError {
 
 #[cfg(test)]
 mod tests {
-    use super::{from_json, nested_deeper_than};
+    use super::{from_json, nested_deeper_than, PydanticFormatter};
+    use serde::Serialize;
+
+    #[test]
+    fn the_formatter_writes_pydantic_floats() {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(&mut out, PydanticFormatter);
+        vec![1e-5, 1e16, 2.0, f64::NAN].serialize(&mut ser).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "[0.00001,1e+16,2.0,null]");
+    }
+
+    #[test]
+    fn strings_do_not_count_as_nesting() {
+        assert!(!nested_deeper_than(br#"{"a": [[1]], "b": "[[[["}"#, 3));
+        assert!(nested_deeper_than(br#"{"a": [[[1]]]}"#, 3));
+    }
     use crate::PyStr;
 
     #[test]
