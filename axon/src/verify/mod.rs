@@ -54,7 +54,7 @@ pub const V_7_2_0: i64 = 7_002_000;
 ///
 /// ```
 /// let config = axon::verify::VerifyConfig::default();
-/// assert_eq!(config.max_timeout, 60.0);
+/// assert_eq!(config.max_window_timeout.as_secs(), 60);
 /// assert_eq!(config.max_future.as_secs(), 30);
 /// assert_eq!(config.min_version, axon::verify::V_7_2_0);
 /// assert!(config.batch);
@@ -64,8 +64,9 @@ pub const V_7_2_0: i64 = 7_002_000;
 #[non_exhaustive]
 pub struct VerifyConfig {
     /// The client's `timeout` widens the window of a first nonce (4 s + timeout); it is
-    /// clamped to this many seconds so a client cannot make the window arbitrarily wide.
-    pub max_timeout: f64,
+    /// clamped to this (60 s) so a client cannot make the window arbitrarily wide. (Not
+    /// [`Axon::max_timeout`](crate::Axon::max_timeout), the longest a request may run.)
+    pub max_window_timeout: Duration,
     /// Nonces more than this ahead of the axon's clock are refused (Python accepts any).
     pub max_future: Duration,
     /// Dendrites older than this version (or sending none) are refused: their nonces are
@@ -82,7 +83,7 @@ pub struct VerifyConfig {
 impl Default for VerifyConfig {
     fn default() -> Self {
         VerifyConfig {
-            max_timeout: 60.0,
+            max_window_timeout: Duration::from_secs(60),
             max_future: Duration::from_secs(30),
             min_version: V_7_2_0,
             batch: true,
@@ -102,7 +103,7 @@ impl Default for VerifyConfig {
 /// 3. beyond Python: the dendrite version is at least [`VerifyConfig::min_version`], and the
 ///    nonce is at most [`VerifyConfig::max_future`] ahead of this clock;
 /// 4. the nonce is newer than now − 4 s − timeout (the timeout clamped to
-///    [`VerifyConfig::max_timeout`]), and this request (dendrite hotkey, uuid, nonce) was
+///    [`VerifyConfig::max_window_timeout`]), and this request (dendrite hotkey, uuid, nonce) was
 ///    not accepted before (`Nonce is a replay: ...`);
 /// 5. a signature is present (`Missing Signature`), `0x` hex, and verifies (sr25519, context
 ///    `substrate`) over `{nonce}.{dendrite hotkey}.{axon hotkey}.{uuid}.{computed_body_hash}`,
@@ -120,7 +121,7 @@ impl Default for VerifyConfig {
 /// `tests/concurrent.rs` sends both cases to the real Python axon.
 ///
 /// The store forgets a request once its nonce has fallen out of the widest possible window
-/// (4 s + [`VerifyConfig::max_timeout`]), so its memory is bounded by the request rate over
+/// (4 s + [`VerifyConfig::max_window_timeout`]), so its memory is bounded by the request rate over
 /// that window (16 bytes a request); forgetting admits nothing, since a forgotten nonce is
 /// too old for any window.
 pub struct Verifier {
@@ -176,9 +177,9 @@ impl Verifier {
     /// use axon::verify::{Verifier, VerifyConfig};
     ///
     /// let mut config = VerifyConfig::default();
-    /// config.max_timeout = 120.0;
+    /// config.max_window_timeout = std::time::Duration::from_secs(120);
     /// let v = Verifier::with_config("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", config);
-    /// assert_eq!(v.config().max_timeout, 120.0);
+    /// assert_eq!(v.config().max_window_timeout.as_secs(), 120);
     /// ```
     pub fn with_config(axon_hotkey: impl Into<String>, config: VerifyConfig) -> Self {
         let max_waiting = config.max_waiting;
@@ -355,7 +356,7 @@ impl Verifier {
         let timeout = if timeout.is_nan() {
             0.0
         } else {
-            timeout.clamp(0.0, self.config.max_timeout)
+            timeout.clamp(0.0, self.config.max_window_timeout.as_secs_f64())
         };
         let pending_window = Window {
             nonce,
@@ -440,7 +441,7 @@ impl Verifier {
             return Err(refuse(message));
         }
         let now_ns = pending.window.now_ns;
-        let max_delta = ALLOWED_DELTA.as_nanos() as i128 + (self.config.max_timeout * 1e9) as i128;
+        let max_delta = (ALLOWED_DELTA + self.config.max_window_timeout).as_nanos() as i128;
         let oldest_useful = (now_ns - max_delta).clamp(i64::MIN.into(), i64::MAX.into()) as i64;
         if !nonces.insert(pending.key, pending.window.nonce, oldest_useful) {
             return Err(refuse(replayed(pending.window.nonce)));
