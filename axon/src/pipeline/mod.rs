@@ -262,6 +262,76 @@ fn timeout_of(stated: &Option<f64>, max: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dendrite::Dendrite;
+    use crate::keys::Keypair;
+    use crate::registry::TableBuilder;
+    use crate::state::States;
+    use crate::AxonInfo;
+
+    /// A running axon's shared state for `hotkey`, with only the ping endpoint: the
+    /// pipeline without a listener.
+    fn shared(hotkey: Keypair) -> Arc<Shared> {
+        let built = TableBuilder::collect(&States::default(), &[]).unwrap_or_else(|_| panic!());
+        Arc::new(Shared {
+            handlers: built.handlers,
+            routes: built.routes,
+            handler_runtime: HandlerRuntime::new(1).unwrap(),
+            verifier: Arc::new(Verifier::new(hotkey.ss58())),
+            identity: Identity::new(hotkey),
+            admission: Admission::new(1, 1),
+            max_body: DEFAULT_MAX_BODY,
+            max_json_depth: 64,
+            header_limits: HeaderLimits::default(),
+            max_timeout: DEFAULT_MAX_TIMEOUT,
+            metrics: Arc::new(Metrics::new(["Synapse"])),
+            proxies: TrustedProxies::default(),
+        })
+    }
+
+    fn post(path: &str, headers: &crate::wire::Headers, body: Vec<u8>) -> Request<Body> {
+        let mut request = Request::post(path);
+        for (name, value) in headers.iter() {
+            request = request.header(name, value);
+        }
+        request.body(Body::from(body)).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_stages_answer_without_a_server() {
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        let shared = shared(alice.clone());
+        let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let none = crate::wire::Headers::default();
+
+        let response = handle(shared.clone(), post("/Nope", &none, Vec::new()), peer).await;
+        assert_eq!(response.status(), 404);
+
+        let target = AxonInfo {
+            version: crate::wire::BITTENSOR_VERSION,
+            ip: "127.0.0.1".into(),
+            port: 8091,
+            ip_type: 4,
+            hotkey: alice.ss58().into(),
+            coldkey: None,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        };
+        let bob = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+        let ping = bob.sign(&target, BaseSynapse::default(), Duration::from_secs(5));
+        let body = ping.to_json().unwrap();
+        let request = post("/Synapse", &ping.to_headers(), body.clone());
+        let response = handle(shared.clone(), request, peer).await;
+        assert_eq!(response.status(), 200);
+        let signed = response.headers()["bt_header_axon_signature"]
+            .to_str()
+            .unwrap();
+        assert!(signed.starts_with("0x"), "{signed}");
+
+        // The same request again: a replay, refused by the verify stage.
+        let request = post("/Synapse", &ping.to_headers(), body);
+        assert_eq!(handle(shared, request, peer).await.status(), 401);
+    }
 
     #[test]
     fn the_stated_timeout_is_defaulted_and_capped() {
