@@ -59,3 +59,26 @@ impl Drop for Errors {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finishing_hands_over_every_error() {
+        let mut errors = Errors::new();
+        errors.push_at(Span::call_site(), "first");
+        errors.push_at(Span::call_site(), "second");
+        let all = errors.finish().unwrap_err();
+        let messages: Vec<String> = all.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages, ["first", "second"]);
+        assert!(Errors::new().finish().is_ok());
+    }
+
+    #[test]
+    #[should_panic(expected = "errors dropped without being finished")]
+    fn errors_dropped_unfinished_panic() {
+        let mut errors = Errors::new();
+        errors.push_at(Span::call_site(), "lost");
+    }
+}
