@@ -14,7 +14,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use support::Echo;
 use tokio::io::AsyncReadExt;
@@ -23,25 +23,9 @@ use tokio::sync::Notify;
 
 /// The `echo_miner` binary, built once per test run.
 fn echo_miner() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = env!("CARGO_MANIFEST_DIR");
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "--quiet", "--example", "echo_miner"])
-                .current_dir(root)
-                .status()
-                .expect("run cargo build");
-            assert!(status.success(), "cargo build --example echo_miner failed");
-            // This test runs from <target>/debug/deps/; the example is <target>/debug/examples/.
-            let exe = std::env::current_exe().unwrap();
-            let profile = exe.parent().unwrap().parent().unwrap();
-            profile.join("examples").join("echo_miner")
-        })
-        .clone()
+    support::example("echo_miner")
 }
 
-/// A running miner, its output read on threads.
 struct Miner {
     child: Child,
     port: u16,

@@ -151,3 +151,43 @@ async fn an_unserved_synapse_gets_pythons_404_message() {
         "Synapse name 'Unserved' not found. Available synapses ['Synapse']"
     );
 }
+
+/// Every startup problem in one pass: the wallet's, the proxies', the socket's (the port is
+/// taken), each once, none as a consequence of another (no "no hotkey" after the wallet's
+/// hotkey failed to load); `Debug` prints what `Display` prints, for `?` in `main`.
+#[tokio::test]
+async fn every_startup_problem_is_reported_once_in_one_pass() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let mut wallet = axon::config::WalletConfig::default();
+    wallet.path = "/nonexistent".into();
+    let err = Axon::new()
+        .wallet(&wallet)
+        .trusted_proxies(["nginx"])
+        .ip("127.0.0.1")
+        .port(port)
+        .start()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.problems(),
+            [
+                Problem::Hotkey { .. },
+                Problem::BadProxy { .. },
+                Problem::Bind { .. }
+            ]
+        ),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the axon cannot start (3 problems):"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("cannot listen on 127.0.0.1:{port}: ")),
+        "{text}"
+    );
+    assert_eq!(format!("{err:?}"), text);
+}

@@ -1,5 +1,5 @@
-//! Configuration as Python's: `--axon.*` and `--wallet.*` flags over `BT_*` environment
-//! variables over Python's defaults.
+//! Configuration as Python's: `--axon.*`, `--wallet.*` and `--logging.*` flags over `BT_*`
+//! environment variables over Python's defaults. [`Config::help`] lists them all.
 
 use crate::keys::DEFAULT_WALLET_PATH;
 use std::fmt;
@@ -71,7 +71,48 @@ impl Default for WalletConfig {
     }
 }
 
-/// Both sections.
+/// What to log and where (Python's `config.logging`); [`logging::init`](crate::logging::init)
+/// applies it.
+///
+/// The switches are off unless given, as flags (`--logging.debug`) or as variables, which
+/// turn them on when set to anything non-empty (bittensor 10.5.0 reads them with
+/// `bool(os.getenv(..))`, so even `BT_LOGGING_DEBUG=0` turns debugging on).
+///
+/// ```
+/// let l = axon::config::LoggingConfig::default();
+/// assert!(!l.debug && !l.trace && !l.info && !l.record_log);
+/// assert_eq!(l.logging_dir, "~/.bittensor/miners");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LoggingConfig {
+    /// `--logging.debug` / `BT_LOGGING_DEBUG`: every request in and out.
+    pub debug: bool,
+    /// `--logging.trace` / `BT_LOGGING_TRACE`: everything.
+    pub trace: bool,
+    /// `--logging.info` / `BT_LOGGING_INFO`: the startup banner, refusals and failures (also
+    /// the default here; Python's default shows warnings only).
+    pub info: bool,
+    /// `--logging.record_log` / `BT_LOGGING_RECORD_LOG`: also write `bittensor.log` under
+    /// `logging_dir`.
+    pub record_log: bool,
+    /// `--logging.logging_dir` / `BT_LOGGING_LOGGING_DIR` (`~/.bittensor/miners`).
+    pub logging_dir: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        LoggingConfig {
+            debug: false,
+            trace: false,
+            info: false,
+            record_log: false,
+            logging_dir: "~/.bittensor/miners".into(),
+        }
+    }
+}
+
+/// Every section.
 ///
 /// ```
 /// use axon::config::Config;
@@ -94,6 +135,8 @@ pub struct Config {
     pub axon: AxonConfig,
     /// `--wallet.*`.
     pub wallet: WalletConfig,
+    /// `--logging.*`.
+    pub logging: LoggingConfig,
 }
 
 /// A setting that could not be read: names the flag or variable and what it expects.
@@ -113,17 +156,100 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Every setting: flag, environment variable.
-const SETTINGS: [(&str, &str); 9] = [
-    ("--axon.port", "BT_AXON_PORT"),
-    ("--axon.ip", "BT_AXON_IP"),
-    ("--axon.external_ip", "BT_AXON_EXTERNAL_IP"),
-    ("--axon.external_port", "BT_AXON_EXTERNAL_PORT"),
-    ("--axon.max_workers", "BT_AXON_MAX_WORKERS"),
-    ("--priority.maxsize", "BT_PRIORITY_MAXSIZE"),
-    ("--wallet.name", "BT_WALLET_NAME"),
-    ("--wallet.hotkey", "BT_WALLET_HOTKEY"),
-    ("--wallet.path", "BT_WALLET_PATH"),
+/// Every setting: flag, environment variable, default, what it does.
+const SETTINGS: [(&str, &str, &str, &str); 14] = [
+    (
+        "--axon.port",
+        "BT_AXON_PORT",
+        "8091",
+        "the local port (0: any free one)",
+    ),
+    (
+        "--axon.ip",
+        "BT_AXON_IP",
+        "[::]",
+        "the local address ([::] is IPv6 and IPv4)",
+    ),
+    (
+        "--axon.external_ip",
+        "BT_AXON_EXTERNAL_IP",
+        "discovered",
+        "the address announced to the network",
+    ),
+    (
+        "--axon.external_port",
+        "BT_AXON_EXTERNAL_PORT",
+        "the local port",
+        "the port announced to the network",
+    ),
+    (
+        "--axon.max_workers",
+        "BT_AXON_MAX_WORKERS",
+        "10",
+        "forwards running at once",
+    ),
+    (
+        "--priority.maxsize",
+        "BT_PRIORITY_MAXSIZE",
+        "1024",
+        "requests waiting for a worker before 503",
+    ),
+    (
+        "--wallet.name",
+        "BT_WALLET_NAME",
+        "default",
+        "the wallet (coldkey) name",
+    ),
+    (
+        "--wallet.hotkey",
+        "BT_WALLET_HOTKEY",
+        "default",
+        "the hotkey name",
+    ),
+    (
+        "--wallet.path",
+        "BT_WALLET_PATH",
+        "~/.bittensor/wallets/",
+        "where wallets are",
+    ),
+    (
+        "--logging.debug",
+        "BT_LOGGING_DEBUG",
+        "off",
+        "log every request in and out",
+    ),
+    (
+        "--logging.trace",
+        "BT_LOGGING_TRACE",
+        "off",
+        "log everything",
+    ),
+    (
+        "--logging.info",
+        "BT_LOGGING_INFO",
+        "off (info is the default)",
+        "log the banner, refusals and failures",
+    ),
+    (
+        "--logging.record_log",
+        "BT_LOGGING_RECORD_LOG",
+        "off",
+        "also write bittensor.log under --logging.logging_dir",
+    ),
+    (
+        "--logging.logging_dir",
+        "BT_LOGGING_LOGGING_DIR",
+        "~/.bittensor/miners",
+        "where bittensor.log goes",
+    ),
+];
+
+/// The settings that take no value: given means on.
+const SWITCHES: [&str; 4] = [
+    "--logging.debug",
+    "--logging.trace",
+    "--logging.info",
+    "--logging.record_log",
 ];
 
 impl Config {
@@ -150,7 +276,7 @@ impl Config {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<(Config, Vec<String>), ConfigError> {
         let mut config = Config::default();
-        for (flag, var) in SETTINGS {
+        for (flag, var, _, _) in SETTINGS {
             if let Some(value) = env(var).filter(|v| !v.is_empty()) {
                 config.set(flag, var, value)?;
             }
@@ -164,18 +290,28 @@ impl Config {
             };
             if !(name.starts_with("--axon.")
                 || name.starts_with("--wallet.")
-                || name.starts_with("--priority."))
+                || name.starts_with("--priority.")
+                || name.starts_with("--logging."))
             {
                 rest.push(arg);
                 continue;
             }
-            let Some(&(flag, _)) = SETTINGS.iter().find(|(f, _)| *f == name) else {
-                let known: Vec<&str> = SETTINGS.iter().map(|(f, _)| *f).collect();
+            let Some(&(flag, _, _, _)) = SETTINGS.iter().find(|(f, ..)| *f == name) else {
+                let known: Vec<&str> = SETTINGS.iter().map(|(f, ..)| *f).collect();
                 return Err(ConfigError(format!(
                     "unknown setting {name}: the settings are {}",
                     known.join(", ")
                 )));
             };
+            if SWITCHES.contains(&flag) {
+                if let Some(value) = inline {
+                    return Err(ConfigError(format!(
+                        "{flag} takes no value (given, it is on): remove `={value}`"
+                    )));
+                }
+                config.set(flag, flag, String::new())?;
+                continue;
+            }
             let value = match inline.or_else(|| args.next()) {
                 Some(v) => v,
                 None => return Err(ConfigError(format!("{flag} needs a value"))),
@@ -218,9 +354,41 @@ impl Config {
             }
             "--wallet.name" => self.wallet.name = value,
             "--wallet.hotkey" => self.wallet.hotkey = value,
-            _ => self.wallet.path = value,
+            "--wallet.path" => self.wallet.path = value,
+            "--logging.debug" => self.logging.debug = true,
+            "--logging.trace" => self.logging.trace = true,
+            "--logging.info" => self.logging.info = true,
+            "--logging.record_log" => self.logging.record_log = true,
+            _ => self.logging.logging_dir = value,
         }
         Ok(())
+    }
+
+    /// Every setting with its variable and default, for a program's `--help`.
+    ///
+    /// ```
+    /// let help = axon::config::Config::help();
+    /// assert!(help.contains("--axon.port PORT"));
+    /// assert!(help.contains("BT_AXON_PORT"));
+    /// assert!(help.contains("--logging.debug "));
+    /// ```
+    pub fn help() -> String {
+        let mut out = String::from("Settings (a flag wins over its variable):\n");
+        for (flag, var, default, what) in SETTINGS {
+            let value = match flag {
+                _ if SWITCHES.contains(&flag) => "",
+                "--axon.port" | "--axon.external_port" => " PORT",
+                "--axon.ip" | "--axon.external_ip" => " IP",
+                "--axon.max_workers" | "--priority.maxsize" => " N",
+                "--wallet.path" | "--logging.logging_dir" => " DIR",
+                _ => " NAME",
+            };
+            out.push_str(&format!(
+                "  {:<28} {what} [{var}; default {default}]\n",
+                format!("{flag}{value}")
+            ));
+        }
+        out
     }
 }
 
@@ -320,5 +488,39 @@ mod tests {
         assert!(parse(&["--axon.prot", "1"], &[])
             .unwrap_err()
             .starts_with("unknown setting --axon.prot: the settings are --axon.port, "));
+    }
+
+    #[test]
+    fn logging_switches_take_no_value_and_any_non_empty_variable_turns_them_on() {
+        let c = parse(&["--logging.debug", "--logging.logging_dir", "/tmp/l"], &[]).unwrap();
+        assert!(c.logging.debug && !c.logging.trace && !c.logging.record_log);
+        assert_eq!(c.logging.logging_dir, "/tmp/l");
+        // bittensor 10.5.0: `bool(os.getenv("BT_LOGGING_TRACE"))`, so "0" is on too.
+        let c = parse(
+            &[],
+            &[("BT_LOGGING_TRACE", "0"), ("BT_LOGGING_RECORD_LOG", "")],
+        )
+        .unwrap();
+        assert!(c.logging.trace && !c.logging.record_log);
+        assert_eq!(
+            parse(&["--logging.debug=true"], &[]).unwrap_err(),
+            "--logging.debug takes no value (given, it is on): remove `=true`"
+        );
+    }
+
+    #[test]
+    fn the_help_shows_the_real_defaults() {
+        let help = Config::help();
+        let d = Config::default();
+        for (flag, default) in [
+            ("--axon.port PORT", d.axon.port.to_string()),
+            ("--axon.max_workers N", d.axon.max_workers.to_string()),
+            ("--priority.maxsize N", d.axon.priority_maxsize.to_string()),
+            ("--wallet.path DIR", d.wallet.path.clone()),
+            ("--logging.logging_dir DIR", d.logging.logging_dir.clone()),
+        ] {
+            let line = help.lines().find(|l| l.contains(flag)).unwrap();
+            assert!(line.ends_with(&format!("default {default}]")), "{line}");
+        }
     }
 }

@@ -75,6 +75,9 @@ mod registry;
 
 pub mod config;
 
+#[cfg(feature = "logging")]
+pub mod logging;
+
 mod server;
 
 pub use axon_info::AxonInfo;
@@ -170,7 +173,7 @@ pub use axon_macros::synapse;
 ///
 /// ```
 /// use axon::{Axon, HandlerError, Synapse};
-/// use http::StatusCode;
+/// use axon::StatusCode;
 ///
 /// #[axon::synapse]
 /// #[derive(Debug)]
@@ -305,7 +308,7 @@ pub use axon_macros::priority;
 ///
 /// ```
 /// use axon::{Axon, HandlerError, Synapse};
-/// use http::StatusCode;
+/// use axon::StatusCode;
 ///
 /// #[axon::synapse]
 /// pub struct Job { #[default] pub id: i64 }

@@ -239,7 +239,7 @@ impl fmt::Display for Problem {
 ///      per type (wrap them in distinct types to keep both)"
 /// );
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct StartupError {
     problems: Vec<Problem>,
 }
@@ -272,6 +272,14 @@ impl fmt::Display for StartupError {
             write!(f, "\n  - {p}")?;
         }
         Ok(())
+    }
+}
+
+/// The same text as `Display`, so `axon.start().await?` in `main` prints the problems, not
+/// a struct dump.
+impl fmt::Debug for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -434,5 +442,29 @@ impl<'a> TableBuilder<'a> {
     /// Registers the verify of `S`.
     pub fn verify<S: Synapse>(&mut self, hook: Option<Check<S, Result<(), HandlerError>>>) {
         self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.verify));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_problem_says_what_to_do() {
+        let external = Problem::ExternalIp {
+            error: "checkip.amazonaws.com: failed to lookup".into(),
+        };
+        assert!(
+            external
+                .to_string()
+                .contains("give it with `--axon.external_ip`"),
+            "{external}"
+        );
+        let err = StartupError::new(vec![external, Problem::NoHotkey]);
+        assert_eq!(format!("{err:?}"), err.to_string());
+        assert!(
+            err.to_string().contains("\n  - no hotkey to serve with"),
+            "{err}"
+        );
     }
 }

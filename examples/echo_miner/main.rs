@@ -23,7 +23,7 @@
 //! its hotkey and address once listening. SIGTERM or SIGINT (Ctrl-C) drains it: new
 //! connections are refused, every request already received is answered, then it exits 0
 //! (a second signal exits at once). A failed start exits 1 with the reason.
-//! `RUST_LOG=debug` logs every request.
+//! `--logging.debug` (or `RUST_LOG=debug`) logs every request; `--help` lists every flag.
 
 use axon::config::Config;
 use axon::keys::Keypair;
@@ -122,12 +122,31 @@ fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// What `--help` prints before the shared settings.
+const USAGE: &str = "\
+echo_miner: echoes text reversed (and streams it word by word), on loopback with a
+development key. The Python bittensor.Dendrite calls it unchanged.
+
+Usage: cargo run --example echo_miner -- [FLAGS]
+  --dev-key URI                the hotkey, a development URI [default //Alice]
+  --deny SS58                  refuse this hotkey (403), repeatable
+  --verify.batch BOOL          check signatures in batches [default true]
+  --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
+  --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
+  --help                       this text
+It serves on 127.0.0.1 unless --axon.ip (or BT_AXON_IP) says otherwise.
+";
+
 #[tokio::main]
 async fn main() {
-    init_logging();
     let explicit_ip = std::env::args().any(|a| a.starts_with("--axon.ip"))
         || std::env::var("BT_AXON_IP").is_ok_and(|v| !v.is_empty());
     let (config, rest) = Config::from_process().unwrap_or_else(|e| fail(e));
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{USAGE}\n{}", Config::help());
+        return;
+    }
+    axon::logging::init(&config.logging).unwrap_or_else(|e| fail(e));
     let mut dev_key = "//Alice".to_owned();
     let mut deny = DenyList::default();
     let mut batch = true;
@@ -152,7 +171,9 @@ async fn main() {
             "--ops" => {
                 let addr = value();
                 ops = Some(addr.parse().unwrap_or_else(|_| {
-                    fail(format!("--ops takes an address like 127.0.0.1:9100, not `{addr}`"))
+                    fail(format!(
+                        "--ops takes an address like 127.0.0.1:9100, not `{addr}`"
+                    ))
                 }));
             }
             "--verify.batch" => {
@@ -162,9 +183,7 @@ async fn main() {
                     other => fail(format!("--verify.batch takes true or false, not `{other}`")),
                 }
             }
-            _ => fail(format!(
-                "unexpected argument `{arg}`: use --dev-key URI, --deny SS58, --verify.batch BOOL, --ops ADDR, --trusted-proxy NET and the --axon.* flags"
-            )),
+            _ => fail(format!("unexpected argument `{arg}`: see --help")),
         }
     }
     let hotkey = Keypair::from_uri(&dev_key).unwrap_or_else(|e| fail(e));
@@ -214,19 +233,6 @@ async fn main() {
         "echo_miner: stopped after {} echoes",
         served.0.load(Ordering::Relaxed)
     );
-}
-
-/// Logs to stderr at `RUST_LOG`'s level (`info` when unset).
-fn init_logging() {
-    let level = std::env::var("RUST_LOG")
-        .ok()
-        .and_then(|v| v.parse::<tracing_subscriber::filter::LevelFilter>().ok())
-        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
 }
 
 #[cfg(test)]

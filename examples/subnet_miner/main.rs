@@ -133,13 +133,26 @@ fn fail(message: impl std::fmt::Display) -> ! {
     std::process::exit(1);
 }
 
+/// What `--help` prints before the shared settings.
+const USAGE: &str = "\
+subnet_miner: serves only known validators with enough stake, the most staked first.
+
+Usage: cargo run --example subnet_miner -- [FLAGS]
+  --policy FILE                the validators and the minimum stake (JSON) [default: development]
+  --dev-key URI                serve with a development key instead of the wallet
+  --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
+  --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
+  --help                       this text
+";
+
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let (config, rest) = Config::from_process().unwrap_or_else(|e| fail(e));
+    if rest.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{USAGE}\n{}", Config::help());
+        return;
+    }
+    axon::logging::init(&config.logging).unwrap_or_else(|e| fail(e));
     let mut policy = None;
     let mut dev_key = None;
     let mut ops = None;
@@ -165,12 +178,12 @@ async fn main() {
             "--ops" => {
                 let addr = value();
                 ops = Some(addr.parse().unwrap_or_else(|_| {
-                    fail(format!("--ops takes an address like 127.0.0.1:9100, not `{addr}`"))
+                    fail(format!(
+                        "--ops takes an address like 127.0.0.1:9100, not `{addr}`"
+                    ))
                 }));
             }
-            _ => fail(format!(
-                "unexpected argument `{flag}`: use --policy FILE, --dev-key URI, --ops ADDR, --trusted-proxy NET, --axon.* and --wallet.*"
-            )),
+            _ => fail(format!("unexpected argument `{flag}`: see --help")),
         }
     }
 

@@ -147,7 +147,7 @@ check_fn!(
     ///
     /// ```
     /// use axon::{Axon, BaseSynapse, HandlerError};
-    /// use http::StatusCode;
+    /// use axon::StatusCode;
     ///
     /// let axon = Axon::new().verify(|s: &BaseSynapse| match s.dendrite.hotkey {
     ///     Some(_) => Ok(()),

@@ -12,7 +12,7 @@ use std::fmt;
 ///
 /// ```
 /// use axon::HandlerError;
-/// use http::StatusCode;
+/// use axon::StatusCode;
 ///
 /// let refused = HandlerError::new(StatusCode::TOO_MANY_REQUESTS, "one request per block");
 /// assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -39,7 +39,7 @@ impl HandlerError {
     ///
     /// ```
     /// use axon::HandlerError;
-    /// use http::StatusCode;
+    /// use axon::StatusCode;
     ///
     /// assert_eq!(HandlerError::new(StatusCode::OK, "x").status(), StatusCode::INTERNAL_SERVER_ERROR);
     /// ```

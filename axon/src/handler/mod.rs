@@ -2,7 +2,7 @@
 //!
 //! Declare them with the attributes [`#[axon::forward]`](crate::forward),
 //! [`#[axon::blacklist]`](crate::blacklist), [`#[axon::priority]`](crate::priority) and
-//! [`#[axon::verify]`](crate::verify), which check their signatures at compile time and
+//! [`#[axon::verify]`](macro@crate::verify), which check their signatures at compile time and
 //! register them for [`Axon::from_registry`](crate::Axon::from_registry); or attach closures
 //! with [`Axon::attach`](crate::Axon::attach) and friends. Both end in the same
 //! [`Handlers`](crate::Handlers) table.

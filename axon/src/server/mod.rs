@@ -29,7 +29,7 @@ use crate::wire::{HeaderLimits, BITTENSOR_VERSION};
 use crate::{AxonInfo, Synapse};
 use listen::Listening;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::panic::Location;
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ use std::sync::Arc;
 ///
 /// - [`Axon::from_registry`] collects every function marked [`#[axon::forward]`](crate::forward),
 ///   [`#[axon::blacklist]`](crate::blacklist), [`#[axon::priority]`](crate::priority) or
-///   [`#[axon::verify]`](crate::verify) anywhere in the program, library crates included.
+///   [`#[axon::verify]`](macro@crate::verify) anywhere in the program, library crates included.
 /// - [`attach`](Axon::attach), [`blacklist`](Axon::blacklist), [`priority`](Axon::priority)
 ///   and [`verify`](Axon::verify) take closures, type-checked by the compiler. Python's
 ///   `axon.attach(forward_fn, blacklist_fn, priority_fn, verify_fn)` is
@@ -596,15 +596,37 @@ impl Axon {
                 address: running.listening.local_addr().to_string(),
             }]));
         }
-        let plan = self.plan()?;
-        self.running = Some(self.launch(plan).await?);
-        Ok(self)
+        // Every problem in one pass: the plan's, the sockets', the external IP's.
+        let plan = self.plan();
+        let sockets = self.bind();
+        let external_ip = self.announced_ip().await;
+        match (plan, sockets, external_ip) {
+            (Ok(plan), Ok(sockets), Ok(external_ip)) => {
+                self.running = Some(self.launch(plan, sockets, external_ip)?);
+                Ok(self)
+            }
+            (plan, sockets, external_ip) => {
+                let mut problems = plan
+                    .err()
+                    .map(|e| e.problems().to_vec())
+                    .unwrap_or_default();
+                problems.extend(sockets.err().into_iter().flatten());
+                problems.extend(external_ip.err());
+                Err(StartupError::new(problems))
+            }
+        }
     }
 
     /// Everything [`start`](Axon::start) needs, decided without I/O: every problem at once.
     fn plan(&self) -> Result<Plan, StartupError> {
         let mut states = self.states.clone();
-        let hotkey = self.hotkey.clone().ok_or(Problem::NoHotkey);
+        // A wallet whose hotkey could not be loaded is its own problem, not also "no hotkey".
+        let unloadable = |p: &Problem| matches!(p, Problem::Hotkey { .. });
+        let hotkey = match &self.hotkey {
+            Some(hotkey) => Ok(hotkey.clone()),
+            None if self.problems.iter().any(unloadable) => Err(None),
+            None => Err(Some(Problem::NoHotkey)),
+        };
         let verifier = hotkey
             .as_ref()
             .ok()
@@ -613,28 +635,25 @@ impl Axon {
             ip: self.config.ip.clone(),
         });
         let external_ip = match &self.config.external_ip {
-            None => Ok(None),
+            None => Ok(()),
             Some(ip) => parse_ip(ip)
-                .map(Some)
+                .map(|_| ())
                 .ok_or_else(|| Problem::BadIp { ip: ip.clone() }),
         };
         let table = TableBuilder::collect(&states, &self.entries());
         match (hotkey, verifier, bind_ip, external_ip, table) {
-            (Ok(hotkey), Some(Ok(verifier)), Ok(bind_ip), Ok(external_ip), Ok(built))
+            (Ok(hotkey), Some(Ok(verifier)), Ok(_), Ok(()), Ok(built))
                 if self.problems.is_empty() =>
             {
                 Ok(Plan {
                     built,
                     hotkey,
                     verifier,
-                    bind: SocketAddr::new(bind_ip, self.config.port),
-                    // An axon bound to loopback serves on loopback: nothing to discover.
-                    external_ip: external_ip.or(bind_ip.is_loopback().then_some(bind_ip)),
                 })
             }
             (hotkey, verifier, bind_ip, external_ip, table) => {
                 let mut problems = self.problems.clone();
-                problems.extend(hotkey.err());
+                problems.extend(hotkey.err().flatten());
                 problems.extend(verifier.and_then(Result::err));
                 problems.extend(bind_ip.err());
                 problems.extend(external_ip.err());
@@ -644,18 +663,66 @@ impl Axon {
         }
     }
 
-    /// Carries out `plan`: discovers the external IP if it must, starts the handler
-    /// threads, binds and spawns the listeners.
-    async fn launch(&self, plan: Plan) -> Result<Running, StartupError> {
-        let fail = |problem| StartupError::new(vec![problem]);
-        let external_ip = match plan.external_ip {
-            Some(ip) => ip,
-            None => {
+    /// Opens the listening sockets whose addresses parse (a bad `--axon.ip` is the plan's
+    /// problem); every one that cannot be opened is a problem.
+    fn bind(&self) -> Result<Sockets, Vec<Problem>> {
+        descriptors::prepare(self.limits.max_connections);
+        let open = |address: SocketAddr, name: String| {
+            listen::bind(address).map_err(|e| Problem::Bind {
+                address: name,
+                error: e.to_string(),
+            })
+        };
+        let synapse = parse_ip(&self.config.ip)
+            .map(|ip| SocketAddr::new(ip, self.config.port))
+            .map(|address| open(address, address.to_string()));
+        let operations = self
+            .operations
+            .map(|address| open(address, format!("{address} (operations)")));
+        match (synapse, operations) {
+            (Some(Ok(synapse)), None) => Ok(Sockets {
+                synapse,
+                operations: None,
+            }),
+            (Some(Ok(synapse)), Some(Ok(operations))) => Ok(Sockets {
+                synapse,
+                operations: Some(operations),
+            }),
+            (synapse, operations) => {
+                let mut problems: Vec<Problem> =
+                    synapse.and_then(Result::err).into_iter().collect();
+                problems.extend(operations.and_then(Result::err));
+                Err(problems)
+            }
+        }
+    }
+
+    /// The address to announce: the configured one, the loopback address an axon bound to
+    /// loopback serves on, or the one discovered (the only I/O of this kind). An
+    /// unparseable address is the plan's problem, not this one's.
+    async fn announced_ip(&self) -> Result<IpAddr, Problem> {
+        let bind_ip = parse_ip(&self.config.ip);
+        match (&self.config.external_ip, bind_ip) {
+            (Some(ip), _) => Ok(parse_ip(ip).unwrap_or(Ipv4Addr::UNSPECIFIED.into())),
+            (None, Some(ip)) if ip.is_loopback() => Ok(ip),
+            (None, None) => Ok(Ipv4Addr::UNSPECIFIED.into()),
+            (None, Some(_)) => {
                 external_ip::discover(external_ip::DEFAULT_SERVICES, external_ip::DEFAULT_TIMEOUT)
                     .await
-                    .map_err(|error| fail(Problem::ExternalIp { error }))?
+                    .map_err(|error| Problem::ExternalIp { error })
             }
-        };
+        }
+    }
+
+    /// Carries out `plan` on the bound `sockets`: starts the handler threads and spawns the
+    /// listeners.
+    fn launch(
+        &self,
+        plan: Plan,
+        sockets: Sockets,
+        external_ip: IpAddr,
+    ) -> Result<Running, StartupError> {
+        let fail = |problem| StartupError::new(vec![problem]);
         let threads = self.config.max_workers;
         let handler_runtime = HandlerRuntime::new(threads).map_err(|e| {
             fail(Problem::HandlerThreads {
@@ -663,21 +730,12 @@ impl Axon {
                 error: e.to_string(),
             })
         })?;
-        let bind_failed = |address: String| {
+        let spawn_failed = |address: String| {
             move |e: std::io::Error| {
                 fail(Problem::Bind {
                     address,
                     error: e.to_string(),
                 })
-            }
-        };
-        descriptors::prepare(self.limits.max_connections);
-        let listener = listen::bind(plan.bind).map_err(bind_failed(plan.bind.to_string()))?;
-        let operations = match self.operations {
-            None => None,
-            Some(addr) => {
-                let failed = bind_failed(format!("{addr} (operations)"));
-                Some((addr, listen::bind(addr).map_err(failed)?))
             }
         };
         let names: Vec<&'static str> = plan.built.handlers.synapses().collect();
@@ -705,11 +763,19 @@ impl Axon {
             move |request, client| pipeline::handle(shared.clone(), request, client)
         };
         let proxies = (!self.proxies.is_empty()).then(|| Arc::new(self.proxies.clone()));
-        let listening = Listening::spawn(listener, pipeline, &self.limits, &connections, proxies)
-            .map_err(bind_failed(plan.bind.to_string()))?;
-        let operations = match operations {
+        let address = sockets.synapse.local_addr().map(|a| a.to_string());
+        let address = address.unwrap_or_else(|_| self.config.ip.clone());
+        let listening = Listening::spawn(
+            sockets.synapse,
+            pipeline,
+            &self.limits,
+            &connections,
+            proxies,
+        )
+        .map_err(spawn_failed(address))?;
+        let operations = match sockets.operations {
             None => None,
-            Some((addr, listener)) => {
+            Some(listener) => {
                 let app = operations::app(shared.clone(), connections.clone());
                 let few = Connections::new(
                     OPERATIONS_CONNECTIONS,
@@ -717,15 +783,27 @@ impl Axon {
                     TrustedProxies::default(),
                 );
                 let listening = Listening::spawn(listener, app, &Limits::default(), &few, None)
-                    .map_err(bind_failed(format!("{addr} (operations)")))?;
+                    .map_err(spawn_failed("operations".into()))?;
                 tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");
                 Some(listening)
             }
         };
+        let synapses: Vec<&str> = shared.handlers.synapses().collect();
+        let announced = self
+            .config
+            .external_port
+            .unwrap_or(listening.local_addr().port());
         tracing::info!(
             address = %listening.local_addr(),
+            announced = %SocketAddr::new(external_ip, announced),
             hotkey = self.hotkey.as_ref().map_or("None", |k| k.ss58()),
-            "axon serving"
+            max_workers = self.config.max_workers,
+            synapses = %synapses.join(", "),
+            "axon {} serving (bittensor {}.{}.{} protocol)",
+            env!("CARGO_PKG_VERSION"),
+            BITTENSOR_VERSION / 1_000_000,
+            BITTENSOR_VERSION / 1_000 % 1_000,
+            BITTENSOR_VERSION % 1_000,
         );
         Ok(Running {
             listening,
@@ -851,9 +929,12 @@ struct Plan {
     built: Built,
     hotkey: Keypair,
     verifier: Arc<Verifier>,
-    bind: SocketAddr,
-    /// The address to announce; `None`: discover it.
-    external_ip: Option<IpAddr>,
+}
+
+/// The listening sockets [`Axon::start`] opened.
+struct Sockets {
+    synapse: tokio::net::TcpListener,
+    operations: Option<tokio::net::TcpListener>,
 }
 
 /// The default signature check for `hotkey`: the `Verifier` given as state (which must check

@@ -5,12 +5,12 @@
 //! selected fields computed over Python's `str()` of each. This module reproduces each
 //! piece exactly:
 //!
-//! - [`PyStr`](crate::PyStr): Python's `str()`/`repr()` of a value ([`repr_str`] for strings).
+//! - [`PyStr`]: Python's `str()`/`repr()` of a value ([`repr_str`] for strings).
 //! - [`BodyHasher`]: Python's `body_hash`.
 //! - [`Headers`] / [`HeaderParts`]: `to_headers()` and a total `from_headers()` with typed
 //!   [`HeaderError`]s; [`InputObj`] for the `bt_header_input_obj_*` placeholders.
 //! - [`to_json`] / [`from_json`]: pydantic's `model_dump_json()` and validation.
-//! - [`TerminalInfo`](crate::TerminalInfo) and [`coerce`]: pydantic's int/float coercions.
+//! - [`TerminalInfo`] and [`coerce`]: pydantic's int/float coercions.
 //! - [`signing`]: the messages a dendrite and an axon sign.
 //! - [`BigInt`]: integers beyond 128 bits.
 

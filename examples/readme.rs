@@ -1,0 +1,101 @@
+//! Generated from README.md by `tests/readme.rs`; do not edit (regenerate with
+//! `README_EXAMPLE=overwrite cargo test --test readme`). The README's Rust blocks as one
+//! program, built by `cargo test` so that the README compiles as written (in a module
+//! rustfmt leaves alone, so the code stays the README's).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    readme::main()
+}
+
+#[rustfmt::skip]
+mod readme {
+#![allow(dead_code, unused_variables)]
+
+/// Python:
+///   class Echo(bt.Synapse):
+///       text: str
+///       n: int
+///       out: Optional[str] = None
+///       required_hash_fields: ClassVar[tuple[str, ...]] = ("text", "n")
+#[axon::synapse]
+pub struct Echo {
+    #[hash]
+    pub text: String,
+    #[hash]
+    pub n: i64,
+    #[default]
+    pub out: Option<String>,
+}
+
+use axon::{Axon, Blacklist, State};
+
+#[derive(Default)]
+pub struct Served(std::sync::atomic::AtomicU64);
+pub struct DenyList(Vec<String>);
+
+#[axon::forward]                        // Echo -> Echo (or Result<Echo, axon::HandlerError>)
+async fn echo(mut synapse: Echo, served: State<Served>) -> Echo {
+    synapse.out = Some(synapse.text.chars().rev().collect());
+    served.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    synapse
+}
+
+#[axon::blacklist]                      // &Echo -> (bool, String) or Blacklist: 403 with the reason
+fn refuse_denied(synapse: &Echo, deny: &DenyList) -> Blacklist {
+    match &synapse.dendrite.hotkey {
+        Some(h) if deny.0.contains(h) => Blacklist::Deny(format!("{h} is denied")),
+        _ => Blacklist::Allow,
+    }
+}
+
+#[axon::priority]                       // &Echo -> f64: higher is served first
+fn urgent_first(synapse: &Echo) -> f64 {
+    -synapse.timeout.unwrap_or(12.0)
+}
+
+
+use axon::Streaming;
+
+#[axon::synapse]                          // Python: class Tokens(bt.StreamingSynapse)
+pub struct Tokens { #[hash] pub prompt: String, #[default] pub completion: String }
+
+pub struct Model;                         // your model, shared as state
+impl Model {
+    fn tokens(&self, prompt: &str) -> Vec<String> {
+        prompt.split(' ').map(|w| format!("{w} ")).collect()
+    }
+}
+
+#[axon::forward]                          // Tokens -> Streaming<Tokens> (or Result<Streaming<Tokens>, E>)
+async fn generate(synapse: Tokens, model: State<Model>) -> Streaming<Tokens> {
+    let prompt = synapse.prompt.clone();
+    Streaming::new(synapse, move |chunks| async move {
+        for token in model.tokens(&prompt) {
+            chunks.send(token).await?;    // waits while the client is slower; Err once it is gone
+        }
+        Ok::<(), axon::HandlerError>(())
+    })
+}
+
+
+#[tokio::main]
+pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let handlers = Axon::from_registry().state(Served::default()).state(DenyList(vec![])).handlers()?;
+    let (config, _rest) = axon::config::Config::from_process()?;   // --axon.*, --wallet.*, --logging.*, BT_*
+    axon::logging::init(&config.logging)?;  // stderr (and bittensor.log with --logging.record_log)
+    let mut axon = Axon::from_registry()
+        .config(config.axon)
+        .wallet(&config.wallet)            // or .hotkey(Keypair::from_uri("//Alice")?) locally
+        .operations("127.0.0.1:9100".parse()?)   // /metrics and /healthz, on their own port
+        .trusted_proxies(["10.0.0.5"])     // only behind a reverse proxy
+        .state(Served::default())
+        .state(DenyList(vec![]))
+        .state(Model);
+    axon.start().await?;                   // returns once listening; every problem in one error
+    println!("{}", axon.info().unwrap());  // AxonInfo( /ipv4/203.0.113.7:8091, 5Hot.., 5Cold.., 10005000 )
+    let signal = axon::shutdown_signal().await?;   // SIGTERM or SIGINT
+    println!("{signal}: draining");
+    axon.stop().await;                     // drains: requests already received are answered
+    Ok(())
+}
+}

@@ -1,0 +1,148 @@
+//! The operator's first hour, as the examples show it: `--help` lists every flag with its
+//! variable and default; the miner logs its banner and each refusal by default, every
+//! request with `--logging.debug`, and into `bittensor.log` under `--logging.logging_dir`
+//! with `--logging.record_log`.
+
+mod support;
+
+use axon::dendrite::Dendrite;
+use axon::keys::Keypair;
+use axon::AxonInfo;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+use support::Echo;
+
+#[test]
+fn help_lists_every_flag_with_its_variable_and_default() {
+    for example in ["echo_miner", "subnet_miner"] {
+        let out = std::process::Command::new(support::example(example))
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{example}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for expected in [
+            "--dev-key URI",
+            "--axon.port PORT",
+            "[BT_AXON_PORT; default 8091]",
+            "--axon.external_ip IP",
+            "--priority.maxsize N",
+            "--wallet.path DIR",
+            "[BT_WALLET_HOTKEY; default default]",
+            "--logging.debug ",
+            "--logging.trace ",
+            "--logging.info ",
+            "--logging.record_log ",
+            "--logging.logging_dir DIR",
+            "[BT_LOGGING_LOGGING_DIR; default ~/.bittensor/miners]",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{example}: no {expected:?} in\n{text}"
+            );
+        }
+    }
+}
+
+/// Starts the echo miner with `args`, its stderr into `stderr`; returns it and its port.
+fn start(args: &[&str], stderr: std::fs::File) -> (std::process::Child, u16) {
+    let mut child = std::process::Command::new(support::example("echo_miner"))
+        .args(["--axon.port", "0", "--deny"])
+        .arg(Keypair::from_uri("//Eve").unwrap().ss58())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(addr) = line.strip_prefix("echo_miner: listening on ") {
+            let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+            return (child, port);
+        }
+    }
+    let status = child.wait().unwrap();
+    panic!("echo_miner exited before listening: {status}");
+}
+
+/// One answered call (Bob) and one refused (Eve, denied).
+async fn call_twice(port: u16) {
+    let target = AxonInfo {
+        version: 10_005_000,
+        ip: "127.0.0.1".into(),
+        port,
+        ip_type: 4,
+        hotkey: Keypair::from_uri("//Alice").unwrap().ss58().to_owned(),
+        coldkey: None,
+        protocol: 4,
+        placeholder1: 0,
+        placeholder2: 0,
+    };
+    let timeout = Duration::from_secs(10);
+    let bob = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    let out = bob.call(&target, Echo::new("abc".into(), 1), timeout).await;
+    assert_eq!(out.dendrite.status_code, Some(200), "{out:?}");
+    let eve = Dendrite::new(Keypair::from_uri("//Eve").unwrap());
+    let out = eve.call(&target, Echo::new("abc".into(), 1), timeout).await;
+    assert_eq!(out.dendrite.status_code, Some(403), "{out:?}");
+}
+
+#[tokio::test]
+async fn the_banner_and_refusals_by_default_every_request_when_asked_and_a_file() {
+    let dir = std::env::temp_dir().join(format!("axon-operator-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // By default: the banner and the refusal, no per-request lines.
+    let stderr_path = dir.join("default.stderr");
+    let (mut child, port) = start(&[], std::fs::File::create(&stderr_path).unwrap());
+    call_twice(port).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    assert!(
+        stderr.contains("axon 0.1.0 serving (bittensor 10.5.0 protocol)"),
+        "{stderr}"
+    );
+    let refused: Vec<&str> = stderr.lines().filter(|l| l.contains("refused:")).collect();
+    assert_eq!(refused.len(), 1, "{stderr}");
+    assert!(refused[0].contains("WARN"), "{}", refused[0]);
+    assert!(refused[0].contains("status=403"), "{}", refused[0]);
+    assert!(refused[0].contains("synapse=\"Echo\""), "{}", refused[0]);
+    assert!(!stderr.contains("axon <--"), "{stderr}");
+
+    // --logging.debug and --logging.record_log: every request, on stderr and in the file.
+    let logs = dir.join("logs");
+    let stderr_path = dir.join("debug.stderr");
+    let (mut child, port) = start(
+        &[
+            "--logging.debug",
+            "--logging.record_log",
+            "--logging.logging_dir",
+            logs.to_str().unwrap(),
+        ],
+        std::fs::File::create(&stderr_path).unwrap(),
+    );
+    call_twice(port).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let file = std::fs::read_to_string(logs.join("bittensor.log")).unwrap();
+    let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+    for text in [&file, &stderr] {
+        assert!(
+            text.contains("serving (bittensor 10.5.0 protocol)"),
+            "{text}"
+        );
+        assert_eq!(text.matches("axon <--").count(), 2, "{text}");
+        assert_eq!(text.matches("axon -->").count(), 2, "{text}");
+        let bob = Keypair::from_uri("//Bob").unwrap();
+        assert!(
+            text.contains(&format!("hotkey=\"{}\"", bob.ss58())),
+            "{text}"
+        );
+    }
+    assert!(!file.contains('\u{1b}'), "no colour codes in the file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
