@@ -6,7 +6,7 @@ use axon::keys::Keypair;
 use serde_json::Value;
 
 #[test]
-fn loads_a_btcli_hotkey_and_refuses_an_encrypted_one_with_a_message() {
+fn loads_a_btcli_hotkey_an_encrypted_one_with_its_password_and_refuses_a_legacy_one() {
     // bittensor_wallet prints "Encrypting..." first: the JSON is the last line.
     let out = support::run_python_script("wallet.py");
     let v: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
@@ -24,16 +24,51 @@ fn loads_a_btcli_hotkey_and_refuses_an_encrypted_one_with_a_message() {
         .to_string();
     assert!(no_coldkey.starts_with(&format!("cannot read {path}/nobody/coldkeypub.txt: ")));
 
+    // The encrypted hotkey: without its variable (and no terminal) the error names the
+    // variable; with the password bittensor_wallet encoded there, it decrypts; with another
+    // password, the error says so.
+    let variable = v["password_variable"].as_str().unwrap();
+    let locked_file = format!("{path}/miner/hotkeys/locked");
+    assert_eq!(
+        axon::keys::password_variable(std::path::Path::new(&locked_file)),
+        variable
+    );
+    std::env::remove_var(variable);
     let locked = Keypair::from_wallet(path, "miner", "locked")
         .unwrap_err()
         .to_string();
+    assert_eq!(
+        locked,
+        format!(
+            "{locked_file} is encrypted: give its password in {variable} (as bittensor_wallet's \
+             `Keyfile.save_password_to_env` stores it), or start the miner in a terminal to type it"
+        )
+    );
+    std::env::set_var(variable, v["wrong_value"].as_str().unwrap());
+    let wrong = Keypair::from_wallet(path, "miner", "locked")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        wrong,
+        format!("wrong password for the encrypted hotkey {locked_file} (or the file is damaged)")
+    );
+    std::env::set_var(variable, v["password_value"].as_str().unwrap());
+    let unlocked = Keypair::from_wallet(path, "miner", "locked").unwrap();
+    assert_eq!(unlocked.ss58(), v["locked_ss58"].as_str().unwrap());
+    std::env::remove_var(variable);
+
+    // A legacy keyfile (`legacy_encrypt_keyfile_data` writes ansible-vault) keeps its clear
+    // refusal.
+    let legacy = Keypair::from_wallet(path, "miner", "legacy")
+        .unwrap_err()
+        .to_string();
     assert!(
-        locked.ends_with(
-            "/miner/hotkeys/locked is encrypted (NaCl): axon reads unencrypted hotkey files, which \
-             is how `btcli wallet new_hotkey` writes them; regenerate the hotkey without a \
-             password (`btcli wallet regen_hotkey`) or run with a development key"
+        legacy.ends_with(
+            "/miner/hotkeys/legacy is encrypted in bittensor's legacy ansible-vault format, which \
+             axon does not read: re-encrypt it with a current btcli (NaCl) or regenerate the \
+             hotkey (`btcli wallet regen_hotkey`), or run with a development key"
         ),
-        "{locked}"
+        "{legacy}"
     );
 
     let missing = Keypair::from_wallet(path, "miner", "nope")

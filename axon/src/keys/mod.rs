@@ -1,9 +1,11 @@
 //! Keys: sr25519 keypairs, SS58 addresses, and development keys from URIs like `//Alice`.
 
+mod encrypted;
 mod ss58;
 mod uri;
 mod wallet;
 
+pub use encrypted::env_var_name as password_variable;
 pub(crate) use ss58::decode as ss58_decode;
 pub use ss58::BITTENSOR_PREFIX;
 pub use wallet::{coldkeypub, hotkey_path, DEFAULT_WALLET_PATH};

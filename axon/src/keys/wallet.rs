@@ -66,8 +66,11 @@ impl Keypair {
         Keypair::from_keyfile(&file)
     }
 
-    /// Loads an unencrypted JSON keyfile (`secretSeed`, or else `privateKey`), checking that
-    /// its `ss58Address` matches the key. Encrypted keyfiles are refused with a message.
+    /// Loads a JSON keyfile (`secretSeed`, or else `privateKey`), checking that its
+    /// `ss58Address` matches the key. A keyfile bittensor_wallet encrypted (`$NACL`) is
+    /// decrypted with the password from its variable
+    /// ([`password_variable`](super::password_variable)) or typed at a terminal; the legacy
+    /// ansible-vault and fernet formats are refused with a message.
     ///
     /// ```
     /// let dir = std::env::temp_dir().join("axon-doc-keyfile");
@@ -85,18 +88,21 @@ impl Keypair {
         };
         let at = file.display();
         for (marker, kind) in [
-            (&b"$NACL"[..], "NaCl"),
-            (b"$ansible", "ansible-vault"),
+            (&b"$ANSIBLE_VAULT"[..], "ansible-vault"),
             (b"gAAAAA", "fernet"),
         ] {
             if bytes.starts_with(marker) {
                 return Err(KeyError(format!(
-                    "{at} is encrypted ({kind}): axon reads unencrypted hotkey files, which is how \
-                     `btcli wallet new_hotkey` writes them; regenerate the hotkey without a password \
-                     (`btcli wallet regen_hotkey`) or run with a development key"
+                    "{at} is encrypted in bittensor's legacy {kind} format, which axon does not \
+                     read: re-encrypt it with a current btcli (NaCl) or regenerate the hotkey \
+                     (`btcli wallet regen_hotkey`), or run with a development key"
                 )));
             }
         }
+        let bytes = match bytes.starts_with(super::encrypted::NACL) {
+            true => super::encrypted::decrypt(file, &bytes)?,
+            false => bytes,
+        };
         let json: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|e| KeyError(format!("{at} is not a JSON keyfile: {e}")))?;
         let field = |name: &str| json.get(name).and_then(|v| v.as_str());
