@@ -33,8 +33,7 @@ const MEMORY_KIB: u32 = 512 * 1024;
 pub fn env_var_name(file: &Path) -> String {
     let path = file
         .to_string_lossy()
-        .replace(std::path::MAIN_SEPARATOR, "_")
-        .replace('.', "_");
+        .replace([std::path::MAIN_SEPARATOR, '.'], "_");
     format!("BT_PW_{}", path.to_uppercase())
 }
 
