@@ -366,6 +366,15 @@ fn check<S: Synapse + PartialEq + Debug>(id: &str, native: S) {
     );
 }
 
+/// Python: `class Slow(bt.Synapse): timeout: float = 60.0; text: str = ""`.
+#[axon::synapse(timeout = 60.0)]
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slow {
+    #[hash]
+    #[default]
+    pub text: String,
+}
+
 /// A synapse case: its id and the check that builds and compares it.
 type Case = (&'static str, Box<dyn Fn(&'static str)>);
 
@@ -476,6 +485,10 @@ fn synapse_cases() -> Vec<Case> {
             e
         }),
         case("base", axon::BaseSynapse::default),
+        case("slow", || Slow {
+            text: s("a subclass's own default timeout"),
+            ..Slow::default()
+        }),
     ]
 }
 

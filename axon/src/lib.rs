@@ -111,6 +111,7 @@ pub use table::{Handlers, Route};
 /// | class name differs from the struct's | `#[synapse(name = "TextGen")]` |
 /// | `dict[str, float]` | `indexmap::IndexMap<String, f64>` (Python keeps insertion order) |
 /// | a nested `BaseModel` | a struct marked [`#[model]`](model) |
+/// | `timeout: float = 60.0` (a subclass's own default timeout) | `#[synapse(timeout = 60.0)]` |
 /// | (no Python equivalent) a body limit for this synapse alone | `#[synapse(max_body = 64 * 1024 * 1024)]` ([`Synapse::MAX_BODY`]) |
 ///
 /// A required field (no default) gets a `bt_header_input_obj_*` header holding an empty value

@@ -146,6 +146,12 @@ class Required(bt.Synapse):
     required_hash_fields: ClassVar[tuple[str, ...]] = ("s", "i", "f", "b", "l", "d", "m", "o")
 
 
+class Slow(bt.Synapse):
+    timeout: float = 60.0
+    text: str = ""
+    required_hash_fields: ClassVar[tuple[str, ...]] = ("text",)
+
+
 def synapse_cases():
     terminal = Echo(text="with terminals", n=7, out="ok")
     terminal.dendrite = bt.TerminalInfo(
@@ -176,6 +182,7 @@ def synapse_cases():
         "required_some": Required(s="", i=0, f=0.0, b=False, l=[], d={}, m=Inner(), o="present"),
         "terminal": terminal,
         "base": bt.Synapse(),
+        "slow": Slow(text="a subclass's own default timeout"),
     }
 
 

@@ -9,12 +9,14 @@ use syn::meta::ParseNestedMeta;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, LitStr, Meta};
 
-/// `#[synapse(name = "..", hash_fields = [..], max_body = N)]`.
+/// `#[synapse(name = "..", hash_fields = [..], max_body = N, timeout = SECONDS)]`.
 #[derive(Default)]
 pub struct Args {
     pub name: Option<LitStr>,
     pub max_body: Option<Expr>,
     pub hash_fields: Option<(Span, Vec<LitStr>)>,
+    /// The default timeout in seconds, as a Python subclass redeclares it.
+    pub timeout: Option<f64>,
 }
 
 /// The macro's arguments (a `#[model]` takes none).
@@ -34,9 +36,11 @@ pub fn args(kind: Kind, args: TokenStream, errors: &mut Errors) -> Args {
             out.max_body = Some(max_body(&meta)?);
         } else if meta.path.is_ident("hash_fields") {
             out.hash_fields = Some((meta.path.span(), hash_field_names(&meta)?));
+        } else if meta.path.is_ident("timeout") {
+            out.timeout = Some(timeout(&meta)?);
         } else {
             return Err(meta.error(
-                "unknown #[synapse] argument: write `name = \"PythonClassName\"`, `hash_fields = [\"field\", ...]` or `max_body = BYTES`",
+                "unknown #[synapse] argument: write `name = \"PythonClassName\"`, `hash_fields = [\"field\", ...]`, `max_body = BYTES` or `timeout = SECONDS`",
             ));
         }
         Ok(())
@@ -66,6 +70,29 @@ fn max_body(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
             "max_body takes a number of bytes, not a string: write e.g. `max_body = 64 * 1024 * 1024`",
         )),
         _ => Ok(expr),
+    }
+}
+
+/// `timeout = 60.0` (or `60`): the default timeout in seconds, a positive number.
+fn timeout(meta: &ParseNestedMeta<'_>) -> syn::Result<f64> {
+    let expr: Expr = meta.value()?.parse()?;
+    let seconds = match &expr {
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) => f.base10_parse::<f64>().ok(),
+        Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(n),
+            ..
+        }) => n.base10_parse::<u64>().ok().map(|n| n as f64),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s > 0.0 => Ok(s),
+        _ => Err(syn::Error::new_spanned(
+            &expr,
+            "timeout is the synapse's default timeout in seconds, a positive number: write e.g. `timeout = 60.0` (Python: `timeout: float = 60.0`)",
+        )),
     }
 }
 

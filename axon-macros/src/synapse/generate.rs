@@ -122,7 +122,7 @@ fn synapse(c: &Container) -> TokenStream {
         c,
         quote! {
             name: Self::__axon_name(),
-            timeout: ::axon::__private::default_timeout(),
+            timeout: Self::__axon_timeout(),
             total_size: ::axon::__private::default_size(),
             header_size: ::axon::__private::default_size(),
             dendrite: ::core::default::Default::default(),
@@ -148,6 +148,7 @@ fn synapse_struct(c: &Container) -> TokenStream {
     let user_fields = fields(c);
     let name_default = format!("{ident}::__axon_name");
     let name_de = format!("{ident}::__axon_route_name");
+    let timeout_default = format!("{ident}::__axon_timeout");
     quote! {
         #[derive(::axon::__private::serde::Serialize, ::axon::__private::serde::Deserialize)]
         #[serde(crate = "::axon::__private::serde")]
@@ -157,7 +158,7 @@ fn synapse_struct(c: &Container) -> TokenStream {
             #[serde(default = #name_default, deserialize_with = #name_de)]
             pub name: ::core::option::Option<::std::string::String>,
             /// The request timeout in seconds (default 12.0).
-            #[serde(default = "::axon::__private::default_timeout", deserialize_with = "::axon::wire::coerce::opt_float")]
+            #[serde(default = #timeout_default, deserialize_with = "::axon::wire::coerce::opt_float")]
             pub timeout: ::core::option::Option<f64>,
             /// Total size of the request, informational (default 0).
             #[serde(default = "::axon::__private::default_size", deserialize_with = "::axon::wire::coerce::opt_int")]
@@ -179,13 +180,22 @@ fn synapse_struct(c: &Container) -> TokenStream {
     }
 }
 
-/// `name` is always the route name: its default, and its deserializer ignoring the input.
+/// `name` is always the route name: its default, and its deserializer ignoring the input;
+/// and the default timeout (Python's 12.0, or `timeout = SECONDS`).
 fn route_name_fns(c: &Container) -> TokenStream {
     let Container {
         ident, route_name, ..
     } = c;
+    let timeout = match c.timeout {
+        Some(seconds) => quote!(::core::option::Option::Some(#seconds)),
+        None => quote!(::axon::__private::default_timeout()),
+    };
     quote! {
         impl #ident {
+            #[doc(hidden)]
+            fn __axon_timeout() -> ::core::option::Option<f64> {
+                #timeout
+            }
             #[doc(hidden)]
             fn __axon_name() -> ::core::option::Option<::std::string::String> {
                 ::core::option::Option::Some(::std::string::String::from(#route_name))
@@ -269,6 +279,12 @@ fn required(c: &Container) -> Vec<&Field> {
 /// `from_header_parts`: the common fields from the headers, a required field from its
 /// placeholder, a defaulted one from its header when sent.
 fn from_header_parts(c: &Container) -> TokenStream {
+    // A declared default timeout applies when the header is absent, as the Python class's
+    // default does; without one the header's absence stays `None` (12 s when served).
+    let timeout = match c.timeout {
+        Some(_) => quote!(__parts.timeout.or_else(Self::__axon_timeout)),
+        None => quote!(__parts.timeout),
+    };
     let locals = c.fields.iter().map(|f| {
         let (ty, py) = (&f.ty, &f.py_name);
         let local = format_ident!("__field_{}", f.py_name);
@@ -291,7 +307,7 @@ fn from_header_parts(c: &Container) -> TokenStream {
             #(#locals)*
             ::core::result::Result::Ok(Self {
                 name: Self::__axon_name(),
-                timeout: __parts.timeout,
+                timeout: #timeout,
                 total_size: __parts.total_size,
                 header_size: __parts.header_size,
                 computed_body_hash: __parts.computed_body_hash,

@@ -58,6 +58,8 @@ pub struct Container {
     pub route_name: String,
     /// `max_body = N` (synapse only): this synapse's own body limit in bytes.
     pub max_body: Option<Expr>,
+    /// `timeout = SECONDS` (synapse only): its default timeout, instead of Python's 12.0.
+    pub timeout: Option<f64>,
     /// The hashed fields in hash order (Python names).
     pub hash_fields: Vec<HashField>,
     pub fields: Vec<Field>,
@@ -123,6 +125,7 @@ impl Container {
             ident: item.ident,
             route_name,
             max_body: args.max_body,
+            timeout: args.timeout,
             hash_fields,
             fields,
         })
@@ -202,9 +205,13 @@ fn fields(kind: Kind, named: Vec<syn::Field>, errors: &mut Errors) -> (Vec<Field
         let py_name = ident.to_string().trim_start_matches("r#").to_owned();
         let common = kind == Kind::Synapse && COMMON_FIELDS.contains(&py_name.as_str());
         if common {
+            let instead = match py_name.as_str() {
+                "timeout" => "; to change its default as a Python subclass does (`timeout: float = 60.0`), write `#[synapse(timeout = 60.0)]`",
+                _ => "",
+            };
             errors.push(
                 &ident,
-                format!("`{py_name}` is a field every synapse has and #[synapse] adds it: remove this one and read `s.{py_name}`"),
+                format!("`{py_name}` is a field every synapse has and #[synapse] adds it: remove this one and read `s.{py_name}`{instead}"),
             );
         }
         let attrs = attr::field(kind, f.attrs, errors);
