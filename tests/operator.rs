@@ -35,6 +35,7 @@ fn help_lists_every_flag_with_its_variable_and_default() {
             "--logging.info ",
             "--logging.record_log ",
             "--logging.logging_dir DIR",
+            "--logging.enable_third_party_loggers",
             "[BT_LOGGING_LOGGING_DIR; default ~/.bittensor/miners]",
         ] {
             assert!(

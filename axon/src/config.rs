@@ -157,7 +157,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every setting: flag, environment variable, default, what it does.
-const SETTINGS: [(&str, &str, &str, &str); 14] = [
+const SETTINGS: [(&str, &str, &str, &str); 15] = [
     (
         "--axon.port",
         "BT_AXON_PORT",
@@ -242,14 +242,21 @@ const SETTINGS: [(&str, &str, &str, &str); 14] = [
         "~/.bittensor/miners",
         "where bittensor.log goes",
     ),
+    (
+        "--logging.enable_third_party_loggers",
+        "BT_LOGGING_ENABLE_THIRD_PARTY_LOGGERS",
+        "off",
+        "accepted as in Python; other crates' tracing lines follow the level anyway",
+    ),
 ];
 
 /// The settings that take no value: given means on.
-const SWITCHES: [&str; 4] = [
+const SWITCHES: [&str; 5] = [
     "--logging.debug",
     "--logging.trace",
     "--logging.info",
     "--logging.record_log",
+    "--logging.enable_third_party_loggers",
 ];
 
 impl Config {
@@ -359,7 +366,9 @@ impl Config {
             "--logging.trace" => self.logging.trace = true,
             "--logging.info" => self.logging.info = true,
             "--logging.record_log" => self.logging.record_log = true,
-            _ => self.logging.logging_dir = value,
+            "--logging.logging_dir" => self.logging.logging_dir = value,
+            // Python's switch for other libraries' loggers: here they follow the level.
+            _ => {}
         }
         Ok(())
     }
@@ -502,6 +511,8 @@ mod tests {
         )
         .unwrap();
         assert!(c.logging.trace && !c.logging.record_log);
+        // Python's switch for third-party loggers is accepted (and has nothing to change).
+        assert!(parse(&["--logging.enable_third_party_loggers"], &[]).is_ok());
         assert_eq!(
             parse(&["--logging.debug=true"], &[]).unwrap_err(),
             "--logging.debug takes no value (given, it is on): remove `=true`"
