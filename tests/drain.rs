@@ -73,17 +73,7 @@ async fn start(args: &[&str]) -> Miner {
 }
 
 fn alice(port: u16) -> AxonInfo {
-    AxonInfo {
-        version: 10_005_000,
-        ip: "127.0.0.1".into(),
-        port,
-        ip_type: 4,
-        hotkey: Keypair::from_uri("//Alice").unwrap().ss58().to_owned(),
-        coldkey: None,
-        protocol: 4,
-        placeholder1: 0,
-        placeholder2: 0,
-    }
+    support::loopback_alice(port)
 }
 
 /// Waits for the process to exit (at most 60 s; it is killed otherwise) and returns its

@@ -7,7 +7,6 @@ mod support;
 
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
-use axon::AxonInfo;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
@@ -70,17 +69,7 @@ fn start(args: &[&str], stderr: std::fs::File) -> (std::process::Child, u16) {
 
 /// One answered call (Bob) and one refused (Eve, denied).
 async fn call_twice(port: u16) {
-    let target = AxonInfo {
-        version: 10_005_000,
-        ip: "127.0.0.1".into(),
-        port,
-        ip_type: 4,
-        hotkey: Keypair::from_uri("//Alice").unwrap().ss58().to_owned(),
-        coldkey: None,
-        protocol: 4,
-        placeholder1: 0,
-        placeholder2: 0,
-    };
+    let target = support::loopback_alice(port);
     let timeout = Duration::from_secs(10);
     let bob = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
     let out = bob.call(&target, Echo::new("abc".into(), 1), timeout).await;

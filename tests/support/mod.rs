@@ -220,3 +220,21 @@ pub fn example(name: &str) -> PathBuf {
     let profile = exe.parent().unwrap().parent().unwrap();
     profile.join("examples").join(name)
 }
+
+/// The echo miner's record on loopback: `//Alice` (its default development key) at `port`.
+pub fn loopback_alice(port: u16) -> axon::AxonInfo {
+    axon::AxonInfo {
+        version: 10_005_000,
+        ip: "127.0.0.1".into(),
+        port,
+        ip_type: 4,
+        hotkey: axon::keys::Keypair::from_uri("//Alice")
+            .unwrap()
+            .ss58()
+            .to_owned(),
+        coldkey: None,
+        protocol: 4,
+        placeholder1: 0,
+        placeholder2: 0,
+    }
+}
