@@ -33,8 +33,7 @@ def main():
     ap.add_argument("--payload", type=int, default=1024)
     a = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
-                    "--example", "loadgen"], cwd=run.ROOT, check=True)
+    run.build()
     servers = {}
     try:
         servers["base"] = run.start_rust(18291, binary=a.base)

@@ -43,8 +43,7 @@ def main():
     ap.add_argument("--binary", help="another echo_miner build to measure (see bench/ab.py)")
     a = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
-                    "--example", "loadgen"], cwd=run.ROOT, check=True)
+    run.build()
     rust = run.start_rust(18391, binary=a.binary)
     py = run.start_python(18392)
     rows = []

@@ -28,6 +28,12 @@ RELEASE = os.path.join(ROOT, "target", "release", "examples")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def build():
+    """Builds the release echo miner and load generator the benchmarks run."""
+    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
+                    "--example", "loadgen"], cwd=ROOT, check=True)
+
+
 def cpu_seconds(pid):
     """User plus system CPU time of a process, all threads, in seconds."""
     with open(f"/proc/{pid}/stat") as f:
@@ -75,8 +81,7 @@ def main():
     ap.add_argument("--single-port", type=int, default=18193)
     a = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
-                    "--example", "loadgen"], cwd=ROOT, check=True)
+    build()
     rust, rust_hotkey = start_rust(a.rust_port)
     single, single_hotkey = start_rust(a.single_port, "--verify.batch", "false")
     py, py_hotkey = start_python(a.python_port)

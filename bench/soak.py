@@ -20,6 +20,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (bench/run.py: the shared helpers)
+
 RELEASE = os.path.join(ROOT, "target", "release", "examples")
 
 
@@ -38,8 +41,7 @@ def main():
     ap.add_argument("--payload", type=int, default=1024)
     ap.add_argument("--port", type=int, default=18391)
     args = ap.parse_args()
-    subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
-                    "--example", "loadgen"], cwd=ROOT, check=True)
+    run.build()
     server = subprocess.Popen([os.path.join(RELEASE, "echo_miner"), "--axon.port", str(args.port)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     hotkey = None

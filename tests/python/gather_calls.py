@@ -32,10 +32,7 @@ import time
 import typing
 from unittest import mock
 
-import bittensor.utils.networking as networking
-
-# No network in tests: the dendrite looks its external IP up at construction.
-networking.get_external_ip = lambda: "127.0.0.1"
+from twins import Echo
 
 import aiohttp  # noqa: E402
 import bittensor as bt  # noqa: E402
@@ -43,13 +40,6 @@ from bittensor_wallet import Keypair  # noqa: E402
 
 CONFIG = json.loads(sys.argv[1])
 BOB = Keypair.create_from_uri("//Bob")
-
-
-class Echo(bt.Synapse):
-    text: str
-    n: int
-    out: typing.Optional[str] = None
-    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
 
 
 class Tokens(bt.StreamingSynapse):

@@ -12,10 +12,7 @@ import sys
 import time
 import typing
 
-import bittensor.utils.networking as networking
-
-# No network in tests: the dendrite looks its external IP up at construction.
-networking.get_external_ip = lambda: "127.0.0.1"
+from twins import Echo
 
 import aiohttp  # noqa: E402
 import bittensor as bt  # noqa: E402
@@ -27,13 +24,6 @@ AXONS = CONFIG["axons"]
 BOB = Keypair.create_from_uri("//Bob")
 CHARLIE = Keypair.create_from_uri("//Charlie")
 EVE = Keypair.create_from_uri("//Eve")
-
-
-class Echo(bt.Synapse):
-    text: str
-    n: int
-    out: typing.Optional[str] = None
-    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
 
 
 class Meta(BaseModel):

@@ -12,21 +12,12 @@ import tempfile
 import time
 import typing
 
-import bittensor.utils.networking as networking
-
-networking.get_external_ip = lambda: "127.0.0.1"
+from twins import Echo
 
 import bittensor as bt  # noqa: E402
 import bittensor_wallet as bw  # noqa: E402
 
 EVE = bw.Keypair.create_from_uri("//Eve").ss58_address
-
-
-class Echo(bt.Synapse):
-    text: str
-    n: int
-    out: typing.Optional[str] = None
-    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
 
 
 def echo(synapse: Echo) -> Echo:

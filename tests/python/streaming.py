@@ -16,10 +16,7 @@ import json
 import sys
 import typing
 
-import bittensor.utils.networking as networking
-
-# No network in tests: the dendrite looks its external IP up at construction.
-networking.get_external_ip = lambda: "127.0.0.1"
+import twins  # noqa: F401  (the offline patch)
 
 import bittensor as bt  # noqa: E402
 from bittensor_wallet import Keypair  # noqa: E402
