@@ -76,7 +76,8 @@ pub fn level(config: &LoggingConfig, rust_log: Option<&str>) -> LevelFilter {
     }
 }
 
-/// The log file `config` asks for, `~` expanded: `None` without `--logging.record_log`.
+/// The log file `config` asks for, `~` expanded as for wallets: `None` without
+/// `--logging.record_log`.
 ///
 /// ```
 /// let mut config = axon::config::LoggingConfig::default();
@@ -89,14 +90,7 @@ pub fn file(config: &LoggingConfig) -> Option<PathBuf> {
     if !config.record_log || config.logging_dir.is_empty() {
         return None;
     }
-    let dir = match config.logging_dir.strip_prefix("~/") {
-        Some(rest) => std::env::var_os("HOME").map_or_else(
-            || PathBuf::from(&config.logging_dir),
-            |home| PathBuf::from(home).join(rest),
-        ),
-        None => PathBuf::from(&config.logging_dir),
-    };
-    Some(dir.join(LOG_FILE))
+    Some(crate::keys::expand_home(&config.logging_dir).join(LOG_FILE))
 }
 
 /// Installs the process's `tracing` subscriber as `config` and `RUST_LOG` ask: stderr (in

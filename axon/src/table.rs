@@ -281,17 +281,18 @@ impl Handlers {
         // a blocking one cannot be interrupted and finishes on its own thread, its result
         // discarded. An async forward runs on `runtime` until its watch has seen it never
         // hold its thread, then here, in the request's task (see `handler::watch`). Either
-        // way it runs in the caller's span (the request's), so its own lines carry it.
-        let span = Span::current();
+        // way it runs in the caller's span (the request's), so its own lines carry it: inline
+        // it already is; on another thread it takes the span along.
         let joined = match forward {
             Forward::Async(f) if slot.info == PING => return f(synapse).await,
             Forward::Blocking(f) => {
+                let span = Span::current();
                 runtime
                     .spawn_blocking(move || span.in_scope(|| f(synapse)))
                     .await
             }
             Forward::Async(f) if watch.offload() => {
-                let task = watch.watch(f(synapse)).instrument(span);
+                let task = watch.watch(f(synapse)).instrument(Span::current());
                 AbortOnDrop(runtime.spawn(task)).await
             }
             Forward::Async(f) => {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_WALLET_PATH: &str = "~/.bittensor/wallets/";
 
 /// Expands a leading `~` to `$HOME`, as Python's `os.path.expanduser`.
-fn expand_home(path: &str) -> PathBuf {
+pub(crate) fn expand_home(path: &str) -> PathBuf {
     match (path.strip_prefix('~'), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => PathBuf::from(home).join(rest.trim_start_matches(['/', '\\'])),
         _ => PathBuf::from(path),
