@@ -375,6 +375,20 @@ pub struct Slow {
     pub text: String,
 }
 
+/// A subclass's own default timeout fills a body without one, as pydantic's does; the
+/// headers' absent timeout stays `None`, as Python's `parse_headers_to_inputs` reads it.
+#[test]
+fn a_declared_default_timeout_fills_what_python_fills() {
+    let python = &golden()["slow_defaults"];
+    let from_json = Slow::from_json(br#"{"text": "y"}"#).unwrap();
+    assert_eq!(from_json.timeout, python["json_without_timeout"].as_f64());
+    assert_eq!(from_json.timeout, Some(60.0));
+    let mut map = Slow::default().to_headers().to_header_map().unwrap();
+    map.remove("timeout");
+    assert!(python["header_inputs_timeout"].is_null(), "{python}");
+    assert_eq!(Slow::from_headers(&map).unwrap().timeout, None);
+}
+
 /// A synapse case: its id and the check that builds and compares it.
 type Case = (&'static str, Box<dyn Fn(&'static str)>);
 

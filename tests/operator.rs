@@ -1,7 +1,9 @@
 //! The operator's first hour, as the examples show it: `--help` lists every flag with its
 //! variable and default; the miner logs its banner and each refusal by default, every
 //! request with `--logging.debug`, and into `bittensor.log` under `--logging.logging_dir`
-//! with `--logging.record_log`.
+//! with `--logging.record_log`. The `--logging.*` settings are checked against the real
+//! bittensor 10.5.0 (`tests/python/logging_config.py`): the same flags, the variables read the
+//! same way, the same file.
 
 mod support;
 
@@ -11,6 +13,61 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 use support::Echo;
+
+#[test]
+fn the_logging_settings_are_bittensors() {
+    let out = support::run_python_script("logging_config.py");
+    let python = support::result_line(&out);
+    assert_eq!(python["bittensor_version"], support::BITTENSOR_VERSION);
+    let help = axon::config::Config::help();
+    let parse = |args: &[&str], env: &[(&str, &str)]| {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        axon::config::Config::parse(args.iter().map(|a| a.to_string()), |var| {
+            env.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone())
+        })
+    };
+    // Every flag Python's parser takes is ours, taking a value exactly when Python's does.
+    let flags = python["flags"].as_object().unwrap();
+    assert_eq!(flags.len(), 6, "{flags:?}");
+    for (flag, takes_value) in flags {
+        assert!(help.contains(flag.as_str()), "{flag} not in --help");
+        let with_value = parse(&[&format!("{flag}=x")], &[]);
+        assert_eq!(
+            with_value.is_ok(),
+            takes_value.as_bool().unwrap(),
+            "{flag}=x"
+        );
+        if !takes_value.as_bool().unwrap() {
+            assert!(parse(&[flag.as_str()], &[]).is_ok(), "{flag}");
+        }
+    }
+    // Variables: Python's `bool(os.getenv(..))` turns "0" on and leaves "" off; so do we.
+    let (config, _) = parse(
+        &[],
+        &[("BT_LOGGING_TRACE", "0"), ("BT_LOGGING_RECORD_LOG", "")],
+    )
+    .unwrap();
+    assert_eq!(
+        config.logging.trace,
+        python["trace_from_zero"].as_bool().unwrap()
+    );
+    assert_eq!(
+        config.logging.record_log,
+        python["record_log_from_empty"].as_bool().unwrap()
+    );
+    // The same file in the same default directory.
+    let (mut config, _) = parse(&[], &[]).unwrap();
+    config.logging.record_log = true;
+    let expected = std::path::Path::new(python["logging_dir"].as_str().unwrap())
+        .join(python["file_name"].as_str().unwrap());
+    assert_eq!(axon::logging::file(&config.logging), Some(expected));
+    // Python's default shows warnings only (ours shows info too: the banner, see below).
+    assert_eq!(python["default_shows_warning"], true, "{out}");
+    assert_eq!(python["default_shows_info"], false, "{out}");
+}
 
 #[test]
 fn help_lists_every_flag_with_its_variable_and_default() {

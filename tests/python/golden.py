@@ -186,6 +186,17 @@ def synapse_cases():
     }
 
 
+def slow_defaults():
+    """What a subclass's own default timeout does when a body or the headers lack it."""
+    headers = dict(Slow(text="y").to_headers())
+    headers.pop("timeout")
+    return {
+        "json_without_timeout": Slow.model_validate_json('{"text": "y"}').timeout,
+        # The axon reads headers with parse_headers_to_inputs: an absent timeout is None.
+        "header_inputs_timeout": bt.Synapse.parse_headers_to_inputs(headers).get("timeout", "absent"),
+    }
+
+
 def main():
     sha = lambda s: hashlib.sha3_256(s.encode()).hexdigest()
     out = {
@@ -195,6 +206,7 @@ def main():
         "values": {k: {"str": str(v), "hash": sha(sha(str(v)))} for k, v in values().items()},
         "synapses": {},
         "nonprintable": nonprintable_ranges(),
+        "slow_defaults": slow_defaults(),
     }
     for key, syn in synapse_cases().items():
         fresh = syn.model_dump_json()

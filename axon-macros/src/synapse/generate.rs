@@ -279,12 +279,6 @@ fn required(c: &Container) -> Vec<&Field> {
 /// `from_header_parts`: the common fields from the headers, a required field from its
 /// placeholder, a defaulted one from its header when sent.
 fn from_header_parts(c: &Container) -> TokenStream {
-    // A declared default timeout applies when the header is absent, as the Python class's
-    // default does; without one the header's absence stays `None` (12 s when served).
-    let timeout = match c.timeout {
-        Some(_) => quote!(__parts.timeout.or_else(Self::__axon_timeout)),
-        None => quote!(__parts.timeout),
-    };
     let locals = c.fields.iter().map(|f| {
         let (ty, py) = (&f.ty, &f.py_name);
         let local = format_ident!("__field_{}", f.py_name);
@@ -307,7 +301,7 @@ fn from_header_parts(c: &Container) -> TokenStream {
             #(#locals)*
             ::core::result::Result::Ok(Self {
                 name: Self::__axon_name(),
-                timeout: #timeout,
+                timeout: __parts.timeout,
                 total_size: __parts.total_size,
                 header_size: __parts.header_size,
                 computed_body_hash: __parts.computed_body_hash,
