@@ -112,6 +112,90 @@ impl Default for LoggingConfig {
     }
 }
 
+/// Which chain to talk to (Python's `config.subtensor`), resolved by
+/// [`endpoint`](SubtensorConfig::endpoint) as bittensor 10.5.0 resolves it, measured side by
+/// side (`tests/python/subtensor_config.py`): a network name maps to its endpoint (`local`
+/// to `BT_SUBTENSOR_CHAIN_ENDPOINT` or `ws://127.0.0.1:9944`), a network that is an address
+/// is used as one, and an explicit network wins over `--subtensor.chain_endpoint`.
+///
+/// One difference, on purpose: Python ignores `--subtensor.chain_endpoint` given alone
+/// (its default network wins and it connects to finney); here the endpoint given alone is
+/// the one used, as Python's own help text says it should be.
+///
+/// ```
+/// use axon::config::Config;
+/// let endpoint = |args: &[&str]| {
+///     let (c, _) = Config::parse(args.iter().map(|a| a.to_string()), |_| None).unwrap();
+///     c.subtensor.endpoint()
+/// };
+/// assert_eq!(endpoint(&[]), ("finney".into(), "wss://entrypoint-finney.opentensor.ai:443".into()));
+/// assert_eq!(endpoint(&["--subtensor.network", "local"]), ("local".into(), "ws://127.0.0.1:9944".into()));
+/// assert_eq!(endpoint(&["--subtensor.chain_endpoint", "ws://10.0.0.2:9944"]).1, "ws://10.0.0.2:9944");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubtensorConfig {
+    /// `--subtensor.network` / `BT_SUBTENSOR_NETWORK`: `finney`, `test`, `archive`,
+    /// `local`, `latent-lite`, or an address; `None` when not given (finney).
+    pub network: Option<String>,
+    /// `--subtensor.chain_endpoint` / `BT_SUBTENSOR_CHAIN_ENDPOINT`: `ws://` or `wss://`.
+    pub chain_endpoint: Option<String>,
+    /// `BT_SUBTENSOR_CHAIN_ENDPOINT` alone: what `local` means, as in Python.
+    local: Option<String>,
+}
+
+/// Python's `settings.NETWORK_MAP`.
+const NETWORKS: [(&str, &str); 5] = [
+    ("finney", "wss://entrypoint-finney.opentensor.ai:443"),
+    ("test", "wss://test.finney.opentensor.ai:443"),
+    ("archive", "wss://archive.chain.opentensor.ai:443"),
+    ("local", "ws://127.0.0.1:9944"),
+    ("latent-lite", "wss://lite.sub.latent.to:443"),
+];
+
+impl SubtensorConfig {
+    /// The network's name and the endpoint to dial (see the type's docs).
+    pub fn endpoint(&self) -> (String, String) {
+        let given = self
+            .network
+            .as_deref()
+            .or(self.chain_endpoint.as_deref())
+            .unwrap_or("finney");
+        if let Some((name, url)) = NETWORKS.iter().find(|(n, _)| *n == given) {
+            let url = match (*name, &self.local) {
+                ("local", Some(local)) => local.clone(),
+                _ => (*url).to_owned(),
+            };
+            return (name.to_string(), url);
+        }
+        let url = if given.starts_with("ws://") || given.starts_with("wss://") {
+            given.to_owned()
+        } else {
+            format!("ws://{given}")
+        };
+        let name = [
+            ("entrypoint-finney.opentensor.ai", "finney"),
+            ("test.finney.opentensor.ai", "test"),
+            ("archive.chain.opentensor.ai", "archive"),
+            ("127.0.0.1", "local"),
+            ("localhost", "local"),
+        ]
+        .iter()
+        .find(|(part, _)| given.contains(part))
+        .map_or("unknown", |(_, name)| name);
+        let url = match name {
+            "finney" | "test" | "archive" => NETWORKS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .unwrap()
+                .1
+                .to_owned(),
+            _ => url,
+        };
+        (name.to_owned(), url)
+    }
+}
+
 /// Every section.
 ///
 /// ```
@@ -137,6 +221,10 @@ pub struct Config {
     pub wallet: WalletConfig,
     /// `--logging.*`.
     pub logging: LoggingConfig,
+    /// `--subtensor.*`.
+    pub subtensor: SubtensorConfig,
+    /// `--netuid`: the subnet (the subnet template's flag); `None` when not given.
+    pub netuid: Option<u16>,
 }
 
 /// A setting that could not be read: names the flag or variable and what it expects.
@@ -157,7 +245,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every setting: flag, environment variable, default, what it does.
-const SETTINGS: [(&str, &str, &str, &str); 15] = [
+const SETTINGS: [(&str, &str, &str, &str); 18] = [
     (
         "--axon.port",
         "BT_AXON_PORT",
@@ -248,6 +336,24 @@ const SETTINGS: [(&str, &str, &str, &str); 15] = [
         "off",
         "accepted as in Python; other crates' tracing lines follow the level anyway",
     ),
+    (
+        "--subtensor.network",
+        "BT_SUBTENSOR_NETWORK",
+        "finney",
+        "finney, test, archive, local, latent-lite, or an address",
+    ),
+    (
+        "--subtensor.chain_endpoint",
+        "BT_SUBTENSOR_CHAIN_ENDPOINT",
+        "the network's",
+        "the node to dial (ws:// or wss://); an explicit network wins",
+    ),
+    (
+        "--netuid",
+        "",
+        "none",
+        "the subnet to publish on and read the metagraph of",
+    ),
 ];
 
 /// The settings that take no value: given means on.
@@ -284,10 +390,11 @@ impl Config {
     ) -> Result<(Config, Vec<String>), ConfigError> {
         let mut config = Config::default();
         for (flag, var, _, _) in SETTINGS {
-            if let Some(value) = env(var).filter(|v| !v.is_empty()) {
+            if let Some(value) = env(var).filter(|v| !var.is_empty() && !v.is_empty()) {
                 config.set(flag, var, value)?;
             }
         }
+        config.subtensor.local = config.subtensor.chain_endpoint.clone();
         let mut rest = Vec::new();
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -298,7 +405,9 @@ impl Config {
             if !(name.starts_with("--axon.")
                 || name.starts_with("--wallet.")
                 || name.starts_with("--priority.")
-                || name.starts_with("--logging."))
+                || name.starts_with("--logging.")
+                || name.starts_with("--subtensor.")
+                || name == "--netuid")
             {
                 rest.push(arg);
                 continue;
@@ -367,6 +476,13 @@ impl Config {
             "--logging.info" => self.logging.info = true,
             "--logging.record_log" => self.logging.record_log = true,
             "--logging.logging_dir" => self.logging.logging_dir = value,
+            "--subtensor.network" => self.subtensor.network = Some(value),
+            "--subtensor.chain_endpoint" => self.subtensor.chain_endpoint = Some(value),
+            "--netuid" => {
+                self.netuid = Some(value.trim().parse::<u16>().map_err(|_| {
+                    ConfigError(format!("{source}: `{value}` is not a subnet uid (0-65535)"))
+                })?)
+            }
             // Python's switch for other libraries' loggers: here they follow the level.
             _ => {}
         }
@@ -390,10 +506,16 @@ impl Config {
                 "--axon.ip" | "--axon.external_ip" => " IP",
                 "--axon.max_workers" | "--priority.maxsize" => " N",
                 "--wallet.path" | "--logging.logging_dir" => " DIR",
+                "--subtensor.chain_endpoint" => " URL",
+                "--netuid" => " N",
                 _ => " NAME",
             };
+            let var = match var {
+                "" => String::new(),
+                var => format!("{var}; "),
+            };
             out.push_str(&format!(
-                "  {:<28} {what} [{var}; default {default}]\n",
+                "  {:<28} {what} [{var}default {default}]\n",
                 format!("{flag}{value}")
             ));
         }

@@ -44,6 +44,9 @@ pub mod wire;
 
 pub mod keys;
 
+#[cfg(feature = "chain")]
+pub mod chain;
+
 mod uuid;
 
 mod axon_info;
@@ -62,6 +65,9 @@ mod metrics;
 pub mod handler;
 
 pub mod verify;
+
+#[cfg(feature = "chain")]
+pub mod metagraph;
 
 mod state;
 
@@ -84,10 +90,14 @@ pub use axon_info::AxonInfo;
 pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind, Streaming};
 /// HTTP status codes, for [`HandlerError::new`].
 pub use http::StatusCode;
+#[cfg(feature = "chain")]
+pub use metagraph::Metagraph;
 pub use net::TrustedProxies;
 pub use pipeline::Load;
 pub use registry::{Problem, StartupError};
 pub use server::{external_ip, shutdown_signal, Axon, Limits};
+#[cfg(feature = "chain")]
+pub use server::{ServeError, Served};
 pub use state::State;
 pub use table::{Handlers, Route};
 

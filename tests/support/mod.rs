@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod chain;
 pub mod counting;
 pub mod http;
 pub mod log;

@@ -1,7 +1,7 @@
 //! Keys: sr25519 keypairs, SS58 addresses, and development keys from URIs like `//Alice`.
 
 mod encrypted;
-mod ss58;
+pub(crate) mod ss58;
 mod uri;
 mod wallet;
 
@@ -111,7 +111,7 @@ impl Keypair {
     /// ```
     pub fn sign(&self, message: &[u8]) -> String {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let bytes = self.inner.sign_simple(CONTEXT, message).to_bytes();
+        let bytes = self.sign_bytes(message);
         let mut out = String::with_capacity(130);
         out.push_str("0x");
         for b in bytes {
@@ -119,6 +119,11 @@ impl Keypair {
             out.push(char::from(HEX[usize::from(b & 15)]));
         }
         out
+    }
+
+    /// The 64 signature bytes of `message` (context `substrate`).
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.inner.sign_simple(CONTEXT, message).to_bytes()
     }
 }
 

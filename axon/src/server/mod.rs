@@ -7,10 +7,14 @@ pub mod external_ip;
 mod limits;
 mod listen;
 mod operations;
+#[cfg(feature = "chain")]
+mod publish;
 mod signal;
 
 use connections::Connections;
 pub use limits::Limits;
+#[cfg(feature = "chain")]
+pub use publish::{ServeError, Served};
 pub use signal::shutdown_signal;
 
 use crate::config::{AxonConfig, WalletConfig};
@@ -81,6 +85,8 @@ pub struct Axon {
     limits: Limits,
     operations: Option<SocketAddr>,
     proxies: TrustedProxies,
+    /// More lines of the `/metrics` exposition (the metagraph's).
+    exposition: Vec<operations::Exposition>,
     running: Option<Running>,
 }
 
@@ -113,6 +119,7 @@ impl Axon {
             limits: Limits::default(),
             operations: None,
             proxies: TrustedProxies::default(),
+            exposition: Vec::new(),
             running: None,
         }
     }
@@ -180,6 +187,17 @@ impl Axon {
             });
         }
         self
+    }
+
+    /// Gives the axon a [`Metagraph`](crate::Metagraph): handlers read it as `&Metagraph`
+    /// (the policies in a `#[blacklist]` or `#[priority]`), and `/metrics` shows its age,
+    /// whether it is stale and the requests refused for it (feature `chain`).
+    #[cfg(feature = "chain")]
+    pub fn metagraph(mut self, metagraph: crate::Metagraph) -> Self {
+        let shown = metagraph.clone();
+        self.exposition
+            .push(Arc::new(move |out: &mut String| shown.render_metrics(out)));
+        self.state(metagraph)
     }
 
     /// [`state`](Axon::state) for a value the caller keeps a handle on: handlers and the
@@ -776,7 +794,8 @@ impl Axon {
         let operations = match sockets.operations {
             None => None,
             Some(listener) => {
-                let app = operations::app(shared.clone(), connections.clone());
+                let app =
+                    operations::app(shared.clone(), connections.clone(), self.exposition.clone());
                 let few = Connections::new(
                     OPERATIONS_CONNECTIONS,
                     OPERATIONS_CONNECTIONS,

@@ -19,10 +19,18 @@ use tower::ServiceExt;
 struct Observed {
     shared: Arc<Shared>,
     connections: Connections,
+    exposition: Vec<Exposition>,
 }
 
+/// A source of more `/metrics` lines, appended to the axon's own.
+pub(crate) type Exposition = Arc<dyn Fn(&mut String) + Send + Sync>;
+
 /// The operations app: its routes, whoever calls.
-pub(crate) fn app(shared: Arc<Shared>, connections: Connections) -> impl App {
+pub(crate) fn app(
+    shared: Arc<Shared>,
+    connections: Connections,
+    exposition: Vec<Exposition>,
+) -> impl App {
     let router = Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
@@ -30,6 +38,7 @@ pub(crate) fn app(shared: Arc<Shared>, connections: Connections) -> impl App {
         .with_state(Arc::new(Observed {
             shared,
             connections,
+            exposition,
         }));
     move |request, _client| {
         let answered = router.clone().oneshot(request);
@@ -47,6 +56,7 @@ async fn metrics(State(observed): State<Arc<Observed>>) -> Response {
     let Observed {
         shared,
         connections,
+        exposition,
     } = &*observed;
     let load = shared.admission.load();
     let gauges = Gauges {
@@ -62,7 +72,13 @@ async fn metrics(State(observed): State<Arc<Observed>>) -> Response {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        shared.metrics.render(&gauges),
+        {
+            let mut text = shared.metrics.render(&gauges);
+            for more in exposition {
+                more(&mut text);
+            }
+            text
+        },
     )
         .into_response()
 }

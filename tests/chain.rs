@@ -1,0 +1,638 @@
+//! The chain, against the real subtensor runtime (spec 218) under chopsticks on loopback
+//! (`tests/support/chain.rs`): the client's call bytes against Python's SCALE encoding,
+//! `Axon::serve` read back by the real bittensor 10.5.0, the metagraph neuron by neuron
+//! against Python's storage reads, and a running axon with the miner policies.
+//!
+//! The tests do their own setup as //Alice (sudo, funded): lift the rate limits, register a
+//! subnet, burn-register a miner hotkey and validator hotkeys, stake, and set validator
+//! permits (the runtime computes them at an epoch; the test writes them with chopsticks'
+//! `dev_setStorage`).
+
+mod support;
+
+use axon::chain::{Subtensor, Value};
+use axon::keys::Keypair;
+use axon::metagraph::{Metagraph, SyncOptions};
+use axon::{Axon, Blacklist, ServeError, Served, State};
+use serde_json::json;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use support::chain::{chain, Relay};
+use support::http::{exchange, get, request_bytes, sign};
+use tokio::sync::watch;
+
+fn account(key: &Keypair) -> Value {
+    Value::Bytes(key.public().to_vec())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the setup made: a subnet with a miner (//Alice//miner), validators //Bob (high
+/// stake) and //Charlie (low stake) with permits, //Dave registered without one. //Eve is
+/// never registered.
+struct Subnet {
+    netuid: u16,
+}
+
+const TAO: u128 = 1_000_000_000;
+
+fn key(uri: &str) -> Keypair {
+    Keypair::from_uri(uri).unwrap()
+}
+
+fn ss58(uri: &str) -> String {
+    key(uri).ss58().to_owned()
+}
+
+async fn sudo(chain: &Subtensor, call: &str, args: &[(&str, Value)]) {
+    let inner = chain.call_data("AdminUtils", call, args).await.unwrap();
+    let call = chain
+        .call_data("Sudo", "sudo", &[("call", Value::Raw(inner))])
+        .await
+        .unwrap();
+    chain
+        .submit(&call, &alice())
+        .await
+        .unwrap_or_else(|e| panic!("sudo {call:?}: {e}"));
+}
+
+fn alice() -> Keypair {
+    Keypair::from_uri("//Alice").unwrap()
+}
+
+/// Registers `hotkey` on `netuid`, paid by //Alice.
+async fn register(chain: &Subtensor, netuid: u16, hotkey: &Keypair) {
+    let call = chain
+        .call_data(
+            "SubtensorModule",
+            "burned_register",
+            &[
+                ("netuid", Value::U(netuid.into())),
+                ("hotkey", account(hotkey)),
+            ],
+        )
+        .await
+        .unwrap();
+    chain
+        .submit(&call, &alice())
+        .await
+        .unwrap_or_else(|e| panic!("register {}: {e}", hotkey.ss58()));
+}
+
+async fn make_subnet(chain: &Subtensor) -> Subnet {
+    sudo(
+        chain,
+        "sudo_set_network_rate_limit",
+        &[("rate_limit", Value::U(0))],
+    )
+    .await;
+    let mut netuid = 1u16;
+    while chain
+        .storage(
+            "SubtensorModule",
+            "NetworksAdded",
+            &[Value::U(netuid.into())],
+        )
+        .await
+        .unwrap()
+        == Some(Value::Bool(true))
+    {
+        netuid += 1;
+    }
+    let owner = Keypair::from_uri("//Alice//owner").unwrap();
+    let call = chain
+        .call_data(
+            "SubtensorModule",
+            "register_network",
+            &[("hotkey", account(&owner)), ("mechid", Value::U(1))],
+        )
+        .await
+        .unwrap();
+    chain.submit(&call, &alice()).await.unwrap();
+    let n = Value::U(netuid.into());
+    for (call, arg, value) in [
+        ("sudo_set_serving_rate_limit", "serving_rate_limit", 0),
+        (
+            "sudo_set_max_registrations_per_block",
+            "max_registrations_per_block",
+            64,
+        ),
+        (
+            "sudo_set_target_registrations_per_interval",
+            "target_registrations_per_interval",
+            64,
+        ),
+    ] {
+        sudo(
+            chain,
+            call,
+            &[("netuid", n.clone()), (arg, Value::U(value))],
+        )
+        .await;
+    }
+    for uri in ["//Alice//miner", "//Bob", "//Charlie", "//Dave"] {
+        register(chain, netuid, &key(uri)).await;
+    }
+    stakes(chain, netuid, &[("//Bob", 1000), ("//Charlie", 10)]).await;
+    Subnet { netuid }
+}
+
+/// Writes `SubtensorModule.item(keys) = value` with chopsticks' `dev_setStorage`.
+async fn set_storage(chain: &Subtensor, item: &str, keys: &[Value], value: Value) {
+    let (k, v) = chain
+        .encode_storage("SubtensorModule", item, keys, &value)
+        .await
+        .unwrap();
+    let pair = [format!("0x{}", hex(&k)), format!("0x{}", hex(&v))];
+    chain.rpc("dev_setStorage", json!([[pair]])).await.unwrap();
+}
+
+/// Stakes `stakes` (TAO): `add_stake` on a subnet this young swaps TAO into 0 alpha in
+/// this runtime (its pool has no reserve yet), so the stakes are written to storage with
+/// chopsticks' `dev_setStorage`.
+async fn stakes(chain: &Subtensor, netuid: u16, stakes: &[(&str, u128)]) {
+    for (uri, tao) in stakes {
+        let hotkey = [account(&key(uri)), Value::U(netuid.into())];
+        set_storage(chain, "TotalHotkeyAlpha", &hotkey, Value::U(tao * TAO)).await;
+    }
+}
+
+/// Gives exactly `uris` a validator permit. A young subnet in this runtime runs an epoch
+/// at every block, which gives every neuron a permit; so the permits hold until the next
+/// block, and a test that needs them holds [`BLOCKS`] from this write to its last check.
+async fn permit(chain: &Subtensor, netuid: u16, uris: &[&str]) {
+    let subnet = Value::U(netuid.into());
+    let n = chain
+        .storage("SubtensorModule", "SubnetworkN", &[subnet.clone()])
+        .await
+        .unwrap();
+    let mut permits = Vec::new();
+    for uid in 0..n.and_then(|n| n.as_u128()).unwrap() {
+        let at = [subnet.clone(), Value::U(uid)];
+        let hotkey = chain
+            .storage("SubtensorModule", "Keys", &at)
+            .await
+            .unwrap()
+            .unwrap();
+        let allowed = uris
+            .iter()
+            .any(|u| Some(&key(u).public()[..]) == hotkey.as_bytes());
+        permits.push(Value::Bool(allowed));
+    }
+    set_storage(chain, "ValidatorPermit", &[subnet], Value::Seq(permits)).await;
+}
+
+/// Held by whatever builds a block, and by a test from writing permits to its last check.
+static BLOCKS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The test binary's subnet, made once (on a thread of its own: each test has its own
+/// runtime, and the setup outlives none of them).
+fn subnet() -> &'static Subnet {
+    static SUBNET: OnceLock<Subnet> = OnceLock::new();
+    SUBNET.get_or_init(|| {
+        std::thread::spawn(|| {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+                make_subnet(&chain).await
+            })
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+/// The real bittensor's reading of the chain (`tests/python/chain_read.py`).
+fn python_reads(netuid: u16, hotkeys: &[&str]) -> serde_json::Value {
+    python_reads_at(netuid, "best", hotkeys)
+}
+
+/// [`python_reads`] at block `at` (a hash, or `best`).
+fn python_reads_at(netuid: u16, at: &str, hotkeys: &[&str]) -> serde_json::Value {
+    let netuid = netuid.to_string();
+    let endpoint = chain().endpoint();
+    let mut args = vec![endpoint.as_str(), netuid.as_str(), at];
+    args.extend(hotkeys);
+    support::result_line(&support::run_python_script_with("chain_read.py", &args))
+}
+
+#[tokio::test]
+async fn the_serve_call_bytes_are_pythons() {
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let args = |cert: Option<Vec<u8>>| {
+        let mut args = vec![
+            ("netuid", Value::U(2)),
+            ("version", Value::U(10_005_000)),
+            (
+                "ip",
+                Value::U(u32::from(std::net::Ipv4Addr::new(198, 51, 100, 23)).into()),
+            ),
+            ("port", Value::U(9000)),
+            ("ip_type", Value::U(4)),
+            ("protocol", Value::U(4)),
+            ("placeholder1", Value::U(0)),
+            ("placeholder2", Value::U(0)),
+        ];
+        if let Some(cert) = cert {
+            args.push(("certificate", Value::Bytes(cert)));
+        }
+        args
+    };
+    let plain = chain
+        .call_data("SubtensorModule", "serve_axon", &args(None))
+        .await
+        .unwrap();
+    assert_eq!(
+        hex(&plain),
+        "0704020008aa9800176433c60000000000000000000000002823040400 00".replace(' ', "")
+    );
+    let mut cert = vec![1u8];
+    cert.extend([0u8; 32]);
+    let tls = chain
+        .call_data(
+            "SubtensorModule",
+            "serve_axon_tls",
+            &args(Some(cert.clone())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        hex(&tls),
+        format!("0728{}84{}", &hex(&plain)[4..], hex(&cert))
+    );
+}
+
+#[tokio::test]
+async fn the_call_bytes_match_what_python_composes_with_the_same_metadata() {
+    let netuid = subnet().netuid;
+    let python = python_reads(netuid, &[&ss58("//Eve")]);
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let serve = |ip: u128, ip_type: u128| {
+        vec![
+            ("netuid", Value::U(netuid.into())),
+            ("version", Value::U(10_005_000)),
+            ("ip", Value::U(ip)),
+            ("port", Value::U(1)),
+            ("ip_type", Value::U(ip_type)),
+            ("protocol", Value::U(4)),
+            ("placeholder1", Value::U(7)),
+            ("placeholder2", Value::U(255)),
+        ]
+    };
+    let v6: std::net::Ipv6Addr = "2001:db8::1".parse().unwrap();
+    let ours = chain
+        .call_data("SubtensorModule", "serve_axon", &serve(u128::from(v6), 6))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("0x{}", hex(&ours)),
+        python["calls"]["serve_axon_v6"]
+    );
+    let mut tls = serve(3325256727, 4);
+    let mut cert = vec![2u8];
+    cert.extend(0..100u8);
+    tls.push(("certificate", Value::Bytes(cert)));
+    let ours = chain
+        .call_data("SubtensorModule", "serve_axon_tls", &tls)
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("0x{}", hex(&ours)),
+        python["calls"]["serve_axon_tls"]
+    );
+    let ours = chain
+        .call_data(
+            "SubtensorModule",
+            "burned_register",
+            &[
+                ("netuid", Value::U(netuid.into())),
+                ("hotkey", account(&key("//Eve"))),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("0x{}", hex(&ours)),
+        python["calls"]["burned_register"]
+    );
+}
+
+fn published(uri: &str, ip: &str, port: u16) -> Axon {
+    Axon::new().hotkey(key(uri)).external_ip(ip).port(port)
+}
+
+#[tokio::test]
+async fn serve_publishes_what_python_reads_back_and_submits_nothing_when_unchanged() {
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let miner = published("//Alice//miner", "198.51.100.23", 9000);
+    let served = miner.serve(netuid, &chain).await.unwrap();
+    let Served::Published(included) = served else {
+        panic!("{served:?}")
+    };
+    assert!(included.block.starts_with("0x"));
+
+    let hotkey = ss58("//Alice//miner");
+    let python = python_reads(netuid, &[&hotkey]);
+    let stored = &python["axons"][&hotkey];
+    assert_eq!(stored["ip"], 3325256727u64, "{stored}");
+    assert_eq!(
+        (
+            &stored["version"],
+            &stored["port"],
+            &stored["ip_type"],
+            &stored["protocol"]
+        ),
+        (&json!(10_005_000), &json!(9000), &json!(4), &json!(4))
+    );
+    assert_eq!(
+        (&stored["placeholder1"], &stored["placeholder2"]),
+        (&json!(0), &json!(0))
+    );
+
+    // The same info again: nothing submitted, so no block is built.
+    let before = chain.block_number().await.unwrap();
+    assert_eq!(
+        miner.serve(netuid, &chain).await.unwrap(),
+        Served::Unchanged
+    );
+    assert_eq!(chain.block_number().await.unwrap(), before);
+
+    // A certificate is published (and compared) too.
+    let mut certificate = vec![1u8];
+    certificate.extend([7u8; 32]);
+    let served = miner
+        .serve_with_certificate(netuid, &chain, &certificate)
+        .await
+        .unwrap();
+    assert!(matches!(served, Served::Published(_)), "{served:?}");
+    let python = python_reads(netuid, &[&hotkey]);
+    let cert = &python["certificates"][&hotkey];
+    assert_eq!(cert["algorithm"], 1, "{cert}");
+    assert_eq!(
+        cert["public_key"].as_str().unwrap(),
+        format!("0x{}", hex(&[7u8; 32])),
+        "{cert}"
+    );
+    assert_eq!(
+        miner
+            .serve_with_certificate(netuid, &chain, &certificate)
+            .await
+            .unwrap(),
+        Served::Unchanged
+    );
+}
+
+#[tokio::test]
+async fn serve_errors_name_the_cause_and_the_fix() {
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let err = published("//Eve", "198.51.100.24", 9000)
+        .serve(netuid, &chain)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ServeError::NotRegistered {
+            hotkey: ss58("//Eve"),
+            netuid
+        }
+    );
+    assert!(
+        err.to_string()
+            .contains(&format!("btcli subnets register --netuid {netuid}")),
+        "{err}"
+    );
+    let err = published("//Dave", "198.51.100.25", 9000)
+        .serve(999, &chain)
+        .await
+        .unwrap_err();
+    assert_eq!(err, ServeError::NoSubnet { netuid: 999 });
+
+    let err = published("//Dave", "127.0.0.1", 9000)
+        .serve(netuid, &chain)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServeError::BadAddress { .. }), "{err:?}");
+    assert!(err.to_string().contains("--axon.external_ip"), "{err}");
+}
+
+#[tokio::test]
+async fn the_metagraph_is_what_python_reads_neuron_by_neuron() {
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    // Some neuron has served, so the axon field is compared with content.
+    let _ = published("//Charlie", "198.51.100.26", 8091)
+        .serve(netuid, &chain)
+        .await
+        .unwrap();
+    let ours = Metagraph::read(&chain, netuid).await.unwrap();
+    // Emissions move stakes every block: both read the same block.
+    let python = python_reads_at(netuid, &ours.block_hash, &[]);
+    let theirs = python["neurons"].as_array().unwrap();
+    assert!(ours.neurons.len() >= 5, "{:?}", ours.neurons);
+    assert_eq!(ours.neurons.len(), theirs.len());
+    for (n, p) in ours.neurons.iter().zip(theirs) {
+        assert_eq!(json!(n.uid), p["uid"]);
+        assert_eq!(json!(n.hotkey), p["hotkey"]);
+        assert_eq!(json!(n.coldkey), p["coldkey"]);
+        assert_eq!(json!(n.stake), p["stake"]);
+        assert_eq!(json!(n.validator_permit), p["validator_permit"]);
+        assert_eq!(json!(n.last_update), p["last_update"]);
+        let axon = n.axon.as_ref().map(|a| {
+            json!({"version": a.version, "ip": a.ip, "port": a.port, "ip_type": a.ip_type, "protocol": a.protocol})
+        });
+        assert_eq!(axon.unwrap_or(json!(null)), p["axon"], "uid {}", n.uid);
+    }
+    let charlie = ours.neuron(&ss58("//Charlie")).unwrap();
+    assert!(charlie.stake > 0, "{charlie:?}");
+    assert_eq!(charlie.axon.as_ref().unwrap().ip, "198.51.100.26");
+    let bob = ours.neuron(&ss58("//Bob")).unwrap();
+    assert!(bob.stake > charlie.stake, "{bob:?} {charlie:?}");
+}
+
+/// The policy miner's synapse.
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Job {
+    #[hash]
+    pub id: String,
+}
+
+/// The ids the forward started, in order.
+#[derive(Default)]
+pub struct Started(Mutex<Vec<String>>);
+
+/// Jobs named `hold*` wait until the test opens the gate.
+pub struct Gate(watch::Receiver<bool>);
+
+#[axon::forward]
+async fn job(s: Job, started: State<Started>, gate: State<Gate>) -> Job {
+    started.0.lock().unwrap().push(s.id.clone());
+    if s.id.starts_with("hold") {
+        gate.0.clone().wait_for(|o| *o).await.unwrap();
+    }
+    s
+}
+
+/// The subnet template's miner: validators only, the most staked first.
+#[axon::blacklist]
+fn validators_only(s: &Job, metagraph: &Metagraph) -> Blacklist {
+    metagraph.validator(s.dendrite.hotkey.as_deref())
+}
+
+#[axon::priority]
+fn by_stake(s: &Job, metagraph: &Metagraph) -> f64 {
+    metagraph.stake_priority(s.dendrite.hotkey.as_deref())
+}
+
+fn job_request(id: &str, from: &str) -> Vec<u8> {
+    let mut s = Job::new(id.into());
+    s.timeout = Some(60.0);
+    request_bytes("Job", &sign(s, &key(from), &ss58("//Alice//miner")), &[])
+}
+
+/// The refusal message an axon answered with.
+fn refusal(answer: &support::http::Answer) -> String {
+    answer
+        .header("bt_header_axon_status_message")
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_miner_with_the_policies_serves_validators_by_stake_and_fails_closed_when_the_chain_is_gone(
+) {
+    let netuid = subnet().netuid;
+    let relay = Relay::start(chain().port).await;
+    let subtensor = Arc::new(Subtensor::connect(&relay.endpoint()).await.unwrap());
+    let options = SyncOptions {
+        interval: Duration::from_millis(300),
+        max_age: Duration::from_secs(2),
+    };
+    let metagraph = Metagraph::sync(subtensor.clone(), netuid, options)
+        .await
+        .unwrap();
+    let started = Arc::new(Started::default());
+    let (open, gate) = watch::channel(false);
+    let mut axon = Axon::from_registry()
+        .hotkey(key("//Alice//miner"))
+        .ip("127.0.0.1")
+        .port(0)
+        .max_workers(1)
+        .operations("127.0.0.1:0".parse().unwrap())
+        .metagraph(metagraph.clone())
+        .state_arc(started.clone())
+        .state(Gate(gate));
+    axon.start().await.unwrap();
+    let addr = axon.local_addr().unwrap();
+    let blocks = BLOCKS.lock().await;
+    permit(&subtensor, netuid, &["//Bob", "//Charlie"]).await;
+    metagraph.next_sync().await;
+    metagraph.next_sync().await;
+
+    // Registered validators in, the rest out with the template's messages.
+    let answer = exchange(addr, &job_request("bob", "//Bob")).await;
+    assert_eq!(answer.status, 200, "{}", refusal(&answer));
+    for (from, reason) in [
+        ("//Eve", "Unrecognized hotkey"),
+        ("//Dave", "Non-validator hotkey"),
+    ] {
+        let answer = exchange(addr, &job_request("no", from)).await;
+        let message = format!("Forbidden. Key is blacklisted: {reason}.");
+        assert_eq!((answer.status, refusal(&answer)), (403, message), "{from}");
+    }
+    drop(blocks);
+
+    // Priority follows stake: with the one worker held, Charlie (10 TAO) queues before Bob
+    // (1000 TAO), and Bob runs first.
+    let send = |bytes: Vec<u8>| tokio::spawn(async move { exchange(addr, &bytes).await });
+    let hold = send(job_request("hold", "//Charlie"));
+    while axon.load().map(|l| l.running) != Some(1) {
+        tokio::task::yield_now().await;
+    }
+    let low = send(job_request("low", "//Charlie"));
+    while axon.load().map(|l| l.waiting) != Some(1) {
+        tokio::task::yield_now().await;
+    }
+    let high = send(job_request("high", "//Bob"));
+    while axon.load().map(|l| l.waiting) != Some(2) {
+        tokio::task::yield_now().await;
+    }
+    open.send_replace(true);
+    for task in [hold, low, high] {
+        assert_eq!(task.await.unwrap().status, 200);
+    }
+    let stakes = ["//Bob", "//Charlie"].map(|u| metagraph.stake_priority(Some(&ss58(u))));
+    assert_eq!(
+        started.0.lock().unwrap()[1..],
+        ["hold", "high", "low"],
+        "stakes {stakes:?}"
+    );
+
+    // A hotkey registered after start is served after the next sync.
+    let chain_now = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let blocks = BLOCKS.lock().await;
+    register(&chain_now, netuid, &key("//Ferdie")).await;
+    permit(&chain_now, netuid, &["//Bob", "//Charlie", "//Ferdie"]).await;
+    drop(blocks);
+    let answer = exchange(addr, &job_request("late", "//Ferdie")).await;
+    if answer.status == 403 {
+        assert_eq!(
+            refusal(&answer),
+            "Forbidden. Key is blacklisted: Unrecognized hotkey."
+        );
+        metagraph.next_sync().await;
+    }
+    metagraph.next_sync().await;
+    let answer = exchange(addr, &job_request("late", "//Ferdie")).await;
+    assert_eq!(answer.status, 200, "{}", refusal(&answer));
+
+    // The chain goes away: the snapshot ages past its bound and everything is refused.
+    relay.down();
+    while !metagraph.is_stale() {
+        metagraph.next_sync().await;
+    }
+    assert!(metagraph.last_error().is_some());
+    let answer = exchange(addr, &job_request("stale", "//Bob")).await;
+    assert_eq!(answer.status, 403);
+    let message = refusal(&answer);
+    assert!(
+        message.starts_with("Forbidden. Key is blacklisted: Metagraph is stale: last synced "),
+        "{message}"
+    );
+    let ops = axon.operations_addr().unwrap();
+    let (_, metrics) = get(ops, "/metrics").await;
+    let line = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}{{netuid=\"{netuid}\"}}")))
+            .unwrap_or_else(|| panic!("{name} in {metrics}"))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(line("axon_metagraph_stale"), "1");
+    assert_eq!(line("axon_metagraph_stale_refusals_total"), "1");
+    assert_ne!(line("axon_metagraph_sync_failures_total"), "0");
+
+    // Back: the next sync that succeeds serves again.
+    relay.up();
+    while metagraph.is_stale() {
+        metagraph.next_sync().await;
+    }
+    let answer = exchange(addr, &job_request("back", "//Bob")).await;
+    assert_eq!(answer.status, 200, "{}", refusal(&answer));
+    let (_, metrics) = get(ops, "/metrics").await;
+    assert!(
+        metrics.contains(&format!("axon_metagraph_stale{{netuid=\"{netuid}\"}} 0")),
+        "{metrics}"
+    );
+    axon.stop().await;
+}
