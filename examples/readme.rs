@@ -78,6 +78,25 @@ async fn generate(synapse: Tokens, model: State<Model>) -> Streaming<Tokens> {
 }
 
 
+use axon::metagraph::{Metagraph, SyncOptions};
+
+#[axon::synapse]
+pub struct Score { #[hash] pub item: String, #[default] pub score: Option<f64> }
+
+#[axon::forward]
+async fn score(mut s: Score) -> Score { s.score = Some(1.0); s }
+
+#[axon::blacklist]                      // the subnet template's: registered validators only
+fn validators_only(s: &Score, metagraph: &Metagraph) -> Blacklist {
+    metagraph.validator(s.dendrite.hotkey.as_deref())
+}
+
+#[axon::priority]                       // the template's: the most staked first
+fn by_stake(s: &Score, metagraph: &Metagraph) -> f64 {
+    metagraph.stake_priority(s.dendrite.hotkey.as_deref())
+}
+
+
 #[tokio::main]
 pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let handlers = Axon::from_registry().state(Served::default()).state(DenyList(vec![])).handlers()?;
@@ -96,6 +115,14 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let signal = axon::shutdown_signal().await?;   // SIGTERM or SIGINT
     println!("{signal}: draining");
     axon.stop().await;                     // drains: requests already received are answered
+    let (network, endpoint) = config.subtensor.endpoint();   // --subtensor.network / --subtensor.chain_endpoint
+    let subtensor = std::sync::Arc::new(axon::chain::Subtensor::connect(&endpoint).await?);
+    let netuid = config.netuid.unwrap_or(1);                 // --netuid
+    let metagraph = Metagraph::sync(subtensor.clone(), netuid, SyncOptions::default()).await?;
+    let mut miner = Axon::from_registry().wallet(&config.wallet).metagraph(metagraph.clone());
+    miner.start().await?;
+    miner.serve(netuid, &subtensor).await?;   // Served::Unchanged when the chain already holds this info
+    println!("{network}: subnet {netuid} at block {}", metagraph.snapshot().block);
     Ok(())
 }
 }

@@ -165,7 +165,11 @@ async fn stakes(chain: &Subtensor, netuid: u16, stakes: &[(&str, u128)]) {
 async fn permit(chain: &Subtensor, netuid: u16, uris: &[&str]) {
     let subnet = Value::U(netuid.into());
     let n = chain
-        .storage("SubtensorModule", "SubnetworkN", &[subnet.clone()])
+        .storage(
+            "SubtensorModule",
+            "SubnetworkN",
+            std::slice::from_ref(&subnet),
+        )
         .await
         .unwrap();
     let mut permits = Vec::new();
@@ -635,4 +639,112 @@ async fn a_miner_with_the_policies_serves_validators_by_stake_and_fails_closed_w
         "{metrics}"
     );
     axon.stop().await;
+}
+
+/// Reads a child's stdout lines until one starts with `prefix`; returns the rest of it.
+fn line_after(lines: &mut impl Iterator<Item = String>, prefix: &str) -> String {
+    for line in lines.by_ref() {
+        if let Some(rest) = line.strip_prefix(prefix) {
+            return rest.to_owned();
+        }
+    }
+    panic!("the miner ended before printing `{prefix}`");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subnet_miner_publishes_at_start_and_serves_the_chains_validators() {
+    use std::io::{BufRead, BufReader};
+    let netuid = subnet().netuid;
+    let exe = support::example("subnet_miner");
+    let _blocks = BLOCKS.lock().await;
+    let mut child = std::process::Command::new(exe)
+        .args([
+            "--subtensor.chain_endpoint",
+            &chain().endpoint(),
+            "--netuid",
+            &netuid.to_string(),
+        ])
+        .args([
+            "--dev-key",
+            "//Alice//miner",
+            "--axon.ip",
+            "127.0.0.1",
+            "--axon.port",
+            "0",
+        ])
+        .args([
+            "--axon.external_ip",
+            "198.51.100.31",
+            "--axon.external_port",
+            "9031",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok);
+    let addr: std::net::SocketAddr = line_after(&mut lines, "subnet_miner: listening on ")
+        .parse()
+        .unwrap();
+    let published = line_after(
+        &mut lines,
+        &format!("subnet_miner: published on subnet {netuid}: "),
+    );
+    assert!(published.starts_with("Published("), "{published}");
+
+    let subtensor = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let at = [Value::U(netuid.into()), account(&key("//Alice//miner"))];
+    let stored = subtensor
+        .storage("SubtensorModule", "Axons", &at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stored.field("ip").and_then(Value::as_u128),
+        Some(u32::from(std::net::Ipv4Addr::new(198, 51, 100, 31)).into())
+    );
+    assert_eq!(stored.field("port").and_then(Value::as_u128), Some(9031));
+
+    // The validators come from the chain: a neuron is served, a stranger is not.
+    let ask = |from: &str| {
+        let mut s = Complete::new("one two three".into());
+        s.timeout = Some(30.0);
+        request_bytes(
+            "Complete",
+            &sign(s, &key(from), &ss58("//Alice//miner")),
+            &[],
+        )
+    };
+    let answer = exchange(addr, &ask("//Bob")).await;
+    assert_eq!(answer.status, 200, "{}", refusal(&answer));
+    let answer = exchange(addr, &ask("//Eve")).await;
+    assert_eq!(
+        (answer.status, refusal(&answer).as_str()),
+        (403, "Forbidden. Key is blacklisted: Unrecognized hotkey.")
+    );
+    sigterm(child.id());
+    assert!(child.wait().unwrap().success());
+}
+
+/// The subnet miner's synapse (its Python twin: `class Complete(bt.Synapse)`).
+#[axon::synapse]
+#[derive(Debug, Clone)]
+pub struct Complete {
+    #[hash]
+    pub prompt: String,
+    #[hash]
+    #[default(8)]
+    pub max_words: i64,
+    #[default]
+    pub completion: Option<String>,
+}
+
+/// SIGTERM: the miner drains and exits 0.
+fn sigterm(pid: u32) {
+    std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
 }

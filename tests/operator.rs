@@ -9,10 +9,11 @@ mod support;
 
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
-use support::Echo;
+use support::{result_line, run_python_script_with, Echo};
 
 #[test]
 fn the_logging_settings_are_bittensors() {
@@ -192,4 +193,81 @@ async fn the_banner_and_refusals_by_default_every_request_when_asked_and_a_file(
     }
     assert!(!file.contains('\u{1b}'), "no colour codes in the file");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--subtensor.network` / `--subtensor.chain_endpoint` and `BT_SUBTENSOR_*` resolve to the
+/// endpoint bittensor 10.5.0 dials (`tests/python/subtensor_config.py`), case by case;
+/// the one deliberate difference (an endpoint given alone) is pinned on both sides.
+#[test]
+fn the_subtensor_settings_resolve_to_the_endpoint_python_dials() {
+    let env = |pairs: &[(&str, &str)]| -> serde_json::Map<String, serde_json::Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect()
+    };
+    let cases: Vec<(Vec<&str>, serde_json::Map<String, serde_json::Value>)> = vec![
+        (vec![], env(&[])),
+        (vec!["--subtensor.network", "test"], env(&[])),
+        (vec!["--subtensor.network", "local"], env(&[])),
+        (vec!["--subtensor.network", "archive"], env(&[])),
+        (vec!["--subtensor.network", "latent-lite"], env(&[])),
+        (vec!["--subtensor.network", "ws://10.0.0.1:9944"], env(&[])),
+        (
+            vec!["--subtensor.network", "wss://node.example:443"],
+            env(&[]),
+        ),
+        (vec!["--subtensor.network", "127.0.0.1:9946"], env(&[])),
+        (
+            vec![
+                "--subtensor.network",
+                "test",
+                "--subtensor.chain_endpoint",
+                "ws://127.0.0.1:9946",
+            ],
+            env(&[]),
+        ),
+        (
+            vec!["--subtensor.network", "local"],
+            env(&[("BT_SUBTENSOR_CHAIN_ENDPOINT", "ws://127.0.0.1:1234")]),
+        ),
+        (
+            vec!["--subtensor.network", "test"],
+            env(&[("BT_SUBTENSOR_CHAIN_ENDPOINT", "ws://127.0.0.1:1234")]),
+        ),
+        (vec![], env(&[("BT_SUBTENSOR_NETWORK", "test")])),
+        (
+            vec!["--subtensor.network", "finney"],
+            env(&[("BT_SUBTENSOR_NETWORK", "test")]),
+        ),
+    ];
+    let differs: Vec<Vec<&str>> = vec![vec!["--subtensor.chain_endpoint", "ws://127.0.0.1:9946"]];
+    let mut all: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|(args, env)| json!({"args": args, "env": env}))
+        .collect();
+    all.extend(differs.iter().map(|args| json!({"args": args, "env": {}})));
+    let out = run_python_script_with("subtensor_config.py", &[&json!(all).to_string()]);
+    let python = result_line(&out);
+    let ours = |args: &[&str], env: &serde_json::Map<String, serde_json::Value>| {
+        let (config, _) = axon::config::Config::parse(args.iter().map(|a| a.to_string()), |var| {
+            env.get(var).and_then(|v| v.as_str()).map(str::to_owned)
+        })
+        .unwrap();
+        let (network, endpoint) = config.subtensor.endpoint();
+        json!([endpoint, network])
+    };
+    for (i, (args, env)) in cases.iter().enumerate() {
+        assert_eq!(ours(args, env), python[i], "{args:?} {env:?}");
+    }
+    // Python ignores an endpoint given alone and dials finney; here it is the one dialled.
+    let alone = &python[cases.len()];
+    assert_eq!(
+        alone,
+        &json!(["wss://entrypoint-finney.opentensor.ai:443", "finney"])
+    );
+    assert_eq!(
+        ours(&differs[0], &env(&[])),
+        json!(["ws://127.0.0.1:9946", "local"])
+    );
 }

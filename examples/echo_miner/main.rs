@@ -24,6 +24,9 @@
 //! connections are refused, every request already received is answered, then it exits 0
 //! (a second signal exits at once). A failed start exits 1 with the reason.
 //! `--logging.debug` (or `RUST_LOG=debug`) logs every request; `--help` lists every flag.
+//! With `--netuid N` it publishes its axon on subnet N once listening (`Axon::serve`; the
+//! hotkey must be registered there), on the chain `--subtensor.network` /
+//! `--subtensor.chain_endpoint` name.
 
 use axon::config::Config;
 use axon::keys::Keypair;
@@ -133,6 +136,7 @@ Usage: cargo run --example echo_miner -- [FLAGS]
   --verify.batch BOOL          check signatures in batches [default true]
   --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
   --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
+  --netuid N                   publish the axon on subnet N at start (see --subtensor.*)
   --help                       this text
 It serves on 127.0.0.1 unless --axon.ip (or BT_AXON_IP) says otherwise.
 ";
@@ -217,6 +221,18 @@ async fn main() {
     println!("echo_miner: listening on {addr}");
     if let Some(ops) = axon.operations_addr() {
         println!("echo_miner: operations on http://{ops}/metrics and /healthz");
+    }
+    if let Some(netuid) = config.netuid {
+        let (network, endpoint) = config.subtensor.endpoint();
+        let subtensor = axon::chain::Subtensor::connect(&endpoint)
+            .await
+            .unwrap_or_else(|e| fail(e));
+        match axon.serve(netuid, &subtensor).await {
+            Ok(served) => {
+                println!("echo_miner: published on {network} subnet {netuid}: {served:?}")
+            }
+            Err(e) => fail(e),
+        }
     }
 
     let signal = axon::shutdown_signal()

@@ -11,8 +11,13 @@
 //!     required_hash_fields: ClassVar[tuple[str, ...]] = ("prompt", "max_words")
 //! ```
 //!
-//! On a real subnet the validators and their stakes come from the metagraph; until the
-//! chain client lands they come from a JSON policy file:
+//! With `--netuid N` the validators and their stakes come from the chain: the miner
+//! publishes its axon on subnet N at start (`Axon::serve`), keeps the subnet's metagraph in
+//! sync, and serves the subnet template's way: registered hotkeys with a validator permit
+//! only, the most staked first, everything refused while the metagraph is stale. The chain is
+//! `--subtensor.network` / `--subtensor.chain_endpoint` (finney by default).
+//!
+//! Without `--netuid` (offline) they come from a JSON policy file:
 //!
 //! ```json
 //! {"min_stake": 100.0, "validators": {"5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty": 1500.0}}
@@ -22,6 +27,7 @@
 //! development key, and the Python config flags:
 //!
 //! ```text
+//! cargo run --example subnet_miner -- --netuid 1 --wallet.name miner --wallet.hotkey default
 //! cargo run --example subnet_miner -- --policy policy.json --wallet.name miner
 //! cargo run --example subnet_miner -- --dev-key //Alice --axon.ip 127.0.0.1 --axon.external_ip 127.0.0.1
 //! ```
@@ -34,9 +40,11 @@
 //! Without `--policy`, the development validators `//Bob` (stake 1500) and `//Charlie`
 //! (stake 200) are allowed, with a minimum stake of 100.
 
+use axon::chain::Subtensor;
 use axon::config::Config;
 use axon::keys::Keypair;
-use axon::{Axon, Blacklist, State};
+use axon::metagraph::SyncOptions;
+use axon::{Axon, Blacklist, Metagraph, State};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -81,6 +89,14 @@ impl Policy {
     }
 }
 
+/// Who may call: the chain's metagraph (`--netuid`) or a policy file.
+pub enum Validators {
+    /// The subnet template's policies on the live metagraph.
+    Chain(Metagraph),
+    /// A policy file (offline).
+    File(Policy),
+}
+
 /// Requests served per validator.
 #[derive(Default)]
 pub struct Served(Mutex<HashMap<String, u64>>);
@@ -88,8 +104,12 @@ pub struct Served(Mutex<HashMap<String, u64>>);
 /// Refuses hotkeys that are not validators with enough stake. It runs before the signature
 /// check, on the request's headers only: a cheap refusal for anyone unknown.
 #[axon::blacklist]
-fn known_validators(synapse: &Complete, policy: &Policy) -> Blacklist {
+fn known_validators(synapse: &Complete, validators: &Validators) -> Blacklist {
     let hotkey = synapse.dendrite.hotkey.as_deref();
+    let policy = match validators {
+        Validators::Chain(metagraph) => return metagraph.validator(hotkey),
+        Validators::File(policy) => policy,
+    };
     match policy.stake(hotkey) {
         None => Blacklist::Deny(format!(
             "{} is not a known validator",
@@ -105,10 +125,12 @@ fn known_validators(synapse: &Complete, policy: &Policy) -> Blacklist {
 
 /// Validators with more stake are served first when requests queue.
 #[axon::priority]
-fn by_stake(synapse: &Complete, policy: &Policy) -> f64 {
-    policy
-        .stake(synapse.dendrite.hotkey.as_deref())
-        .unwrap_or(0.0)
+fn by_stake(synapse: &Complete, validators: &Validators) -> f64 {
+    let hotkey = synapse.dendrite.hotkey.as_deref();
+    match validators {
+        Validators::Chain(metagraph) => metagraph.stake_priority(hotkey),
+        Validators::File(policy) => policy.stake(hotkey).unwrap_or(0.0),
+    }
 }
 
 /// The "model": completes the prompt with its own words, reversed, up to `max_words`.
@@ -128,6 +150,16 @@ async fn complete(mut synapse: Complete, served: State<Served>) -> Complete {
     synapse
 }
 
+/// The chain the settings name (`--subtensor.*`).
+async fn connect(config: &Config) -> std::sync::Arc<Subtensor> {
+    let (network, endpoint) = config.subtensor.endpoint();
+    println!("subnet_miner: connecting to {network} at {endpoint}");
+    let subtensor = Subtensor::connect(&endpoint)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    std::sync::Arc::new(subtensor)
+}
+
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("subnet_miner: {message}");
     std::process::exit(1);
@@ -138,7 +170,8 @@ const USAGE: &str = "\
 subnet_miner: serves only known validators with enough stake, the most staked first.
 
 Usage: cargo run --example subnet_miner -- [FLAGS]
-  --policy FILE                the validators and the minimum stake (JSON) [default: development]
+  --netuid N                   publish on subnet N and serve its validators (the metagraph)
+  --policy FILE                offline: the validators and the minimum stake (JSON) [default: development]
   --dev-key URI                serve with a development key instead of the wallet
   --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
   --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
@@ -188,10 +221,30 @@ async fn main() {
     }
 
     let served = std::sync::Arc::new(Served::default());
+    let chain = match config.netuid {
+        Some(_) if policy.is_some() => fail("--policy is for offline runs: drop it or --netuid"),
+        Some(netuid) => Some((netuid, connect(&config).await)),
+        None => None,
+    };
+    let validators = match &chain {
+        Some((netuid, subtensor)) => {
+            let metagraph = Metagraph::sync(subtensor.clone(), *netuid, SyncOptions::default())
+                .await
+                .unwrap_or_else(|e| fail(e));
+            let n = metagraph.snapshot().neurons.len();
+            println!("subnet_miner: metagraph of subnet {netuid}: {n} neurons");
+            Validators::Chain(metagraph)
+        }
+        None => Validators::File(policy.unwrap_or_else(Policy::development)),
+    };
     let axon = Axon::from_registry()
         .config(config.axon)
-        .state(policy.unwrap_or_else(Policy::development))
         .state_arc(served.clone());
+    let axon = match &validators {
+        Validators::Chain(metagraph) => axon.metagraph(metagraph.clone()),
+        Validators::File(_) => axon,
+    };
+    let axon = axon.state(validators);
     let axon = match ops {
         Some(ops) => axon.operations(ops),
         None => axon,
@@ -216,6 +269,12 @@ async fn main() {
         "subnet_miner: listening on {}",
         axon.local_addr().expect("started")
     );
+    if let Some((netuid, subtensor)) = &chain {
+        match axon.serve(*netuid, subtensor).await {
+            Ok(served) => println!("subnet_miner: published on subnet {netuid}: {served:?}"),
+            Err(e) => fail(e),
+        }
+    }
 
     let signal = axon::shutdown_signal()
         .await
@@ -247,7 +306,7 @@ mod tests {
         let mut policy = Policy::development();
         policy.min_stake = 300.0;
         let handlers = Axon::from_registry()
-            .state(policy)
+            .state(Validators::File(policy))
             .state(Served::default())
             .handlers()
             .unwrap();

@@ -249,14 +249,14 @@ fn route(
         match waiting {
             Pending::Call(tx) => drop(tx.send(answer)),
             Pending::Subscribe(tx) => {
-                let answer = answer.and_then(|id| {
+                let answer = answer.map(|id| {
                     let id = match id {
                         Json::String(s) => s,
                         other => other.to_string(),
                     };
                     let (notify, notifications) = mpsc::unbounded_channel();
                     subscriptions.insert(id, notify);
-                    Ok(notifications)
+                    notifications
                 });
                 drop(tx.send(answer));
             }

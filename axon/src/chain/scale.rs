@@ -364,7 +364,13 @@ fn decode_items(
         *input = rest;
         return Ok(Value::Bytes(head.to_vec()));
     }
-    // Every item takes at least a byte, except zero-sized ones: bound the allocation.
+    // Every item takes at least a byte, except zero-sized ones: bound the allocation, and
+    // the work a node could ask for with a huge count of nothing.
+    if len > input.len() && zero_sized(registry, item) && len > 1 << 16 {
+        return Err(ChainError::Unsupported(format!(
+            "a sequence of {len} empty items"
+        )));
+    }
     let mut items = Vec::with_capacity(len.min(input.len()));
     for _ in 0..len {
         items.push(decode_depth(registry, item, input, depth)?);
@@ -424,5 +430,70 @@ pub fn zero_sized(registry: &PortableRegistry, ty: u32) -> bool {
         Some(TypeDef::Tuple(t)) => t.fields.iter().all(|f| zero_sized(registry, f.id)),
         Some(TypeDef::Array(a)) => a.len == 0 || zero_sized(registry, a.type_param.id),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scale_info::{MetaType, Registry};
+
+    /// A registry holding `T`, and `T`'s id in it.
+    fn registry_of<T: scale_info::TypeInfo + 'static>() -> (PortableRegistry, u32) {
+        let mut registry = Registry::new();
+        let id = registry.register_type(&MetaType::new::<T>()).id;
+        (registry.into(), id)
+    }
+
+    fn round_trip<T: scale_info::TypeInfo + Encode + 'static>(value: T, expected: Value) {
+        let (registry, ty) = registry_of::<T>();
+        let bytes = value.encode();
+        assert_eq!(decode(&registry, ty, &mut &bytes[..]).unwrap(), expected);
+        let mut again = Vec::new();
+        encode(&registry, ty, &expected, &mut again).unwrap();
+        assert_eq!(again, bytes);
+    }
+
+    #[test]
+    fn values_round_trip_through_the_registry() {
+        round_trip(
+            vec![(7u16, true), (9, false)],
+            Value::Seq(vec![
+                Value::Seq(vec![Value::U(7), Value::Bool(true)]),
+                Value::Seq(vec![Value::U(9), Value::Bool(false)]),
+            ]),
+        );
+        round_trip(Some(5u32), Value::variant("Some", [Value::U(5)]));
+        round_trip(None::<u32>, Value::variant("None", []));
+        round_trip(vec![1u8, 2, 3], Value::Bytes(vec![1, 2, 3]));
+        round_trip(-3i64, Value::I(-3));
+        round_trip(String::from("hé"), Value::Str("hé".into()));
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_shape_is_an_error_naming_the_type() {
+        let (registry, ty) = registry_of::<u16>();
+        let err = encode(&registry, ty, &Value::U(70_000), &mut Vec::new()).unwrap_err();
+        assert!(err.to_string().contains("cannot encode U(70000)"), "{err}");
+    }
+
+    #[test]
+    fn hostile_bytes_are_errors_with_bounded_work() {
+        // A length of a billion bytes with three present: an error, no allocation of it.
+        let (registry, ty) = registry_of::<Vec<u8>>();
+        let mut bytes = Compact(1_000_000_000u32).encode();
+        bytes.extend([1, 2, 3]);
+        assert!(decode(&registry, ty, &mut &bytes[..]).is_err());
+        // A billion empty items.
+        let (registry, ty) = registry_of::<Vec<()>>();
+        let bytes = Compact(1_000_000_000u32).encode();
+        let err = decode(&registry, ty, &mut &bytes[..]).unwrap_err();
+        assert!(err.to_string().contains("empty items"), "{err}");
+        // Truncated numbers and enums.
+        let (registry, ty) = registry_of::<u64>();
+        assert!(decode(&registry, ty, &mut &[1u8, 2][..]).is_err());
+        let (registry, ty) = registry_of::<Option<u8>>();
+        let err = decode(&registry, ty, &mut &[9u8][..]).unwrap_err();
+        assert!(err.to_string().contains("no variant 9"), "{err}");
     }
 }

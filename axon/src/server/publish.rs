@@ -192,7 +192,7 @@ impl Axon {
         let me = Value::Bytes(hotkey.public().to_vec());
         let sm = "SubtensorModule";
         if subtensor
-            .storage(sm, "NetworksAdded", &[subnet.clone()])
+            .storage(sm, "NetworksAdded", std::slice::from_ref(&subnet))
             .await?
             != Some(Value::Bool(true))
         {
