@@ -11,6 +11,10 @@ use crate::keys::Keypair;
 use serde_json::{json, Value as Json};
 use std::sync::{Arc, Mutex};
 
+/// How long [`Subtensor::submit`] waits for a transaction to reach a block (subtensor
+/// makes one every 12 s).
+const INCLUSION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// A runtime as last read: its versions, the chain's genesis and its metadata.
 pub(crate) struct Runtime {
     pub(crate) spec_version: u32,
@@ -256,27 +260,31 @@ impl Subtensor {
             .subscribe("author_submitAndWatchExtrinsic", json!([hex(&extrinsic)]))
             .await
             .map_err(ChainError::refused)?;
-        let block = loop {
-            let Some(update) = status.recv().await else {
-                return Err(ChainError::Unreachable {
-                    endpoint: self.endpoint().to_owned(),
-                    cause: format!(
-                        "the connection closed while transaction {hash} waited for a block"
-                    ),
-                });
-            };
-            if let Some(block) = update.get("inBlock").or_else(|| update.get("finalized")) {
-                break block.as_str().unwrap_or_default().to_owned();
+        let waited = tokio::time::timeout(INCLUSION_TIMEOUT, async {
+            while let Some(update) = status.recv().await {
+                if let Some(block) = update.get("inBlock").or_else(|| update.get("finalized")) {
+                    return Ok(block.as_str().unwrap_or_default().to_owned());
+                }
+                if let Some(word) = ["dropped", "invalid", "usurped", "finalityTimeout"]
+                    .into_iter()
+                    .find(|w| update.get(*w).is_some() || update.as_str() == Some(*w))
+                {
+                    return Err(ChainError::Dropped(format!(
+                        "the transaction pool says {word}"
+                    )));
+                }
             }
-            if let Some(word) = ["dropped", "invalid", "usurped", "finalityTimeout"]
-                .into_iter()
-                .find(|w| update.get(*w).is_some() || update.as_str() == Some(*w))
-            {
-                return Err(ChainError::Dropped(format!(
-                    "the transaction pool says {word}"
-                )));
-            }
-        };
+            Err(ChainError::Unreachable {
+                endpoint: self.endpoint().to_owned(),
+                cause: format!("the connection closed while transaction {hash} waited for a block"),
+            })
+        })
+        .await;
+        let block = waited.map_err(|_| ChainError::Timeout {
+            endpoint: self.endpoint().to_owned(),
+            what: format!("the inclusion of transaction {hash}"),
+            after: INCLUSION_TIMEOUT,
+        })??;
         self.outcome(&runtime, &block, &hex(&extrinsic)).await?;
         Ok(Included { block, hash })
     }

@@ -68,6 +68,11 @@ pub enum ChainError {
         /// The runtime's documentation of the error.
         docs: String,
     },
+    /// The subnet does not exist on this chain.
+    NoSubnet {
+        /// The subnet asked for.
+        netuid: u16,
+    },
     /// The runtime is one this client cannot handle (a missing item, an unknown layout).
     Unsupported(String),
 }
@@ -107,7 +112,7 @@ impl fmt::Display for ChainError {
                 after,
             } => write!(
                 f,
-                "the chain at {endpoint} did not answer {what} within {} s; the node is overloaded \
+                "the chain at {endpoint}: no answer to {what} within {} s; the node is overloaded \
                  or far away, try another endpoint",
                 after.as_secs()
             ),
@@ -130,6 +135,10 @@ impl fmt::Display for ChainError {
             ChainError::Dispatch { error, docs } => {
                 write!(f, "the transaction failed on chain: {error} ({docs})")
             }
+            ChainError::NoSubnet { netuid } => write!(
+                f,
+                "subnet {netuid} does not exist on this chain; check --netuid and --subtensor.network"
+            ),
             ChainError::Unsupported(what) => write!(
                 f,
                 "this client cannot handle the chain's runtime: {what}; upgrade axon"

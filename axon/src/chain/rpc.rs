@@ -33,6 +33,8 @@ struct Request {
 pub struct Rpc {
     endpoint: String,
     state: Mutex<Link>,
+    /// One dial at a time: callers that find no connection wait for the same one.
+    dialing: tokio::sync::Mutex<()>,
 }
 
 #[derive(Default)]
@@ -48,6 +50,7 @@ impl Rpc {
         Rpc {
             endpoint: endpoint.to_owned(),
             state: Mutex::new(Link::default()),
+            dialing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -102,7 +105,12 @@ impl Rpc {
             },
             None => request,
         };
-        let live = self.connect().await?;
+        let dialing = self.dialing.lock().await;
+        let live = match self.live() {
+            Some(live) => live,
+            None => self.connect().await?,
+        };
+        drop(dialing);
         live.send(request)
             .map_err(|_| self.disconnected("the connection closed at once"))
     }
@@ -127,7 +135,7 @@ impl Rpc {
         match tokio::time::timeout(CONNECT_TIMEOUT, dial(&self.endpoint)).await {
             Ok(Ok(stream)) => {
                 let (tx, rx) = mpsc::unbounded_channel();
-                tokio::spawn(run(stream, rx));
+                tokio::spawn(run(stream, rx, self.endpoint.clone()));
                 let mut state = self.state.lock().unwrap();
                 *state = Link {
                     live: Some(tx.clone()),
@@ -177,16 +185,21 @@ async fn dial(endpoint: &str) -> Result<Socket, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The connection's task: writes requests, routes answers and notifications.
-async fn run(socket: Socket, mut requests: mpsc::UnboundedReceiver<Request>) {
+/// The connection's task: writes requests, routes answers and notifications. It ends when
+/// the node closes the connection, or when the client is gone and nothing is pending.
+async fn run(socket: Socket, mut requests: mpsc::UnboundedReceiver<Request>, endpoint: String) {
     let (mut sink, mut stream) = socket.split();
     let mut next_id: u64 = 1;
     let mut pending: HashMap<u64, Pending> = HashMap::new();
     let mut subscriptions: HashMap<String, mpsc::UnboundedSender<Json>> = HashMap::new();
-    loop {
+    let mut open = true;
+    while open || !pending.is_empty() {
         tokio::select! {
-            request = requests.recv() => {
-                let Some(request) = request else { break };
+            request = requests.recv(), if open => {
+                let Some(request) = request else {
+                    open = false;
+                    continue;
+                };
                 let id = next_id;
                 next_id += 1;
                 let text = json!({"jsonrpc": "2.0", "id": id, "method": request.method, "params": request.params});
@@ -212,8 +225,8 @@ async fn run(socket: Socket, mut requests: mpsc::UnboundedReceiver<Request>) {
     }
     for (_, p) in pending.drain() {
         let error = ChainError::Unreachable {
-            endpoint: String::new(),
-            cause: "the connection closed".into(),
+            endpoint: endpoint.clone(),
+            cause: "the connection closed before the answer".into(),
         };
         match p {
             Pending::Call(tx) => drop(tx.send(Err(error))),

@@ -250,7 +250,7 @@ impl Metagraph {
     }
 
     /// The template's priority: the caller's stake (`float(metagraph.S[uid])`); 0 for an
-    /// unknown caller or a stale snapshot.
+    /// unknown caller. (A stale snapshot is refused by the blacklist policies first.)
     pub fn stake_priority(&self, hotkey: Option<&str>) -> f64 {
         let snapshot = self.inner.current.load();
         hotkey

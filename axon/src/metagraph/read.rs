@@ -55,9 +55,7 @@ pub(super) async fn snapshot(subtensor: &Subtensor, netuid: u16) -> Result<Snaps
             .map(|mut v| v.pop().flatten())
     };
     if one("NetworksAdded").await? != Some(Value::Bool(true)) {
-        return Err(ChainError::Unsupported(format!(
-            "subnet {netuid} does not exist on this chain; check --netuid"
-        )));
+        return Err(ChainError::NoSubnet { netuid });
     }
     let n = one("SubnetworkN")
         .await?
