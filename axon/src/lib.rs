@@ -66,6 +66,8 @@ pub mod handler;
 
 pub mod verify;
 
+pub mod auth;
+
 #[cfg(feature = "chain")]
 pub mod metagraph;
 

@@ -65,6 +65,51 @@ const BITTENSOR_9: Pinned = Pinned {
     env: "AXON_PYTHON9",
 };
 
+/// bittensor 11, whose `http_auth` (btauth/1) replaced the Axon (`.venv-bt11/`).
+const BITTENSOR_11: Pinned = Pinned {
+    venv: ".venv-bt11",
+    version: "11.3.0",
+    packages: &["bittensor==11.3.0"],
+    env: "AXON_PYTHON11",
+};
+
+/// An interpreter importing bittensor 11.3.0 (`.venv-bt11/`, or `AXON_PYTHON11`).
+pub fn python_11() -> PathBuf {
+    BITTENSOR_11.python()
+}
+
+/// Runs a script from `tests/python/` with `python`, `input` on its stdin; returns the JSON
+/// of its `RESULT ` line.
+pub fn run_script_stdin(
+    python: &Path,
+    script: &str,
+    input: &serde_json::Value,
+) -> serde_json::Value {
+    use std::io::Write;
+    let path = workspace_root().join("tests").join("python").join(script);
+    let mut child = Command::new(python)
+        .arg(&path)
+        .env("PYTHONWARNINGS", "ignore")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("run {}: {e}", path.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.to_string().as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    result_line(&String::from_utf8(out.stdout).expect("script output is UTF-8"))
+}
+
 fn imports(python: &Path, version: &str) -> bool {
     Command::new(python)
         .args([

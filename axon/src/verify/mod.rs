@@ -29,7 +29,7 @@
 //! ```
 
 mod batch;
-mod nonces;
+pub(crate) mod nonces;
 
 use crate::keys::{hex_bytes, ss58_decode};
 use crate::wire::signing::{self, Py};

@@ -1,0 +1,176 @@
+//! `btauth/1`, bittensor 11's signed HTTP (`bittensor.http_auth`): eight signed lines, the
+//! `X-Bittensor-*` headers.
+
+use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Claim, Crypto, Scheme};
+use crate::keys::Keypair;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The protocol line.
+pub const PROTOCOL: &str = "btauth/1";
+/// `X-Bittensor-Version`'s value.
+pub const VERSION: &str = "1";
+
+/// The exact bytes signed: `btauth/1`, the scheme, the uppercase method, the path with its
+/// query as sent, the sha256 hex of the raw body, the nonce (ns), the sender and the
+/// receiver (`-` when unbound), joined by newlines. As Python's `build_payload`.
+///
+/// ```
+/// let p = axon::auth::btauth::payload("sr25519", "post", "/v1/x?a=1", b"", 7, "5Sender", None);
+/// assert_eq!(
+///     String::from_utf8(p).unwrap(),
+///     "btauth/1\nsr25519\nPOST\n/v1/x?a=1\n\
+///      e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n7\n5Sender\n-"
+/// );
+/// ```
+pub fn payload(
+    scheme: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    nonce_ns: i128,
+    sender: &str,
+    receiver: Option<&str>,
+) -> Vec<u8> {
+    [
+        PROTOCOL,
+        scheme,
+        &method.to_uppercase(),
+        path,
+        &sha256_hex(body),
+        &nonce_ns.to_string(),
+        sender,
+        receiver.unwrap_or("-"),
+    ]
+    .join("\n")
+    .into_bytes()
+}
+
+/// Signs a request with an sr25519 hotkey: the `X-Bittensor-*` headers, as Python's
+/// `http_auth.sign` (a fresh nanosecond nonce unless one is given; `path` exactly as it
+/// will be sent, query included).
+pub fn sign(
+    hotkey: &Keypair,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    receiver: Option<&str>,
+    nonce_ns: Option<i128>,
+) -> Vec<(&'static str, String)> {
+    let nonce = nonce_ns.unwrap_or_else(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos() as i128
+    });
+    let signed = payload(
+        "sr25519",
+        method,
+        path,
+        body,
+        nonce,
+        hotkey.ss58(),
+        receiver,
+    );
+    let mut headers = vec![
+        ("X-Bittensor-Version", VERSION.to_owned()),
+        ("X-Bittensor-Hotkey", hotkey.ss58().to_owned()),
+        ("X-Bittensor-Nonce", nonce.to_string()),
+        ("X-Bittensor-Signature", hotkey.sign(&signed)),
+    ];
+    if let Some(receiver) = receiver {
+        headers.push(("X-Bittensor-Receiver", receiver.to_owned()));
+    }
+    headers
+}
+
+/// Python's `int(text)`: surrounding whitespace, a sign, digits with single underscores
+/// between them.
+fn python_int(text: &str) -> Option<i128> {
+    let t = text.trim();
+    let (negative, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let mut n: i128 = 0;
+    for c in digits.chars().filter(|&c| c != '_') {
+        let d = c.to_digit(10)?;
+        // Saturate: a nonce this far out is outside every window anyway.
+        n = n.saturating_mul(10).saturating_add(d.into());
+    }
+    Some(if negative { -n } else { n })
+}
+
+/// Python's `parse_crypto_type`.
+fn crypto(text: &str) -> Option<Crypto> {
+    let t = text.trim().to_lowercase();
+    match t.as_str() {
+        "sr25519" => Some(Crypto::Sr25519),
+        "ed25519" => Some(Crypto::Ed25519),
+        _ if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => {
+            match t.trim_start_matches('0') {
+                "" => Some(Crypto::Ed25519),
+                "1" => Some(Crypto::Sr25519),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+impl Authenticator {
+    /// Checks a btauth/1 request: `header` looks a header up by name (case-insensitive),
+    /// `method` and `path` (with its query) are the request's as received, `body` its raw
+    /// bytes. The checks and messages of Python's `http_auth.verify`.
+    pub fn btauth<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<Caller, AuthError> {
+        let malformed = |m: &str| AuthError::Malformed(m.to_owned());
+        if header("X-Bittensor-Version") != Some(VERSION) {
+            return Err(malformed(
+                "missing or unsupported X-Bittensor-Version (expected '1')",
+            ));
+        }
+        let sender = header("X-Bittensor-Hotkey")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| malformed("missing X-Bittensor-Hotkey"))?;
+        let nonce =
+            header("X-Bittensor-Nonce").ok_or_else(|| malformed("missing X-Bittensor-Nonce"))?;
+        let nonce = python_int(nonce)
+            .ok_or_else(|| malformed("X-Bittensor-Nonce is not a decimal integer"))?;
+        let crypto = crypto(header("X-Bittensor-Crypto").unwrap_or("sr25519"))
+            .ok_or_else(|| malformed("unsupported X-Bittensor-Crypto"))?;
+        let signature = header("X-Bittensor-Signature")
+            .ok_or_else(|| malformed("missing X-Bittensor-Signature"))?;
+        let signature =
+            unhex(signature).ok_or_else(|| malformed("X-Bittensor-Signature is not hex"))?;
+        let receiver = header("X-Bittensor-Receiver");
+        let scheme = match crypto {
+            Crypto::Sr25519 => "sr25519",
+            Crypto::Ed25519 => "ed25519",
+        };
+        let nonce_ns = nonce.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+        let claim = Claim {
+            sender,
+            receiver,
+            nonce_ns,
+            crypto,
+            signature,
+            message: payload(scheme, method, path, body, nonce, sender, receiver),
+            id: PROTOCOL,
+        };
+        self.check(claim, Scheme::Btauth, now)
+    }
+}

@@ -1,0 +1,486 @@
+//! btauth/1 and Epistula v2 (`axon::auth`) against the real signers and verifiers:
+//! bittensor 11.3.0's `http_auth` (`tests/python/btauth.py`, `.venv-bt11/`) and an Epistula
+//! signer and verifier following the spec with the real `bittensor_wallet`
+//! (`tests/python/epistula.py`, 10.5.0's virtualenv). Every refusal is pinned to the class
+//! and message Python's verifier gives the same bytes at the same instant.
+
+mod support;
+
+use axon::auth::{btauth, epistula, AuthConfig, AuthError, Authenticator, Crypto, Scheme};
+use axon::keys::Keypair;
+use serde_json::{json, Value};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use support::{python, python_11, run_script_stdin};
+
+const NONCE: i128 = 1_764_000_000_000_000_000;
+
+fn miner() -> Keypair {
+    Keypair::from_uri("//Alice").unwrap()
+}
+
+fn at(ns: i128) -> SystemTime {
+    UNIX_EPOCH + Duration::from_nanos(ns as u64)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Python's class name for an error, and its message.
+fn verdict(result: Result<axon::auth::Caller, AuthError>) -> String {
+    match result {
+        Ok(caller) => format!("ok {}", caller.hotkey),
+        Err(e) => {
+            let class = match e {
+                AuthError::Malformed(_) => "MalformedAuth",
+                AuthError::WrongReceiver(_) => "WrongReceiver",
+                AuthError::Stale(_) => "StaleRequest",
+                AuthError::BadSignature(_) => "BadSignature",
+                AuthError::Replayed(_) => "ReplayedRequest",
+            };
+            format!("{class}: {e}")
+        }
+    }
+}
+
+struct Request {
+    headers: Vec<(String, String)>,
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self, now: i128, store: &str, require_receiver: bool) -> Value {
+        let headers: serde_json::Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), json!(v)))
+            .collect();
+        json!({"op": "verify", "headers": headers, "body": hex(&self.body), "method": self.method,
+               "path": self.path, "self": miner().ss58(), "now_ns": now, "store": store,
+               "require_receiver": require_receiver})
+    }
+}
+
+/// What Python signs: key URI, crypto, method, path, body, receiver.
+type Signing<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [u8], Option<&'a str>);
+
+/// Requests signed by Python's `http_auth.sign`.
+fn python_signed(
+    cases: &[Signing<'_>],
+) -> Vec<(Request, String)> {
+    let ops: Vec<Value> = cases
+        .iter()
+        .map(|(uri, crypto, method, path, body, receiver)| {
+            json!({"op": "sign", "uri": uri, "crypto": crypto, "method": method, "path": path,
+                   "body": hex(body), "receiver": receiver, "nonce_ns": NONCE})
+        })
+        .collect();
+    let signed = run_script_stdin(&python_11(), "btauth.py", &json!(ops));
+    cases
+        .iter()
+        .zip(signed.as_array().unwrap())
+        .map(|((_, _, method, path, body, _), s)| {
+            let headers = s["headers"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                .collect();
+            let request = Request {
+                headers,
+                method: method.to_string(),
+                path: path.to_string(),
+                body: body.to_vec(),
+            };
+            (request, s["payload"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn requests_python_signs_verify_here_and_the_payloads_are_byte_for_byte() {
+    let alice = miner().ss58().to_owned();
+    let cases: [Signing<'_>; 5] = [
+        (
+            "//Bob",
+            "sr25519",
+            "POST",
+            "/v1/score",
+            br#"{"text": "hi"}"#,
+            Some(&alice),
+        ),
+        (
+            "//Bob",
+            "sr25519",
+            "get",
+            "/v1/score?x=1&y=%20z",
+            b"",
+            Some(&alice),
+        ),
+        (
+            "//Charlie",
+            "ed25519",
+            "POST",
+            "/v1/score?q",
+            b"\x00\xffraw",
+            Some(&alice),
+        ),
+        ("//Dave", "ed25519", "PUT", "/", b"", Some(&alice)),
+        ("//Bob", "sr25519", "POST", "/v1/open", b"{}", None),
+    ];
+    let signed = python_signed(&cases);
+    for ((uri, crypto, ..), (request, payload)) in cases.iter().zip(&signed) {
+        let ours = btauth::payload(
+            crypto,
+            &request.method,
+            &request.path,
+            &request.body,
+            NONCE,
+            request.header("X-Bittensor-Hotkey").unwrap(),
+            request.header("X-Bittensor-Receiver"),
+        );
+        assert_eq!(hex(&ours), *payload, "{uri} {crypto}");
+        let auth = Authenticator::with_config(
+            miner().ss58(),
+            AuthConfig {
+                require_receiver: false,
+                ..AuthConfig::default()
+            },
+        );
+        let get = |name: &str| request.header(name);
+        let caller = auth
+            .btauth(
+                get,
+                &request.method,
+                &request.path,
+                &request.body,
+                at(NONCE),
+            )
+            .unwrap();
+        assert_eq!(caller.scheme, Scheme::Btauth);
+        let expected = if *crypto == "ed25519" {
+            Crypto::Ed25519
+        } else {
+            Crypto::Sr25519
+        };
+        assert_eq!(caller.crypto, expected);
+        assert_eq!(
+            caller.receiver.as_deref(),
+            request.header("X-Bittensor-Receiver")
+        );
+    }
+}
+
+#[test]
+fn every_refusal_is_pythons_class_and_message_at_the_same_instant() {
+    let alice = miner().ss58().to_owned();
+    let signed = python_signed(&[
+        (
+            "//Bob",
+            "sr25519",
+            "POST",
+            "/v1/score?a=1",
+            b"{\"n\": 1}",
+            Some(&alice),
+        ),
+        (
+            "//Charlie",
+            "ed25519",
+            "POST",
+            "/v1/score",
+            b"{}",
+            Some(&alice),
+        ),
+        ("//Bob", "sr25519", "POST", "/v1/score", b"{}", None),
+        (
+            "//Bob",
+            "sr25519",
+            "POST",
+            "/v1/score",
+            b"{}",
+            Some("5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty"),
+        ),
+    ]);
+    let good = &signed[0].0;
+    let edit = |f: &dyn Fn(&mut Request)| {
+        let mut r = Request {
+            headers: good.headers.clone(),
+            method: good.method.clone(),
+            path: good.path.clone(),
+            body: good.body.clone(),
+        };
+        f(&mut r);
+        r
+    };
+    let set = |name: &'static str, value: Option<&'static str>| {
+        move |r: &mut Request| {
+            r.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+            if let Some(v) = value {
+                r.headers.push((name.to_owned(), v.to_owned()));
+            }
+        }
+    };
+    const S: i128 = 1_000_000_000;
+    // (request, now, shared store, require receiver)
+    let mut cases: Vec<(Request, i128, &str, bool)> = vec![
+        (edit(&|_| {}), NONCE + 10 * S, "", true), // exactly 10 s old: accepted
+        (edit(&|_| {}), NONCE + 10 * S + 1, "", true), // 1 ns more: stale
+        (edit(&|_| {}), NONCE - 2 * S, "a", true), // exactly 2 s ahead: accepted
+        (edit(&|_| {}), NONCE - 2 * S - 1, "", true), // 1 ns more: in the future
+        (edit(&|_| {}), NONCE, "replay", true),
+        (edit(&|_| {}), NONCE, "replay", true), // the same again: replayed
+        (edit(&|r| r.body.push(b' ')), NONCE, "", true),
+        (edit(&|r| r.method = "PUT".into()), NONCE, "", true),
+        (edit(&|r| r.method = "post".into()), NONCE, "b", true), // method case is not signed
+        (edit(&|r| r.path = "/v1/score?a=2".into()), NONCE, "", true),
+        (edit(&|r| r.path = "/v1/score".into()), NONCE, "", true),
+        (
+            edit(&set("X-Bittensor-Version", Some("2"))),
+            NONCE,
+            "",
+            true,
+        ),
+        (edit(&set("X-Bittensor-Version", None)), NONCE, "", true),
+        (edit(&set("X-Bittensor-Hotkey", Some(""))), NONCE, "", true),
+        (
+            edit(&set("X-Bittensor-Hotkey", Some("5Invalid"))),
+            NONCE,
+            "",
+            true,
+        ),
+        (edit(&set("X-Bittensor-Nonce", None)), NONCE, "", true),
+        (
+            edit(&set("X-Bittensor-Nonce", Some("12x"))),
+            NONCE,
+            "",
+            true,
+        ),
+        (
+            edit(&set(
+                "X-Bittensor-Nonce",
+                Some(" 1_764_000_000_000_000_000 "),
+            )),
+            NONCE,
+            "c",
+            true,
+        ),
+        (
+            edit(&set("X-Bittensor-Crypto", Some("ecdsa"))),
+            NONCE,
+            "",
+            true,
+        ),
+        (
+            edit(&set("X-Bittensor-Crypto", Some(" SR25519 "))),
+            NONCE,
+            "d",
+            true,
+        ),
+        (edit(&set("X-Bittensor-Crypto", Some("0"))), NONCE, "", true),
+        (edit(&set("X-Bittensor-Signature", None)), NONCE, "", true),
+        (
+            edit(&set("X-Bittensor-Signature", Some("0xzz"))),
+            NONCE,
+            "",
+            true,
+        ),
+        (
+            edit(&set("X-Bittensor-Signature", Some("0x00ff"))),
+            NONCE,
+            "",
+            true,
+        ),
+        (edit(&set("X-Bittensor-Receiver", None)), NONCE, "", true),
+        (edit(&set("X-Bittensor-Receiver", None)), NONCE, "", false),
+    ];
+    for (request, _) in signed.into_iter().skip(1) {
+        cases.push((request, NONCE, "e", true));
+    }
+    let ops: Vec<Value> = cases
+        .iter()
+        .map(|(r, now, store, req)| r.json(*now, store, *req))
+        .collect();
+    let python = run_script_stdin(&python_11(), "btauth.py", &json!(ops));
+    let mut stores: std::collections::HashMap<&str, Authenticator> = Default::default();
+    for (i, (request, now, store, require)) in cases.iter().enumerate() {
+        let config = AuthConfig {
+            require_receiver: *require,
+            ..AuthConfig::default()
+        };
+        let fresh;
+        let auth = if store.is_empty() {
+            fresh = Authenticator::with_config(miner().ss58(), config);
+            &fresh
+        } else {
+            stores
+                .entry(store)
+                .or_insert_with(|| Authenticator::with_config(miner().ss58(), config))
+        };
+        let get = |name: &str| request.header(name);
+        let ours =
+            verdict(auth.btauth(get, &request.method, &request.path, &request.body, at(*now)));
+        assert_eq!(json!(ours), python[i], "case {i}: {:?}", request.headers);
+    }
+    // The cases cover every kind of refusal and acceptance.
+    let kinds: std::collections::BTreeSet<&str> = python
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().split([' ', ':']).next().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        [
+            "BadSignature",
+            "MalformedAuth",
+            "ReplayedRequest",
+            "StaleRequest",
+            "WrongReceiver",
+            "ok"
+        ]
+    );
+}
+
+#[test]
+fn what_the_rust_client_signs_passes_pythons_verify() {
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let cases = [
+        ("POST", "/v1/score?x=1", br#"{"a": [1, 2]}"#.to_vec()),
+        ("GET", "/", Vec::new()),
+    ];
+    let ops: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (method, path, body))| {
+            let headers = btauth::sign(
+                &bob,
+                method,
+                path,
+                body,
+                Some(miner().ss58()),
+                Some(NONCE + i as i128),
+            );
+            let request = Request {
+                headers: headers
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
+                method: method.to_string(),
+                path: path.to_string(),
+                body: body.clone(),
+            };
+            request.json(NONCE, "", true)
+        })
+        .collect();
+    let python = run_script_stdin(&python_11(), "btauth.py", &json!(ops));
+    assert_eq!(
+        python,
+        json!([format!("ok {}", bob.ss58()), format!("ok {}", bob.ss58())])
+    );
+}
+
+/// Epistula requests signed by the spec's Python signer over `bittensor_wallet`.
+fn epistula_python(ops: Value) -> Value {
+    run_script_stdin(&python(), "epistula.py", &ops)
+}
+
+fn now_ms() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i128
+}
+
+#[test]
+fn epistula_requests_a_python_signer_makes_verify_here_and_refusals_are_pinned() {
+    let alice = miner().ss58().to_owned();
+    let ms = now_ms();
+    let signed = epistula_python(json!([
+        {"op": "sign", "uri": "//Bob", "body": hex(b"{\"text\": \"hi\"}"), "signed_for": alice, "timestamp": ms, "uuid": "u-1"},
+        {"op": "sign", "uri": "//Bob", "body": hex(b""), "signed_for": null, "timestamp": ms, "uuid": "u-2"},
+        {"op": "sign", "uri": "//Bob", "body": hex(b"{}"), "signed_for": "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty", "timestamp": ms, "uuid": "u-3"},
+        {"op": "sign", "uri": "//Bob", "body": hex(b"{}"), "signed_for": alice, "timestamp": ms - 11_000, "uuid": "u-4"},
+    ]));
+    let headers = |i: usize| -> Vec<(String, String)> {
+        signed[i]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let check = |auth: &Authenticator, h: &[(String, String)], body: &[u8]| {
+        let get = |name: &str| {
+            h.iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        auth.epistula(get, body, SystemTime::now())
+    };
+    let auth = Authenticator::new(miner().ss58());
+    let caller = check(&auth, &headers(0), b"{\"text\": \"hi\"}").unwrap();
+    assert_eq!(
+        (caller.hotkey.as_str(), caller.scheme),
+        (Keypair::from_uri("//Bob").unwrap().ss58(), Scheme::Epistula)
+    );
+    assert_eq!(
+        check(&auth, &headers(0), b"{\"text\": \"hi\"}")
+            .unwrap_err()
+            .to_string(),
+        "this uuid was already accepted from this hotkey"
+    );
+    assert_eq!(
+        check(&auth, &headers(0), b"{\"text\": \"ho\"}").unwrap_err(),
+        AuthError::BadSignature("signature does not verify against the claimed hotkey".into())
+    );
+    assert_eq!(
+        check(&auth, &headers(1), b"").unwrap_err().to_string(),
+        "missing Epistula-Signed-For: this server requires receiver-bound requests"
+    );
+    assert_eq!(
+        check(&auth, &headers(2), b"{}").unwrap_err().to_string(),
+        "request was signed for a different receiving hotkey"
+    );
+    assert_eq!(
+        check(&auth, &headers(3), b"{}").unwrap_err().to_string(),
+        "nonce is older than the 10s freshness window"
+    );
+    let mut no_version = headers(0);
+    no_version.retain(|(n, _)| n != "Epistula-Version");
+    let err = check(&auth, &no_version, b"{\"text\": \"hi\"}").unwrap_err();
+    assert_eq!(
+        (err.status(), err.to_string().as_str()),
+        (
+            400,
+            "missing or unsupported Epistula-Version (expected '2')"
+        )
+    );
+}
+
+#[test]
+fn epistula_requests_the_rust_client_signs_verify_in_python() {
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let body = br#"{"prompt": "x"}"#;
+    let headers = epistula::sign(&bob, body, Some(miner().ss58()), None, None);
+    let map: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let python = epistula_python(json!([
+        {"op": "verify", "headers": map, "body": hex(body), "self": miner().ss58()},
+        {"op": "verify", "headers": map, "body": hex(b"tampered"), "self": miner().ss58()},
+    ]));
+    assert_eq!(
+        python,
+        json!([format!("ok {}", bob.ss58()), "bad signature"])
+    );
+}
