@@ -71,12 +71,17 @@ impl Request {
 }
 
 /// What Python signs: key URI, crypto, method, path, body, receiver.
-type Signing<'a> = (&'a str, &'a str, &'a str, &'a str, &'a [u8], Option<&'a str>);
+type Signing<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a [u8],
+    Option<&'a str>,
+);
 
 /// Requests signed by Python's `http_auth.sign`.
-fn python_signed(
-    cases: &[Signing<'_>],
-) -> Vec<(Request, String)> {
+fn python_signed(cases: &[Signing<'_>]) -> Vec<(Request, String)> {
     let ops: Vec<Value> = cases
         .iter()
         .map(|(uri, crypto, method, path, body, receiver)| {
