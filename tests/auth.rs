@@ -398,17 +398,12 @@ fn epistula_python(ops: Value) -> Value {
     run_script_stdin(&python(), "epistula.py", &ops)
 }
 
-fn now_ms() -> i128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i128
-}
-
 #[test]
 fn epistula_requests_a_python_signer_makes_verify_here_and_refusals_are_pinned() {
     let alice = miner().ss58().to_owned();
-    let ms = now_ms();
+    // A fixed instant: the checks run at it, whatever the clock (a virtualenv may be created
+    // between signing and checking).
+    let ms = NONCE / 1_000_000;
     let signed = epistula_python(json!([
         {"op": "sign", "uri": "//Bob", "body": hex(b"{\"text\": \"hi\"}"), "signed_for": alice, "timestamp": ms, "uuid": "u-1"},
         {"op": "sign", "uri": "//Bob", "body": hex(b""), "signed_for": null, "timestamp": ms, "uuid": "u-2"},
@@ -429,7 +424,7 @@ fn epistula_requests_a_python_signer_makes_verify_here_and_refusals_are_pinned()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.as_str())
         };
-        auth.epistula(get, body, SystemTime::now())
+        auth.epistula(get, body, at(NONCE))
     };
     let auth = Authenticator::new(miner().ss58());
     let caller = check(&auth, &headers(0), b"{\"text\": \"hi\"}").unwrap();
