@@ -97,6 +97,9 @@ fn by_stake(s: &Score, metagraph: &Metagraph) -> f64 {
 }
 
 
+use axon::auth::{btauth, epistula, Authenticator};
+
+
 #[tokio::main]
 pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let handlers = Axon::from_registry().state(Served::default()).state(DenyList(vec![])).handlers()?;
@@ -123,6 +126,15 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     miner.start().await?;
     miner.serve(netuid, &subtensor).await?;   // Served::Unchanged when the chain already holds this info
     println!("{network}: subnet {netuid} at block {}", metagraph.snapshot().block);
+    let me = axon::keys::Keypair::from_uri("//Alice")?;
+    let auth = Authenticator::new(me.ss58());        // 10 s back, 2 s ahead, receiver required
+    let validator = axon::keys::Keypair::from_uri("//Bob")?;
+    let body = br#"{"text": "hi"}"#;
+    let signed = btauth::sign(&validator, "POST", "/v1/echo?v=1", body, Some(me.ss58()), None);
+    let header = |name: &str| signed.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+    let caller = auth.btauth(header, "POST", "/v1/echo?v=1", body, std::time::SystemTime::now())?;
+    println!("{} signed with {:?}", caller.hotkey, caller.scheme);
+    let _epistula = epistula::sign(&validator, body, Some(me.ss58()), None, None);
     Ok(())
 }
 }

@@ -484,3 +484,56 @@ fn epistula_requests_the_rust_client_signs_verify_in_python() {
         json!([format!("ok {}", bob.ss58()), "bad signature"])
     );
 }
+
+#[test]
+fn a_forged_copy_sent_first_does_not_block_the_real_request() {
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let body = b"{}";
+    let auth = Authenticator::new(miner().ss58());
+    let real = btauth::sign(
+        &bob,
+        "POST",
+        "/v1/x",
+        body,
+        Some(miner().ss58()),
+        Some(NONCE),
+    );
+    let mut forged = real.clone();
+    forged.retain(|(n, _)| *n != "X-Bittensor-Signature");
+    forged.push(("X-Bittensor-Signature", format!("0x{}", "11".repeat(64))));
+    let lookup = |h: &[(&'static str, String)], name: &str| -> Option<String> {
+        h.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let forged_get = |name: &str| lookup(&forged, name);
+    let forged_headers: Vec<(String, Option<String>)> = [
+        "X-Bittensor-Version",
+        "X-Bittensor-Hotkey",
+        "X-Bittensor-Nonce",
+        "X-Bittensor-Signature",
+        "X-Bittensor-Receiver",
+        "X-Bittensor-Crypto",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), forged_get(n)))
+    .collect();
+    let get = |name: &str| {
+        forged_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_deref())
+    };
+    let err = auth
+        .btauth(get, "POST", "/v1/x", body, at(NONCE))
+        .unwrap_err();
+    assert!(matches!(err, AuthError::BadSignature(_)), "{err:?}");
+    assert_eq!(auth.remembered(), 0);
+    let get = |name: &str| {
+        real.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    assert!(auth.btauth(get, "POST", "/v1/x", body, at(NONCE)).is_ok());
+    assert_eq!(auth.remembered(), 1);
+}
