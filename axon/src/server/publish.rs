@@ -137,8 +137,8 @@ fn unchanged(
 
 impl Axon {
     /// Publishes this axon's [`info`](Axon::info) (external IP and port, protocol 4, the
-    /// protocol version) on subnet `netuid`, signed by the hotkey, as Python's
-    /// `axon.serve(netuid, subtensor)`: nothing is submitted when the chain already holds the
+    /// protocol version) on subnet `netuid`, signed by the hotkey, following Python's
+    /// `axon.serve(netuid, subtensor)` as its source reads: nothing is submitted when the chain already holds the
     /// same info; otherwise it waits until the transaction is in a block. The errors name
     /// the cause and the fix (hotkey not registered, with the btcli command; the serving
     /// rate limit; an address the chain refuses).
