@@ -12,7 +12,9 @@ each connection count and payload drives each axon (and the Rust one a second ti
 gains) for `--duration` seconds with
 `examples/loadgen` and prints a Markdown table: req/s (answered 200), p50/p99 latency, the
 Rust/Python ratios, and each server's CPU time per answered request (from /proc) beside the
-crypto floor. The load generator runs on the same machine and competes for its cores.
+crypto floor. A second table puts the same Rust miner's signed-HTTP endpoint `POST /echo`
+(btauth/1 and Epistula, `loadgen --scheme`) beside its synapse row. The load generator runs
+on the same machine and competes for its cores.
 """
 
 import argparse
@@ -107,6 +109,19 @@ def main():
                           f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
                           f"cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}",
                           file=sys.stderr, flush=True)
+                # The signed-HTTP endpoint `POST /echo` of the same Rust miner, per scheme.
+                for scheme in ("btauth", "epistula"):
+                    before = cpu_seconds(rust.pid)
+                    r = loadgen("--target", f"127.0.0.1:{a.rust_port}", "--hotkey", rust_hotkey,
+                                "--connections", conns, "--payload", payload,
+                                "--duration", a.duration, "--scheme", scheme)
+                    cpu = cpu_seconds(rust.pid) - before
+                    r["cpu_us_per_req"] = cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
+                    cell[scheme] = r
+                    print(f"# {scheme:8} {conns:>3} conns {payload:>7} B: {r['rps']:8.1f} req/s "
+                          f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
+                          f"cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}",
+                          file=sys.stderr, flush=True)
                 rows.append(cell)
     finally:
         rust.terminate()
@@ -140,6 +155,22 @@ def main():
               f"{p99:.1f}x | {r['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / floor:.2f}x) | "
               f"{s['cpu_us_per_req']:.0f} ({s['cpu_us_per_req'] / floor:.2f}x), "
               f"{s['rps']:.0f} req/s | {p['cpu_us_per_req']:.0f} |")
+    print()
+    print("Signed HTTP beside the synapse, same Rust miner, same run: `POST /echo` with "
+          "btauth/1 and Epistula (one verify per request and no answer signature, where a "
+          "synapse costs a verify and a sign).")
+    print()
+    print("| conns | payload | synapse req/s | btauth/1 req/s | Epistula req/s | "
+          "synapse p50 / p99 ms | btauth/1 p50 / p99 ms | Epistula p50 / p99 ms | "
+          "CPU us/req synapse / btauth/1 / Epistula |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in rows:
+        r, b, e = c["rust"], c["btauth"], c["epistula"]
+        size = f"{c['payload'] // 1024} KB" if c["payload"] < 1 << 20 else f"{c['payload'] >> 20} MB"
+        print(f"| {c['connections']} | {size} | {r['rps']:.0f} | {b['rps']:.0f} | {e['rps']:.0f} | "
+              f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} | "
+              f"{e['p50_ms']:.2f} / {e['p99_ms']:.2f} | "
+              f"{r['cpu_us_per_req']:.0f} / {b['cpu_us_per_req']:.0f} / {e['cpu_us_per_req']:.0f} |")
 
 
 if __name__ == "__main__":

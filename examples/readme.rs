@@ -97,6 +97,32 @@ fn by_stake(s: &Score, metagraph: &Metagraph) -> f64 {
 }
 
 
+use axon::auth::Caller;
+use axum::Json;
+
+#[derive(serde::Deserialize)]
+pub struct Ask { pub text: String }
+
+#[derive(serde::Serialize)]
+pub struct Answer { pub text: String, pub out: String }
+
+#[axon::endpoint(POST "/v1/echo", auth = [btauth, epistula], blacklist = not_denied)]
+async fn echo_http(caller: Caller, served: State<Served>, Json(ask): Json<Ask>) -> Json<Answer> {
+    served.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let out = ask.text.chars().rev().collect();   // caller.hotkey is the verified sender
+    Json(Answer { text: ask.text, out })
+}
+
+fn not_denied(caller: &Caller, deny: &DenyList) -> Blacklist {   // before the signature
+    match deny.0.contains(&caller.hotkey) {
+        true => Blacklist::Deny(format!("{} is denied", caller.hotkey)),
+        false => Blacklist::Allow,
+    }
+}
+
+use axon::auth::Scheme;
+
+
 use axon::auth::{btauth, epistula, Authenticator};
 
 
@@ -126,6 +152,11 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     miner.start().await?;
     miner.serve(netuid, &subtensor).await?;   // Served::Unchanged when the chain already holds this info
     println!("{network}: subnet {netuid} at block {}", metagraph.snapshot().block);
+    let bob = axon::dendrite::Dendrite::new(axon::keys::Keypair::from_uri("//Bob")?);
+    let target = miner.info().unwrap();
+    let body = br#"{"text": "hello"}"#.to_vec();
+    let answer = bob.send_signed(Scheme::Epistula, "POST", &target, "/v1/echo", body, std::time::Duration::from_secs(12)).await?;
+    println!("{} {:?}", answer.status, answer.body);   // bob.signed_request(..) builds it without sending
     let me = axon::keys::Keypair::from_uri("//Alice")?;
     let auth = Authenticator::new(me.ss58());        // 10 s back, 2 s ahead, receiver required
     let validator = axon::keys::Keypair::from_uri("//Bob")?;

@@ -91,7 +91,53 @@ async fn exit_code(child: &mut Child) -> i32 {
     }
 }
 
-/// `clients` dendrites call the miner in loops; once `before` calls were answered the miner
+/// Calls `POST /echo` with Epistula in a loop, as `drain_under_load`'s synapse clients do:
+/// the calls answered 200, then how the first other one ended (503, or no connection: the
+/// listener is closed).
+async fn signed_loop(
+    dendrite: &Dendrite,
+    target: &AxonInfo,
+    c: usize,
+    answered: &AtomicUsize,
+    enough: &Notify,
+    before: usize,
+) -> (usize, Option<i64>, Option<String>) {
+    for i in 0usize.. {
+        let text = format!("c{c}-{i}");
+        let body = serde_json::json!({ "text": text }).to_string().into_bytes();
+        let scheme = axon::auth::Scheme::Epistula;
+        let sent = dendrite
+            .send_signed(
+                scheme,
+                "POST",
+                target,
+                "/echo",
+                body,
+                Duration::from_secs(10),
+            )
+            .await;
+        let answer = match sent {
+            Ok(answer) if answer.status == 200 => answer,
+            Ok(answer) => {
+                let body = String::from_utf8_lossy(&answer.body).into_owned();
+                return (i, Some(answer.status.as_u16().into()), Some(body));
+            }
+            // No answer but the connection's end (refused, or a kept-alive one closed by the
+            // drain): as the synapse dendrite reports it, 503. That no request was lost is
+            // the miner's count below.
+            Err(e) if !e.is_timeout() => return (i, Some(503), Some(e.to_string())),
+            Err(e) => return (i, None, Some(e.to_string())),
+        };
+        let out: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+        assert_eq!(out["out"], text.chars().rev().collect::<String>());
+        if answered.fetch_add(1, Ordering::SeqCst) + 1 == before {
+            enough.notify_one();
+        }
+    }
+    unreachable!()
+}
+
+/// `clients` dendrites call the miner in loops (every other one the signed-HTTP endpoint); once `before` calls were answered the miner
 /// gets `signal`. Each client stops at its first call not answered 200.
 async fn drain_under_load(signal: &str, clients: usize, before: usize) {
     let mut miner = start(&[]).await;
@@ -103,6 +149,10 @@ async fn drain_under_load(signal: &str, clients: usize, before: usize) {
         let (target, answered, enough) = (target.clone(), answered.clone(), enough.clone());
         tasks.push(tokio::spawn(async move {
             let dendrite = Dendrite::new(Keypair::from_uri(&format!("//Client{c}")).unwrap());
+            // Every other client calls the signed-HTTP endpoint `POST /echo` (Epistula).
+            if c % 2 == 1 {
+                return signed_loop(&dendrite, &target, c, &answered, &enough, before).await;
+            }
             for i in 0usize.. {
                 let text = format!("c{c}-{i}");
                 let out = dendrite

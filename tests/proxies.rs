@@ -210,3 +210,71 @@ async fn a_dendrite_through_a_proxy_protocol_proxy_is_served_as_its_client() {
         assert_eq!(answer.dendrite.ip.as_deref(), Some("198.51.100.23"));
     }
 }
+
+/// A signed-HTTP endpoint answering the caller's address, refusing 203.0.113.66 before
+/// its signature is checked.
+#[axon::endpoint(POST "/v1/ip", auth = epistula, blacklist = not_66)]
+async fn caller_ip(caller: axon::auth::Caller) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "ip": caller.ip.map(|ip| ip.to_string()) }))
+}
+
+fn not_66(caller: &axon::auth::Caller) -> Blacklist {
+    match caller.ip.map(|ip| ip.to_string()).as_deref() {
+        Some("203.0.113.66") => Blacklist::Deny("203.0.113.66 is denied".into()),
+        _ => Blacklist::Allow,
+    }
+}
+
+/// The raw bytes of an Epistula request from Bob to `/v1/ip` of the axon at `addr`, with
+/// `X-Forwarded-For: {forwarded}`.
+fn signed_ip_request(addr: SocketAddr, forwarded: &str) -> Vec<u8> {
+    let bob = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    let target = support::loopback_alice(addr.port());
+    let request = bob
+        .signed_request(
+            axon::auth::Scheme::Epistula,
+            "POST",
+            &target,
+            "/v1/ip",
+            b"{}".to_vec(),
+        )
+        .unwrap();
+    let mut raw = format!("POST /v1/ip HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n");
+    for (name, value) in request.headers() {
+        raw.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+    }
+    raw.push_str(&format!(
+        "x-forwarded-for: {forwarded}\r\ncontent-length: 2\r\n\r\n{{}}"
+    ));
+    raw.into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_caller_is_the_client_a_trusted_proxy_names() {
+    for (trusted, client) in [(true, "203.0.113.7"), (false, "127.0.0.1")] {
+        let mut axon = Axon::from_registry()
+            .hotkey(Keypair::from_uri("//Alice").unwrap())
+            .ip("127.0.0.1")
+            .port(0);
+        if trusted {
+            axon = axon.trusted_proxies(["127.0.0.1"]);
+        }
+        axon.start().await.unwrap();
+        let addr = axon.local_addr().unwrap();
+        let answer = send(addr, b"", &signed_ip_request(addr, "203.0.113.7")).await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        assert_eq!(answer.body["ip"], client, "trusted: {trusted}");
+        let refused = send(addr, b"", &signed_ip_request(addr, "203.0.113.66")).await;
+        match trusted {
+            true => {
+                assert_eq!(refused.status, 403);
+                assert_eq!(
+                    refused.body["message"],
+                    "Forbidden. Key is blacklisted: 203.0.113.66 is denied."
+                );
+            }
+            false => assert_eq!(refused.status, 200, "an untrusted header is not believed"),
+        }
+        axon.stop().await;
+    }
+}

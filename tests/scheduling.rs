@@ -61,6 +61,37 @@ async fn job(
 
 use axon::State;
 
+/// The same jobs as a signed-HTTP endpoint (btauth/1): one queue holds both kinds.
+#[axon::endpoint(POST "/v1/job", auth = btauth, priority = endpoint_priority)]
+async fn job_endpoint(
+    started: State<Started>,
+    gate: State<Gate>,
+    cancelled: State<Cancelled>,
+    id: String,
+) -> String {
+    let s = job(Job::new(id), started, gate, cancelled).await;
+    s.id
+}
+
+/// An endpoint with a timeout of its own.
+#[axon::endpoint(POST "/v1/brief", auth = btauth, timeout = 0.3)]
+async fn brief_endpoint(
+    started: State<Started>,
+    gate: State<Gate>,
+    cancelled: State<Cancelled>,
+    id: String,
+) -> String {
+    job_endpoint(started, gate, cancelled, id).await
+}
+
+/// Bob's validator key outranks Charlie's at the endpoint too.
+fn endpoint_priority(caller: &axon::auth::Caller) -> f64 {
+    match caller.hotkey == ss58("//Bob") {
+        true => 10.0,
+        false => 1.0,
+    }
+}
+
 /// Bob's validator key outranks Charlie's.
 #[axon::priority]
 fn by_caller(s: &Job) -> f64 {
@@ -127,6 +158,29 @@ impl Fixture {
         while self.axon.load() != Some(load) {
             tokio::task::yield_now().await;
         }
+    }
+
+    /// Sends a signed-HTTP request for job `id` from `from` to `path` in the background:
+    /// its status and body.
+    fn send_signed(
+        &self,
+        path: &'static str,
+        id: &str,
+        from: &str,
+    ) -> tokio::task::JoinHandle<(u16, String)> {
+        let target = support::loopback_alice(self.axon.local_addr().unwrap().port());
+        let dendrite = axon::dendrite::Dendrite::new(Keypair::from_uri(from).unwrap());
+        let body = id.as_bytes().to_vec();
+        tokio::spawn(async move {
+            let scheme = axon::auth::Scheme::Btauth;
+            let timeout = std::time::Duration::from_secs(30);
+            let answer = dendrite
+                .send_signed(scheme, "POST", &target, path, body, timeout)
+                .await
+                .unwrap();
+            let body = String::from_utf8_lossy(&answer.body).into_owned();
+            (answer.status.as_u16(), body)
+        })
     }
 
     fn started(&self) -> Vec<String> {
@@ -235,4 +289,55 @@ async fn a_forward_outliving_its_timeout_is_cancelled_with_408_and_frees_its_wor
     assert_eq!(next.status, 200);
     assert_eq!(f.started(), ["hang", "hold-after"]);
     f.axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_requests_wait_in_the_synapses_queue_by_priority() {
+    let mut f = fixture(8).await;
+    let hold = f.send(job_request("hold", "//Charlie", 30.0));
+    f.until(Load {
+        running: 1,
+        waiting: 0,
+    })
+    .await;
+    let low_1 = f.send_signed("/v1/job", "low-1", "//Charlie");
+    f.until(Load {
+        running: 1,
+        waiting: 1,
+    })
+    .await;
+    let low_2 = f.send(job_request("low-2", "//Charlie", 30.0));
+    f.until(Load {
+        running: 1,
+        waiting: 2,
+    })
+    .await;
+    let high = f.send_signed("/v1/job", "high", "//Bob");
+    f.until(Load {
+        running: 1,
+        waiting: 3,
+    })
+    .await;
+    f.open.send(true).unwrap();
+    assert_eq!(hold.await.unwrap().status, 200);
+    assert_eq!(high.await.unwrap(), (200, "high".to_owned()));
+    assert_eq!(low_1.await.unwrap(), (200, "low-1".to_owned()));
+    assert_eq!(low_2.await.unwrap().status, 200);
+    assert_eq!(f.started(), ["hold", "high", "low-1", "low-2"]);
+    f.axon.stop().await;
+    assert!(f.cancelled.try_recv().is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_outliving_its_timeout_is_408_and_cancelled() {
+    let mut f = fixture(8).await;
+    let (status, body) = f.send_signed("/v1/brief", "hang-e", "//Bob").await.unwrap();
+    assert_eq!(status, 408, "{body}");
+    let message: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        message["message"],
+        "Request timed out after 0.3s in its handler, which was cancelled"
+    );
+    assert_eq!(f.cancelled.recv().await.as_deref(), Some("hang-e"));
+    assert_eq!(f.started(), ["hang-e"]);
 }

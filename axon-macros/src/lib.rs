@@ -7,6 +7,7 @@
 
 use proc_macro::TokenStream;
 
+mod endpoint;
 mod errors;
 mod handler;
 mod synapse;
@@ -45,4 +46,10 @@ pub fn priority(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn verify(args: TokenStream, input: TokenStream) -> TokenStream {
     handler::expand(handler::parse::Kind::Verify, args.into(), input.into()).into()
+}
+
+/// Registers a signed-HTTP endpoint: see `axon::endpoint` for the documentation.
+#[proc_macro_attribute]
+pub fn endpoint(args: TokenStream, input: TokenStream) -> TokenStream {
+    endpoint::expand(args.into(), input.into()).into()
 }

@@ -6,6 +6,7 @@
 //! they come back as `dendrite.status_code` / `status_message` on the returned synapse
 //! (503 when the axon cannot be reached, 408 on timeout, 422 for an unreadable answer).
 
+use crate::auth::{btauth, epistula, Scheme};
 use crate::keys::Keypair;
 use crate::uuid::uuid4;
 use crate::wire::{signing, HeaderParts, BITTENSOR_VERSION};
@@ -408,6 +409,146 @@ impl Dendrite {
                 }
             }
         })
+    }
+}
+
+/// A signed-HTTP request's answer: see [`Dendrite::send_signed`].
+#[derive(Clone, Debug)]
+pub struct SignedAnswer {
+    /// The status.
+    pub status: http::StatusCode,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Why a signed-HTTP request got no answer.
+#[derive(Debug)]
+pub struct SendError {
+    message: String,
+    connect: bool,
+    timeout: bool,
+}
+
+impl SendError {
+    fn new(message: String) -> Self {
+        SendError {
+            message,
+            connect: false,
+            timeout: false,
+        }
+    }
+
+    /// Whether the answer did not come within the timeout.
+    pub fn is_timeout(&self) -> bool {
+        self.timeout
+    }
+
+    /// Whether no connection could be made (the request was never sent: safe to retry).
+    pub fn is_connect(&self) -> bool {
+        self.connect
+    }
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl Dendrite {
+    /// A request to `target`'s signed-HTTP endpoint `method path` (the query included, as
+    /// it is signed) with `body`, signed with `scheme` by this dendrite's hotkey and bound
+    /// to the target's hotkey: the `X-Bittensor-*` headers of bittensor 11's
+    /// `http_auth.sign`, or Epistula's. A JSON content type is set when there is a body. An
+    /// error when the method or path cannot be sent over HTTP.
+    ///
+    /// ```
+    /// use axon::auth::Scheme;
+    /// use axon::dendrite::Dendrite;
+    /// use axon::keys::Keypair;
+    ///
+    /// let bob = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    /// let target = axon::AxonInfo {
+    ///     version: 10_005_000, ip: "127.0.0.1".into(), port: 8091, ip_type: 4,
+    ///     hotkey: Keypair::from_uri("//Alice").unwrap().ss58().into(), coldkey: None,
+    ///     protocol: 4, placeholder1: 0, placeholder2: 0,
+    /// };
+    /// let body = br#"{"text":"hi"}"#.to_vec();
+    /// let request = bob.signed_request(Scheme::Epistula, "POST", &target, "/echo", body).unwrap();
+    /// assert_eq!(request.uri(), "http://127.0.0.1:8091/echo");
+    /// assert_eq!(request.headers()["epistula-signed-by"], bob.hotkey());
+    /// ```
+    pub fn signed_request(
+        &self,
+        scheme: Scheme,
+        method: &str,
+        target: &AxonInfo,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Request<Full<Bytes>>, SendError> {
+        let receiver = (!target.hotkey.is_empty()).then_some(target.hotkey.as_str());
+        let headers = match scheme {
+            Scheme::Btauth => btauth::sign(&self.keypair, method, path, &body, receiver, None),
+            Scheme::Epistula => epistula::sign(&self.keypair, &body, receiver, None, None),
+        };
+        let host = match target.ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
+            _ => target.ip.clone(),
+        };
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(format!("http://{host}:{}{path}", target.port));
+        if !body.is_empty() {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| SendError::new(format!("{method} {path} cannot be sent: {e}")))
+    }
+
+    /// Sends [`signed_request`](Self::signed_request) and reads the whole answer, waiting
+    /// at most `timeout`.
+    pub async fn send_signed(
+        &self,
+        scheme: Scheme,
+        method: &str,
+        target: &AxonInfo,
+        path: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<SignedAnswer, SendError> {
+        let request = self.signed_request(scheme, method, target, path, body)?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| SendError {
+                message: format!("{method} {path} at {}:{}: {e}", target.ip, target.port),
+                connect: e.is_connect(),
+                timeout: false,
+            })?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|e| SendError::new(format!("reading the answer: {e}")))?
+                .to_bytes();
+            Ok(SignedAnswer {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| SendError {
+                timeout: true,
+                ..SendError::new(format!("no answer within {}s", timeout.as_secs_f64()))
+            })?
     }
 }
 

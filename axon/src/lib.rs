@@ -51,9 +51,6 @@ mod uuid;
 
 mod axon_info;
 
-// The client side.
-pub mod dendrite;
-
 // Leaves that know nothing of synapses: networking, task helpers, the metrics tables.
 mod net;
 
@@ -68,10 +65,17 @@ pub mod verify;
 
 pub mod auth;
 
+// The client side: synapses, and signed HTTP (on `auth`).
+pub mod dendrite;
+
 #[cfg(feature = "chain")]
 pub mod metagraph;
 
 mod state;
+
+// Signed-HTTP endpoints: declaration, table, policies, extraction (on `auth`, `handler`,
+// `state`).
+pub mod endpoint;
 
 mod table;
 
@@ -345,6 +349,53 @@ pub use axon_macros::priority;
 /// # }
 /// ```
 pub use axon_macros::verify;
+
+/// Registers an `async fn` as a signed-HTTP endpoint: `#[axon::endpoint(METHOD "/path",
+/// options..)]`, served beside the synapses on the same port for bittensor 11 validators
+/// (`btauth/1`) and Epistula subnets.
+///
+/// Its arguments are the verified [`auth::Caller`], [`State<T>`] values given with
+/// [`Axon::state`], axum extractors of the request's head (`HeaderMap`, `Query<T>`, ...) and
+/// last the body (`axum::Json<T>`, `Bytes`, `String`); it answers with any
+/// `axum::response::IntoResponse` (a [`HandlerError`] answers with its status and
+/// `{"message": ..}`).
+///
+/// | option | meaning | default |
+/// |---|---|---|
+/// | `auth = btauth`, `auth = epistula`, `auth = [btauth, epistula]` | the schemes accepted | both |
+/// | `unbound` | accept requests bound to no receiver (bound to another hotkey is still refused) | receiver required |
+/// | `timeout = 30` | seconds from arrival to answer (408 beyond) | 12 s |
+/// | `max_body = 65536` | bytes (413 beyond) | the axon's `max_body` |
+/// | `blacklist = f` | `fn f(&Caller, &A, &B) -> Blacklist` (or `(bool, String)`), before the signature; `A`, `B`: state | none |
+/// | `priority = f` | `fn f(&Caller, &A, &B) -> f64`: its place in the queue | 0 |
+///
+/// The request runs the synapse's pipeline: headers (400/401), blacklist (403), admission
+/// by priority (503/408), the body read within its limit (413), then the signature over it
+/// and the replay store (401), then the handler. See [`endpoint`](mod@endpoint).
+///
+/// ```
+/// use axon::auth::{Caller, Scheme};
+/// use axon::Axon;
+/// use axum::Json;
+///
+/// #[derive(serde::Deserialize)]
+/// pub struct Ask { pub text: String }
+///
+/// #[derive(serde::Serialize)]
+/// pub struct Answer { pub text: String, pub out: String, pub by: String }
+///
+/// #[axon::endpoint(POST "/v1/echo", auth = [btauth, epistula])]
+/// async fn echo(caller: Caller, Json(ask): Json<Ask>) -> Json<Answer> {
+///     let out = ask.text.chars().rev().collect();
+///     Json(Answer { text: ask.text, out, by: caller.hotkey })
+/// }
+///
+/// let handlers = Axon::from_registry().handlers().unwrap();
+/// let route = &handlers.endpoints()[0];
+/// assert_eq!(route.declaration.label(), "POST /v1/echo");
+/// assert!(route.declaration.accepts(Scheme::Epistula));
+/// ```
+pub use axon_macros::endpoint;
 pub use wire::{BaseSynapse, PyStr, Synapse, TerminalInfo};
 
 /// Support for the code `#[synapse]` and `#[model]` generate. Not a public API.
@@ -443,6 +494,39 @@ pub mod __private {
     )]
     pub trait SameSynapse<S> {}
     impl<S> SameSynapse<S> for S {}
+
+    /// An endpoint's request, as its generated handler takes it.
+    pub type EndpointRequest = http::Request<axum::body::Body>;
+
+    /// Reads an endpoint argument from the request's head, its bound at the user's type.
+    pub async fn endpoint_part<T: crate::endpoint::EndpointPart>(
+        parts: &mut http::request::Parts,
+    ) -> Result<T, axum::response::Response> {
+        T::extract(parts).await
+    }
+
+    /// Reads an endpoint's last argument (the body), its bound at the user's type.
+    pub async fn endpoint_body<T: crate::endpoint::EndpointBody<M>, M>(
+        request: EndpointRequest,
+    ) -> Result<T, axum::response::Response> {
+        T::extract(request).await
+    }
+
+    /// An endpoint's answer, converted where the user wrote its return type.
+    pub fn endpoint_respond<R: crate::endpoint::EndpointResponse>(
+        r: R,
+    ) -> axum::response::Response {
+        r.respond()
+    }
+
+    /// An endpoint's generated handler, erased.
+    pub fn endpoint_serve<F, Fut>(f: F) -> crate::endpoint::Serve
+    where
+        F: Fn(EndpointRequest) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = axum::response::Response> + Send + 'static,
+    {
+        std::sync::Arc::new(move |request| Box::pin(f(request)))
+    }
 
     /// Wraps a state value for a `State<T>` argument.
     pub fn state_handle<T: ?Sized>(arc: std::sync::Arc<T>) -> crate::State<T> {

@@ -2,7 +2,12 @@
 //! builder that turns registrations and attached closures into one [`Handlers`] table and
 //! the pipeline's routes beside it, collecting every [`Problem`] on the way.
 
-use crate::handler::{Blacklist, Check, Forward, HandlerError, HandlerInfo};
+use crate::endpoint::{
+    policy, CallerCheck, CallerFn, Declaration, Endpoints, Entry as SignedEntry, Serve,
+};
+use crate::handler::{
+    Blacklist, Check, Forward, HandlerError, HandlerInfo, IntoBlacklist, IntoPriority,
+};
 use crate::pipeline::Routes;
 use crate::state::States;
 use crate::table::{AnyEndpoint, Endpoint, Handlers, Slot, PING};
@@ -144,6 +149,24 @@ pub enum Problem {
         /// The operating system's error.
         error: String,
     },
+    /// Two endpoints with one method and path.
+    DuplicateEndpoint {
+        /// `"{method} {path}"`.
+        endpoint: &'static str,
+        /// The one found first.
+        first: HandlerInfo,
+        /// The other.
+        second: HandlerInfo,
+    },
+    /// An endpoint's path is a served synapse's route.
+    EndpointClash {
+        /// The endpoint.
+        handler: HandlerInfo,
+        /// Its path.
+        path: &'static str,
+        /// The synapse served there.
+        synapse: &'static str,
+    },
     /// `Axon::start` on an axon already serving.
     AlreadyStarted {
         /// Where it listens.
@@ -219,6 +242,23 @@ impl fmt::Display for Problem {
                 f,
                 "cannot start {threads} threads for handler code (one per worker): {error}; \
                  lower `--axon.max_workers`"
+            ),
+            Problem::DuplicateEndpoint {
+                endpoint,
+                first,
+                second,
+            } => write!(
+                f,
+                "endpoint `{endpoint}` is declared twice: {first} and {second}; keep one"
+            ),
+            Problem::EndpointClash {
+                handler,
+                path,
+                synapse,
+            } => write!(
+                f,
+                "{handler} is on `{path}`, where synapse `{synapse}` is served: give the \
+                 endpoint another path (a prefix such as `/v1/..` keeps them apart)"
             ),
             Problem::AlreadyStarted { address } => {
                 write!(f, "the axon is already serving on {address}: stop it first")
@@ -297,6 +337,7 @@ pub struct TableBuilder<'a> {
     states: &'a States,
     current: HandlerInfo,
     endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
+    signed: Endpoints,
     routes: Routes,
     problems: Vec<Problem>,
 }
@@ -332,6 +373,7 @@ impl<'a> TableBuilder<'a> {
             states,
             current: ping_info,
             endpoints: BTreeMap::new(),
+            signed: Endpoints::default(),
             routes: Routes::default(),
             problems: Vec::new(),
         };
@@ -360,11 +402,24 @@ impl<'a> TableBuilder<'a> {
                 }
             }
         }
+        for route in table.signed.routes() {
+            let path = route.declaration.path();
+            let synapse = path
+                .strip_prefix('/')
+                .and_then(|n| table.endpoints.get_key_value(n));
+            if let Some((synapse, _)) = synapse {
+                table.problems.push(Problem::EndpointClash {
+                    handler: route.handler,
+                    path,
+                    synapse,
+                });
+            }
+        }
         if !table.problems.is_empty() {
             return Err(table.problems);
         }
         Ok(Built {
-            handlers: Handlers::new(table.endpoints),
+            handlers: Handlers::new(table.endpoints, table.signed),
             routes: table.routes,
         })
     }
@@ -437,6 +492,69 @@ impl<'a> TableBuilder<'a> {
     /// Registers the priority of `S`.
     pub fn priority<S: Synapse>(&mut self, hook: Option<Check<S, f64>>) {
         self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.priority));
+    }
+
+    /// Registers a signed-HTTP endpoint (`serve` is `None` when a state it needs is
+    /// missing, `blacklist` and `priority` when theirs are).
+    pub fn signed_endpoint(
+        &mut self,
+        declaration: Declaration,
+        serve: Option<Serve>,
+        blacklist: Option<Option<CallerFn<Blacklist>>>,
+        priority: Option<Option<CallerFn<f64>>>,
+    ) {
+        let info = self.current;
+        let first = self
+            .signed
+            .get(declaration.method(), declaration.path())
+            .map(|e| e.info);
+        if let Some(first) = first {
+            self.problems.push(Problem::DuplicateEndpoint {
+                endpoint: declaration.label(),
+                first,
+                second: info,
+            });
+            return;
+        }
+        if let (Some(serve), Some(blacklist), Some(priority)) = (serve, blacklist, priority) {
+            self.signed.add(SignedEntry {
+                declaration,
+                info,
+                serve,
+                blacklist,
+                priority,
+            });
+        }
+    }
+
+    /// An endpoint's blacklist with its state bound: `Some(None)` when it has none, `None`
+    /// (and a problem) when its state is missing.
+    pub fn caller_blacklist<A, R: IntoBlacklist + 'static>(
+        &mut self,
+        check: impl CallerCheck<A, R>,
+    ) -> Option<Option<CallerFn<Blacklist>>> {
+        self.bound(check).map(|f| Some(policy::blacklist(f)))
+    }
+
+    /// An endpoint's priority with its state bound, as [`caller_blacklist`](Self::caller_blacklist).
+    pub fn caller_priority<A, R: IntoPriority + 'static>(
+        &mut self,
+        check: impl CallerCheck<A, R>,
+    ) -> Option<Option<CallerFn<f64>>> {
+        self.bound(check).map(|f| Some(policy::priority(f)))
+    }
+
+    fn bound<A, R>(&mut self, check: impl CallerCheck<A, R>) -> Option<CallerFn<R>> {
+        match check.bind(self.states) {
+            Ok(f) => Some(f),
+            Err(state) => {
+                self.problems.push(Problem::MissingState {
+                    handler: self.current,
+                    state,
+                });
+                None
+            }
+        }
     }
 
     /// Registers the verify of `S`.

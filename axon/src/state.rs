@@ -67,9 +67,11 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for State<T> {
     }
 }
 
-/// The state values of one axon, by type.
+/// The state values of one axon, by type. (Public only to be named by
+/// [`CallerCheck`](crate::endpoint::CallerCheck); not reachable from outside.)
+#[doc(hidden)]
 #[derive(Clone, Default)]
-pub(crate) struct States {
+pub struct States {
     values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
 }
 

@@ -2,6 +2,7 @@
 //! state resolved. The pipeline runs handlers through it; tests can call it in-process.
 //! It knows nothing of HTTP: the registry builds it, and the pipeline's routes beside it.
 
+use crate::endpoint::{EndpointRoute, Endpoints};
 use crate::handler::{
     Blacklist, Check, Forward, HandlerError, HandlerInfo, HandlerKind, Reply, Watch,
 };
@@ -154,11 +155,31 @@ pub struct Route {
 /// ```
 pub struct Handlers {
     endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
+    signed: Endpoints,
 }
 
 impl Handlers {
-    pub(crate) fn new(endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>) -> Self {
-        Handlers { endpoints }
+    pub(crate) fn new(
+        endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
+        signed: Endpoints,
+    ) -> Self {
+        Handlers { endpoints, signed }
+    }
+
+    /// The signed-HTTP endpoints ([`#[axon::endpoint]`](macro@crate::endpoint)), by path then
+    /// method.
+    ///
+    /// ```
+    /// let handlers = axon::Axon::new().handlers().unwrap();
+    /// assert!(handlers.endpoints().is_empty());
+    /// ```
+    pub fn endpoints(&self) -> Vec<EndpointRoute> {
+        self.signed.routes()
+    }
+
+    /// The signed-HTTP endpoints' table.
+    pub(crate) fn signed(&self) -> &Endpoints {
+        &self.signed
     }
 
     /// The served synapse names: `Synapse` (the ping endpoint) first, then by name, as
@@ -368,6 +389,10 @@ impl Handlers {
 
 impl fmt::Debug for Handlers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.routes()).finish()
+        f.debug_list().entries(self.routes()).finish()?;
+        match self.signed.is_empty() {
+            true => Ok(()),
+            false => f.debug_list().entries(self.endpoints()).finish(),
+        }
     }
 }

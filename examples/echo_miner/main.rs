@@ -15,6 +15,10 @@
 //! It also streams: `EchoStream` answers each word reversed, one chunk per word (Python's
 //! `StreamingSynapse`).
 //!
+//! And it serves `POST /echo` to signed HTTP, for bittensor 11 validators (`btauth/1`,
+//! `bittensor.http_auth.sign`) and Epistula clients alike: JSON `{"text": ".."}` in,
+//! `{"text": "..", "out": "<text reversed>"}` out, on the same port.
+//!
 //! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`
 //! (`--verify.batch false` checks every signature alone instead of in batches; `--ops
 //! 127.0.0.1:9100` serves `/metrics` and `/healthz` there; `--trusted-proxy 10.0.0.5`,
@@ -28,10 +32,12 @@
 //! hotkey must be registered there), on the chain `--subtensor.network` /
 //! `--subtensor.chain_endpoint` name.
 
+use axon::auth::Caller;
 use axon::config::Config;
 use axon::keys::Keypair;
 use axon::verify::{Verifier, VerifyConfig};
 use axon::{Axon, Blacklist, State, Streaming};
+use axum::Json;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Python: `class Echo(bt.Synapse): text: str; n: int; out: Optional[str] = None`.
@@ -88,6 +94,39 @@ async fn echo_stream(synapse: EchoStream, served: State<Served>) -> Streaming<Ec
     })
 }
 
+/// What `POST /echo` reads.
+#[derive(serde::Deserialize)]
+pub struct EchoIn {
+    pub text: String,
+}
+
+/// What `POST /echo` answers.
+#[derive(serde::Serialize)]
+pub struct EchoOut {
+    pub text: String,
+    pub out: String,
+}
+
+/// `POST /echo`, signed with btauth/1 or Epistula: the text and its reverse. The deny list
+/// applies before the signature is checked, as for the synapse.
+#[axon::endpoint(POST "/echo", auth = [btauth, epistula], blacklist = deny_caller)]
+async fn echo_http(served: State<Served>, Json(ask): Json<EchoIn>) -> Json<EchoOut> {
+    served.0.fetch_add(1, Ordering::Relaxed);
+    let out = reversed(&ask.text);
+    Json(EchoOut {
+        text: ask.text,
+        out,
+    })
+}
+
+/// Refuses denied hotkeys at `POST /echo`.
+fn deny_caller(caller: &Caller, deny: &DenyList) -> Blacklist {
+    match deny.0.contains(&caller.hotkey) {
+        true => Blacklist::Deny(format!("{} is denied", caller.hotkey)),
+        false => Blacklist::Allow,
+    }
+}
+
 /// `text` reversed by code point, as Python's `text[::-1]`; ASCII (the usual case) byte by
 /// byte, without decoding characters.
 fn reversed(text: &str) -> String {
@@ -128,7 +167,8 @@ fn fail(message: impl std::fmt::Display) -> ! {
 /// What `--help` prints before the shared settings.
 const USAGE: &str = "\
 echo_miner: echoes text reversed (and streams it word by word), on loopback with a
-development key. The Python bittensor.Dendrite calls it unchanged.
+development key. The Python bittensor.Dendrite calls it unchanged; POST /echo answers
+requests signed with btauth/1 (bittensor 11) or Epistula.
 
 Usage: cargo run --example echo_miner -- [FLAGS]
   --dev-key URI                the hotkey, a development URI [default //Alice]

@@ -10,6 +10,9 @@
 //! cargo run --release --example loadgen -- --crypto-floor 2000   # one sr25519 verify + sign, in µs
 //! ```
 //!
+//! `--scheme btauth` or `--scheme epistula` calls the echo miner's signed-HTTP endpoint
+//! `POST /echo` instead (JSON `{"text": ..}` of the payload's size), signed with that scheme.
+//!
 //! `--fresh-uuids true` gives every request a new dendrite uuid, so each is a new entry in
 //! the axon's replay store (`bench/soak.py` uses it). `--source IP` opens the connections
 //! from that local address. `--forge true` sends what an attacker without the key sends:
@@ -19,6 +22,7 @@
 //!
 //! The benchmark (`bench/run.py`) drives the Rust and the Python axon with it.
 
+use axon::auth::Scheme;
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
 use axon::{AxonInfo, Synapse};
@@ -49,6 +53,8 @@ struct Args {
     fresh_uuids: bool,
     source: Option<std::net::IpAddr>,
     forge: bool,
+    /// Call the signed-HTTP endpoint `POST /echo` with this scheme instead of the synapse.
+    scheme: Option<Scheme>,
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -68,6 +74,7 @@ fn parse_args() -> Result<Args, String> {
         fresh_uuids: false,
         source: None,
         forge: false,
+        scheme: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -78,6 +85,13 @@ fn parse_args() -> Result<Args, String> {
         };
         match flag.as_str() {
             "--target" => args.target = value,
+            "--scheme" => {
+                args.scheme = Some(match value.as_str() {
+                    "btauth" => Scheme::Btauth,
+                    "epistula" => Scheme::Epistula,
+                    _ => return Err(format!("--scheme: `{value}` is not btauth or epistula")),
+                })
+            }
             "--hotkey" => args.hotkey = value,
             "--connections" => args.connections = number(&value)? as usize,
             "--payload" => args.payload = number(&value)? as usize,
@@ -281,6 +295,7 @@ async fn main() {
         let timeout = args.timeout;
         let fresh_uuids = args.fresh_uuids;
         let source = args.source;
+        let scheme = args.scheme;
         if args.forge {
             tasks.push(tokio::spawn(forge(
                 target,
@@ -311,13 +326,22 @@ async fn main() {
                     dendrite.renew_uuid();
                 }
                 let t = Instant::now();
-                let out = dendrite
-                    .call(&target, Echo::new(text.to_string(), sent as i64), timeout)
-                    .await;
+                let status = match scheme {
+                    None => {
+                        let echo = Echo::new(text.to_string(), sent as i64);
+                        let out = dendrite.call(&target, echo, timeout).await;
+                        out.dendrite.status_code.unwrap_or(0)
+                    }
+                    Some(scheme) => {
+                        let body = format!("{{\"text\": \"{text}\"}}").into_bytes();
+                        let sent = dendrite
+                            .send_signed(scheme, "POST", &target, "/echo", body, timeout)
+                            .await;
+                        sent.map_or(0, |a| i64::from(a.status.as_u16()))
+                    }
+                };
                 latencies.push(t.elapsed());
-                *statuses
-                    .entry(out.dendrite.status_code.unwrap_or(0))
-                    .or_default() += 1;
+                *statuses.entry(status).or_default() += 1;
                 sent += 1;
             }
             (latencies, statuses)

@@ -37,7 +37,8 @@ for op in json.load(sys.stdin):
             headers["Epistula-Signed-For"] = op["signed_for"]
         out.append(headers)
     else:
-        h = op["headers"]
+        # Header names are case-insensitive (HTTP clients send them lowercase).
+        h = {k.title(): v for k, v in op["headers"].items()}
         signed_for = h.get("Epistula-Signed-For")
         if h.get("Epistula-Version") != "2":
             out.append("bad version")

@@ -37,7 +37,7 @@ pub const BITTENSOR_VERSION: &str = "10.5.0";
 /// The newest 9.x, whose Dendrite validators still run.
 pub const BITTENSOR_9_VERSION: &str = "9.12.2";
 
-fn workspace_root() -> &'static Path {
+pub fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 

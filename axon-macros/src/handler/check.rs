@@ -55,8 +55,9 @@ pub fn named(kind: Kind, args: TokenStream, errors: &mut Errors) -> Option<Type>
     }
 }
 
-/// No `unsafe`, ABI, variadic or generic parameters.
-pub fn qualifiers(kind: Kind, sig: &Signature, errors: &mut Errors) {
+/// No `unsafe`, ABI, variadic or generic parameters; `example` is the signature to write.
+/// `registered` says what the axon registers it for (`one concrete synapse type`).
+pub fn qualifiers(example: &str, registered: &str, sig: &Signature, errors: &mut Errors) {
     if let Some(u) = &sig.unsafety {
         errors.push(
             u,
@@ -78,8 +79,7 @@ pub fn qualifiers(kind: Kind, sig: &Signature, errors: &mut Errors) {
         errors.push(
             span,
             format!(
-                "a handler cannot be generic: the axon registers it for one concrete synapse type; write that type, e.g. `{}`",
-                kind.example("MySynapse")
+                "a handler cannot be generic: the axon registers it for {registered}; write that type, e.g. `{example}`"
             ),
         );
     }
@@ -247,7 +247,7 @@ pub fn output(kind: Kind, sig: &Signature, synapse: &str, errors: &mut Errors) -
 }
 
 /// Renders a type for a message: `crate::Echo`, `&Echo`, `Vec<u8>`.
-fn show(tokens: impl ToTokens) -> String {
+pub fn show(tokens: impl ToTokens) -> String {
     let mut s = tokens.to_token_stream().to_string();
     for (from, to) in [
         (" :: ", "::"),
@@ -266,14 +266,14 @@ fn show(tokens: impl ToTokens) -> String {
 }
 
 /// Whether a type contains `impl Trait` (an anonymous generic parameter).
-fn has_impl_trait(ty: &Type) -> bool {
+pub fn has_impl_trait(ty: &Type) -> bool {
     ty.to_token_stream()
         .into_iter()
         .any(|t| matches!(t, proc_macro2::TokenTree::Ident(ref i) if i == "impl"))
 }
 
 /// `T` of `State<T>` / `axon::State<T>`.
-fn state_handle(ty: &Type) -> Option<Type> {
+pub fn state_handle(ty: &Type) -> Option<Type> {
     let Type::Path(p) = ty else { return None };
     if p.qself.is_some() {
         return None;

@@ -2,7 +2,7 @@
 //! [`parse::Handler`] while [`check`] validates its signature piece by piece, then generate
 //! its checks and registration.
 
-mod check;
+pub mod check;
 mod generate;
 pub mod parse;
 

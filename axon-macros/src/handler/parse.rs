@@ -112,7 +112,12 @@ impl Handler {
         let mut errors = Errors::new();
         let named = check::named(kind, args, &mut errors);
         let sig = &item.sig;
-        check::qualifiers(kind, sig, &mut errors);
+        check::qualifiers(
+            &kind.example("MySynapse"),
+            "one concrete synapse type",
+            sig,
+            &mut errors,
+        );
         let typed = check::receiver(sig, &mut errors);
         let synapse = check::synapse_arg(kind, sig, &typed, &mut errors);
         let shown = check::synapse_shown(synapse.as_ref(), &typed);

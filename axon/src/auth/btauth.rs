@@ -1,7 +1,7 @@
 //! `btauth/1`, bittensor 11's signed HTTP (`bittensor.http_auth`): eight signed lines, the
 //! `X-Bittensor-*` headers.
 
-use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Claim, Crypto, Scheme};
+use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Crypto, Layout, Scheme, Signed};
 use crate::keys::Keypair;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -137,40 +137,79 @@ impl Authenticator {
         body: &[u8],
         now: SystemTime,
     ) -> Result<Caller, AuthError> {
-        let malformed = |m: &str| AuthError::Malformed(m.to_owned());
-        if header("X-Bittensor-Version") != Some(VERSION) {
-            return Err(malformed(
-                "missing or unsupported X-Bittensor-Version (expected '1')",
-            ));
-        }
-        let sender = header("X-Bittensor-Hotkey")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| malformed("missing X-Bittensor-Hotkey"))?;
-        let nonce =
-            header("X-Bittensor-Nonce").ok_or_else(|| malformed("missing X-Bittensor-Nonce"))?;
-        let nonce = python_int(nonce)
-            .ok_or_else(|| malformed("X-Bittensor-Nonce is not a decimal integer"))?;
-        let crypto = crypto(header("X-Bittensor-Crypto").unwrap_or("sr25519"))
-            .ok_or_else(|| malformed("unsupported X-Bittensor-Crypto"))?;
-        let signature = header("X-Bittensor-Signature")
-            .ok_or_else(|| malformed("missing X-Bittensor-Signature"))?;
-        let signature =
-            unhex(signature).ok_or_else(|| malformed("X-Bittensor-Signature is not hex"))?;
-        let receiver = header("X-Bittensor-Receiver");
-        let scheme = match crypto {
-            Crypto::Sr25519 => "sr25519",
-            Crypto::Ed25519 => "ed25519",
-        };
-        let nonce_ns = nonce.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        let claim = Claim {
-            sender,
-            receiver,
-            nonce_ns,
-            crypto,
-            signature,
-            message: payload(scheme, method, path, body, nonce, sender, receiver),
-            id: PROTOCOL,
-        };
-        self.check(claim, Scheme::Btauth, now)
+        let signed = self.read_btauth(header, method, path, now)?;
+        self.confirm(&signed, body)
     }
+
+    /// The checks of [`btauth`](Self::btauth) that need no body: the headers' form, the
+    /// receiver and freshness at `now`. [`confirm`](Self::confirm) does the rest.
+    pub fn read_btauth<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        method: &str,
+        path: &str,
+        now: SystemTime,
+    ) -> Result<Signed, AuthError> {
+        let require = self.config().require_receiver;
+        self.admit(read(header, method, path, now)?, require)
+    }
+
+    /// [`read_btauth`](Self::read_btauth) with the receiver rule of one endpoint.
+    pub(crate) fn read_btauth_for<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        method: &str,
+        path: &str,
+        now: SystemTime,
+        require_receiver: bool,
+    ) -> Result<Signed, AuthError> {
+        self.admit(read(header, method, path, now)?, require_receiver)
+    }
+}
+
+/// The headers' form, in Python's order of checks.
+fn read<'h>(
+    header: impl Fn(&str) -> Option<&'h str>,
+    method: &str,
+    path: &str,
+    now: SystemTime,
+) -> Result<Signed, AuthError> {
+    let malformed = |m: &str| AuthError::Malformed(m.to_owned());
+    if header("X-Bittensor-Version") != Some(VERSION) {
+        return Err(malformed(
+            "missing or unsupported X-Bittensor-Version (expected '1')",
+        ));
+    }
+    let sender = header("X-Bittensor-Hotkey")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| malformed("missing X-Bittensor-Hotkey"))?;
+    let nonce =
+        header("X-Bittensor-Nonce").ok_or_else(|| malformed("missing X-Bittensor-Nonce"))?;
+    let nonce =
+        python_int(nonce).ok_or_else(|| malformed("X-Bittensor-Nonce is not a decimal integer"))?;
+    let crypto = crypto(header("X-Bittensor-Crypto").unwrap_or("sr25519"))
+        .ok_or_else(|| malformed("unsupported X-Bittensor-Crypto"))?;
+    let signature = header("X-Bittensor-Signature")
+        .ok_or_else(|| malformed("missing X-Bittensor-Signature"))?;
+    let signature =
+        unhex(signature).ok_or_else(|| malformed("X-Bittensor-Signature is not hex"))?;
+    let receiver = header("X-Bittensor-Receiver");
+    Ok(Signed {
+        scheme: Scheme::Btauth,
+        sender: sender.to_owned(),
+        receiver: receiver.map(str::to_owned),
+        nonce_ns: nonce.clamp(i64::MIN.into(), i64::MAX.into()) as i64,
+        crypto,
+        signature,
+        layout: Layout::Btauth {
+            crypto: match crypto {
+                Crypto::Sr25519 => "sr25519",
+                Crypto::Ed25519 => "ed25519",
+            },
+            method: method.to_owned(),
+            path: path.to_owned(),
+            nonce,
+        },
+        checked_at: now,
+    })
 }

@@ -2,7 +2,7 @@
 //! for}`, sr25519, the `Epistula-*` headers. The `Epistula-Secret-Signature-*` headers differ
 //! between implementations and are ignored.
 
-use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Claim, Crypto, Scheme};
+use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Crypto, Layout, Scheme, Signed};
 use crate::keys::Keypair;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -65,38 +65,71 @@ impl Authenticator {
         body: &[u8],
         now: SystemTime,
     ) -> Result<Caller, AuthError> {
-        let malformed = |m: &str| AuthError::Malformed(m.to_owned());
-        if header("Epistula-Version").map(str::trim) != Some(VERSION) {
-            return Err(malformed(
-                "missing or unsupported Epistula-Version (expected '2')",
-            ));
-        }
-        let timestamp =
-            header("Epistula-Timestamp").ok_or_else(|| malformed("missing Epistula-Timestamp"))?;
-        let ms: i64 = timestamp
-            .trim()
-            .parse()
-            .map_err(|_| malformed("Epistula-Timestamp is not a whole number of milliseconds"))?;
-        let uuid = header("Epistula-Uuid")
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| malformed("missing Epistula-Uuid"))?;
-        let sender = header("Epistula-Signed-By")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| malformed("missing Epistula-Signed-By"))?;
-        let signature = header("Epistula-Request-Signature")
-            .ok_or_else(|| malformed("missing Epistula-Request-Signature"))?;
-        let signature =
-            unhex(signature).ok_or_else(|| malformed("Epistula-Request-Signature is not hex"))?;
-        let receiver = header("Epistula-Signed-For").filter(|r| !r.is_empty());
-        let claim = Claim {
-            sender,
-            receiver,
-            nonce_ns: ms.saturating_mul(1_000_000),
-            crypto: Crypto::Sr25519,
-            signature,
-            message: message(body, uuid, timestamp, receiver).into_bytes(),
-            id: uuid,
-        };
-        self.check(claim, Scheme::Epistula, now)
+        let signed = self.read_epistula(header, now)?;
+        self.confirm(&signed, body)
     }
+
+    /// The checks of [`epistula`](Self::epistula) that need no body: the headers' form,
+    /// the receiver and freshness at `now`. [`confirm`](Self::confirm) does the rest.
+    pub fn read_epistula<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        now: SystemTime,
+    ) -> Result<Signed, AuthError> {
+        let require = self.config().require_receiver;
+        self.admit(read(header, now)?, require)
+    }
+
+    /// [`read_epistula`](Self::read_epistula) with the receiver rule of one endpoint.
+    pub(crate) fn read_epistula_for<'h>(
+        &self,
+        header: impl Fn(&str) -> Option<&'h str>,
+        now: SystemTime,
+        require_receiver: bool,
+    ) -> Result<Signed, AuthError> {
+        self.admit(read(header, now)?, require_receiver)
+    }
+}
+
+/// The headers' form.
+fn read<'h>(
+    header: impl Fn(&str) -> Option<&'h str>,
+    now: SystemTime,
+) -> Result<Signed, AuthError> {
+    let malformed = |m: &str| AuthError::Malformed(m.to_owned());
+    if header("Epistula-Version").map(str::trim) != Some(VERSION) {
+        return Err(malformed(
+            "missing or unsupported Epistula-Version (expected '2')",
+        ));
+    }
+    let timestamp =
+        header("Epistula-Timestamp").ok_or_else(|| malformed("missing Epistula-Timestamp"))?;
+    let ms: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| malformed("Epistula-Timestamp is not a whole number of milliseconds"))?;
+    let uuid = header("Epistula-Uuid")
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| malformed("missing Epistula-Uuid"))?;
+    let sender = header("Epistula-Signed-By")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| malformed("missing Epistula-Signed-By"))?;
+    let signature = header("Epistula-Request-Signature")
+        .ok_or_else(|| malformed("missing Epistula-Request-Signature"))?;
+    let signature =
+        unhex(signature).ok_or_else(|| malformed("Epistula-Request-Signature is not hex"))?;
+    let receiver = header("Epistula-Signed-For").filter(|r| !r.is_empty());
+    Ok(Signed {
+        scheme: Scheme::Epistula,
+        sender: sender.to_owned(),
+        receiver: receiver.map(str::to_owned),
+        nonce_ns: ms.saturating_mul(1_000_000),
+        crypto: Crypto::Sr25519,
+        signature,
+        layout: Layout::Epistula {
+            uuid: uuid.to_owned(),
+            timestamp: timestamp.to_owned(),
+        },
+        checked_at: now,
+    })
 }

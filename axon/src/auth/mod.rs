@@ -32,7 +32,7 @@ use crate::keys::ss58;
 use crate::verify::nonces::Nonces;
 use sha2::{Digest, Sha256};
 use std::fmt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Which scheme signed a request.
@@ -66,6 +66,9 @@ pub struct Caller {
     pub nonce_ns: i64,
     /// The key's algorithm.
     pub crypto: Crypto,
+    /// The client's address (behind a trusted proxy, the one it names), when served by an
+    /// axon; `None` from an [`Authenticator`] called directly.
+    pub ip: Option<std::net::IpAddr>,
 }
 
 /// Why a request failed authentication. The messages are bittensor 11's
@@ -133,19 +136,98 @@ impl Default for AuthConfig {
 pub struct Authenticator {
     hotkey: String,
     config: AuthConfig,
-    nonces: Mutex<Nonces>,
+    nonces: Arc<Mutex<Nonces>>,
+    /// How long an accepted request is remembered at least.
+    retention: Duration,
 }
 
-/// What a request claims, scheme aside.
-pub(crate) struct Claim<'a> {
-    sender: &'a str,
-    receiver: Option<&'a str>,
+/// A request's signed claims, read from its headers and checked for receiver and
+/// freshness; [`Authenticator::confirm`] checks its signature over the body, then replay.
+/// The pipeline reads one before admitting the request and confirms it once the body is
+/// read (both schemes sign the body's hash).
+#[derive(Clone, Debug)]
+pub struct Signed {
+    scheme: Scheme,
+    sender: String,
+    receiver: Option<String>,
     nonce_ns: i64,
     crypto: Crypto,
     signature: Vec<u8>,
-    message: Vec<u8>,
-    /// What makes the request unique besides sender and nonce (Epistula's uuid).
-    id: &'a str,
+    layout: Layout,
+    checked_at: SystemTime,
+}
+
+/// What, besides the body, the signed message is made of.
+#[derive(Clone, Debug)]
+enum Layout {
+    /// btauth/1: the crypto line, method, path and full nonce.
+    Btauth {
+        crypto: &'static str,
+        method: String,
+        path: String,
+        nonce: i128,
+    },
+    /// Epistula: the uuid and the timestamp as sent.
+    Epistula { uuid: String, timestamp: String },
+}
+
+impl Signed {
+    /// The claimed sender (not verified until [`Authenticator::confirm`]).
+    pub fn sender(&self) -> &str {
+        &self.sender
+    }
+
+    /// The scheme.
+    pub fn scheme(&self) -> Scheme {
+        self.scheme
+    }
+
+    /// The nonce in nanoseconds.
+    pub fn nonce_ns(&self) -> i64 {
+        self.nonce_ns
+    }
+
+    /// The caller it claims to be, for policies that run before the signature is checked.
+    pub fn claimed(&self) -> Caller {
+        Caller {
+            hotkey: self.sender.clone(),
+            scheme: self.scheme,
+            receiver: self.receiver.clone(),
+            nonce_ns: self.nonce_ns,
+            crypto: self.crypto,
+            ip: None,
+        }
+    }
+
+    fn message(&self, body: &[u8]) -> Vec<u8> {
+        match &self.layout {
+            Layout::Btauth {
+                crypto,
+                method,
+                path,
+                nonce,
+            } => btauth::payload(
+                crypto,
+                method,
+                path,
+                body,
+                *nonce,
+                &self.sender,
+                self.receiver.as_deref(),
+            ),
+            Layout::Epistula { uuid, timestamp } => {
+                epistula::message(body, uuid, timestamp, self.receiver.as_deref()).into_bytes()
+            }
+        }
+    }
+
+    /// What makes the request unique besides sender and nonce.
+    fn id(&self) -> &str {
+        match &self.layout {
+            Layout::Btauth { .. } => btauth::PROTOCOL,
+            Layout::Epistula { uuid, .. } => uuid,
+        }
+    }
 }
 
 impl Authenticator {
@@ -156,28 +238,50 @@ impl Authenticator {
 
     /// An authenticator with `config`.
     pub fn with_config(hotkey: impl Into<String>, config: AuthConfig) -> Self {
+        let retention = config.max_age + config.allowed_skew;
         Authenticator {
             hotkey: hotkey.into(),
             config,
-            nonces: Mutex::new(Nonces::default()),
+            nonces: Arc::default(),
+            retention,
+        }
+    }
+
+    /// An authenticator whose replay store is `nonces`, shared with the synapse verifier,
+    /// remembering each request at least `retention` (the widest window of the store's
+    /// users), so one store holds every scheme's requests under one rule.
+    pub(crate) fn sharing(
+        hotkey: impl Into<String>,
+        config: AuthConfig,
+        nonces: Arc<Mutex<Nonces>>,
+        retention: Duration,
+    ) -> Self {
+        let retention = retention.max(config.max_age + config.allowed_skew);
+        Authenticator {
+            hotkey: hotkey.into(),
+            config,
+            nonces,
+            retention,
         }
     }
 
     /// Requests remembered by the replay store.
     pub fn remembered(&self) -> usize {
-        self.nonces.lock().unwrap().len()
+        self.nonces.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// Checks a claim in order: receiver, freshness, signature, replay.
-    fn check(
-        &self,
-        claim: Claim<'_>,
-        scheme: Scheme,
-        now: SystemTime,
-    ) -> Result<Caller, AuthError> {
-        match claim.receiver {
-            None if self.config.require_receiver => {
-                return Err(AuthError::WrongReceiver(scheme_unbound(scheme)));
+    /// The rules.
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    /// Checks what the headers alone decide, in the reference's order: the receiver
+    /// (`require_receiver` overrides the config's rule for one endpoint), then freshness at
+    /// `now`.
+    fn admit(&self, signed: Signed, require_receiver: bool) -> Result<Signed, AuthError> {
+        match signed.receiver.as_deref() {
+            None if require_receiver => {
+                return Err(AuthError::WrongReceiver(scheme_unbound(signed.scheme)));
             }
             Some(r) if r != self.hotkey => {
                 return Err(AuthError::WrongReceiver(
@@ -186,50 +290,55 @@ impl Authenticator {
             }
             _ => {}
         }
-        let now_ns = now
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos() as i128;
-        let nonce = i128::from(claim.nonce_ns);
-        let max_age = self.config.max_age.as_nanos() as i128;
-        let skew = self.config.allowed_skew.as_nanos() as i128;
-        if now_ns - nonce > max_age {
+        let now_ns = nanos(signed.checked_at);
+        let nonce = i128::from(signed.nonce_ns);
+        if now_ns - nonce > self.config.max_age.as_nanos() as i128 {
             return Err(AuthError::Stale(format!(
                 "nonce is older than the {}s freshness window",
                 seconds(self.config.max_age)
             )));
         }
-        if nonce - now_ns > skew {
+        if nonce - now_ns > self.config.allowed_skew.as_nanos() as i128 {
             return Err(AuthError::Stale(format!(
                 "nonce is more than {}s in the future",
                 seconds(self.config.allowed_skew)
             )));
         }
-        let public = ss58::decode(claim.sender).map_err(|_| {
+        Ok(signed)
+    }
+
+    /// Checks the signature of `signed` over `body`, then that the request was not
+    /// accepted before (recording it only now, so unsigned traffic cannot fill the store).
+    pub fn confirm(&self, signed: &Signed, body: &[u8]) -> Result<Caller, AuthError> {
+        let public = ss58::decode(&signed.sender).map_err(|_| {
             AuthError::Malformed("invalid hotkey address or signature encoding".into())
         })?;
-        if !signed(claim.crypto, &public, &claim.message, &claim.signature)? {
+        let message = signed.message(body);
+        if !verifies(signed.crypto, &public, &message, &signed.signature)? {
             return Err(AuthError::BadSignature(
                 "signature does not verify against the claimed hotkey".into(),
             ));
         }
-        let oldest = (now_ns - max_age - skew).clamp(i64::MIN.into(), i64::MAX.into()) as i64;
-        let mut nonces = self.nonces.lock().unwrap();
-        let key = nonces.key(claim.sender, Some(claim.id), claim.nonce_ns);
-        if !nonces.insert(key, claim.nonce_ns, oldest) {
-            return Err(AuthError::Replayed(match scheme {
+        let oldest = nanos(signed.checked_at) - self.retention.as_nanos() as i128;
+        let oldest = oldest.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
+        let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
+        let key = nonces.key(&signed.sender, Some(signed.id()), signed.nonce_ns);
+        if !nonces.insert(key, signed.nonce_ns, oldest) {
+            return Err(AuthError::Replayed(match signed.scheme {
                 Scheme::Btauth => "this nonce was already accepted from this hotkey".into(),
                 Scheme::Epistula => "this uuid was already accepted from this hotkey".into(),
             }));
         }
         Ok(Caller {
-            hotkey: claim.sender.to_owned(),
-            scheme,
-            receiver: claim.receiver.map(str::to_owned),
-            nonce_ns: claim.nonce_ns,
-            crypto: claim.crypto,
+            ip: None,
+            ..signed.claimed()
         })
     }
+}
+
+/// Nanoseconds since the epoch.
+fn nanos(t: SystemTime) -> i128 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos() as i128
 }
 
 fn scheme_unbound(scheme: Scheme) -> String {
@@ -264,7 +373,7 @@ pub(crate) fn sha256_hex(body: &[u8]) -> String {
 /// The signature over `message`, plain or `<Bytes>`-wrapped (as bittensor's verifier
 /// accepts both); a signature of the wrong length is malformed, and a key or signature
 /// that is not a valid point simply does not verify (as in Python).
-fn signed(
+fn verifies(
     crypto: Crypto,
     public: &[u8; 32],
     message: &[u8],

@@ -62,6 +62,8 @@ pub enum HandlerKind {
     Priority,
     /// Replaces the default signature check (401 on refusal).
     Verify,
+    /// Answers a signed-HTTP endpoint (btauth/1, Epistula).
+    Endpoint,
 }
 
 impl fmt::Display for HandlerKind {
@@ -71,6 +73,7 @@ impl fmt::Display for HandlerKind {
             HandlerKind::Blacklist => "blacklist",
             HandlerKind::Priority => "priority",
             HandlerKind::Verify => "verify",
+            HandlerKind::Endpoint => "endpoint",
         })
     }
 }

@@ -2,14 +2,15 @@
 //! operations listener, see [`Axon::operations`](crate::Axon::operations)).
 //!
 //! Counters are lock-free atomics in fixed tables built at start: one row per served
-//! synapse plus `unknown` (requests for a name that is not served: the requested name is
+//! synapse, one per signed-HTTP endpoint (labelled `endpoint="POST /v1/score"` instead of
+//! `synapse`), plus `unknown` (requests for a name that is not served: the requested name is
 //! never a label, so a client cannot grow the table). Gauges (queue depth, replay store)
 //! are read when scraped.
 //!
 //! | metric | type | labels |
 //! |---|---|---|
-//! | `axon_requests_total` | counter | `synapse`, `status` |
-//! | `axon_request_duration_seconds` | histogram | `synapse` |
+//! | `axon_requests_total` | counter | `synapse` (or `endpoint`), `status` |
+//! | `axon_request_duration_seconds` | histogram | `synapse` (or `endpoint`) |
 //! | `axon_refusals_total` | counter | `reason` |
 //! | `axon_stream_ends_total` | counter | `synapse`, `outcome` |
 //! | `axon_streams_in_flight` | gauge | |
@@ -73,6 +74,8 @@ impl StreamEnd {
 /// One synapse's row.
 struct Row {
     name: &'static str,
+    /// The label it is counted under: `synapse`, or `endpoint` for a signed-HTTP endpoint.
+    key: &'static str,
     /// One per [`STATUSES`] entry, then `other`.
     statuses: [AtomicU64; STATUSES.len() + 1],
     /// One per [`BUCKETS`] entry (not cumulative; summed when rendered).
@@ -83,9 +86,10 @@ struct Row {
 }
 
 impl Row {
-    fn new(name: &'static str) -> Self {
+    fn new(key: &'static str, name: &'static str) -> Self {
         Row {
             name,
+            key,
             statuses: std::array::from_fn(|_| AtomicU64::new(0)),
             buckets: std::array::from_fn(|_| AtomicU64::new(0)),
             count: AtomicU64::new(0),
@@ -110,9 +114,23 @@ pub(crate) struct Synapse(usize);
 
 impl Metrics {
     /// A table for `synapses` (the served names) plus `unknown`.
+    #[cfg(test)]
     pub(crate) fn new(synapses: impl IntoIterator<Item = &'static str>) -> Self {
-        let mut rows: Vec<Row> = synapses.into_iter().map(Row::new).collect();
-        rows.push(Row::new("unknown"));
+        Self::with_endpoints(synapses, [])
+    }
+
+    /// A table for `synapses`, then `endpoints` (their `"{method} {path}"` labels, counted
+    /// under `endpoint`), plus `unknown`.
+    pub(crate) fn with_endpoints(
+        synapses: impl IntoIterator<Item = &'static str>,
+        endpoints: impl IntoIterator<Item = &'static str>,
+    ) -> Self {
+        let mut rows: Vec<Row> = synapses
+            .into_iter()
+            .map(|name| Row::new("synapse", name))
+            .collect();
+        rows.extend(endpoints.into_iter().map(|name| Row::new("endpoint", name)));
+        rows.push(Row::new("synapse", "unknown"));
         let index = rows
             .iter()
             .enumerate()

@@ -82,8 +82,8 @@ fn requests(out: &mut String, rows: &[Row]) {
                 .map_or_else(|| "other".to_owned(), u16::to_string);
             let _ = writeln!(
                 out,
-                "axon_requests_total{{synapse=\"{}\",status=\"{status}\"}} {n}",
-                row.name
+                "axon_requests_total{{{}=\"{}\",status=\"{status}\"}} {n}",
+                row.key, row.name
             );
         }
     }
@@ -107,17 +107,17 @@ fn durations(out: &mut String, rows: &[Row]) {
             cumulative += n.load(Ordering::Relaxed);
             let _ = writeln!(
                 out,
-                "axon_request_duration_seconds_bucket{{synapse=\"{}\",le=\"{bound}\"}} {cumulative}",
-                row.name
+                "axon_request_duration_seconds_bucket{{{}=\"{}\",le=\"{bound}\"}} {cumulative}",
+                row.key, row.name
             );
         }
         let sum = row.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
         let _ = writeln!(
             out,
-            "axon_request_duration_seconds_bucket{{synapse=\"{0}\",le=\"+Inf\"}} {count}\n\
-             axon_request_duration_seconds_sum{{synapse=\"{0}\"}} {sum}\n\
-             axon_request_duration_seconds_count{{synapse=\"{0}\"}} {count}",
-            row.name
+            "axon_request_duration_seconds_bucket{{{1}=\"{0}\",le=\"+Inf\"}} {count}\n\
+             axon_request_duration_seconds_sum{{{1}=\"{0}\"}} {sum}\n\
+             axon_request_duration_seconds_count{{{1}=\"{0}\"}} {count}",
+            row.name, row.key
         );
     }
 }

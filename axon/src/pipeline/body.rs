@@ -39,6 +39,24 @@ pub(crate) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Resul
     })
 }
 
+/// [`read`] until `deadline`: 408 (the request's `timeout`) when the body has not arrived
+/// by then, saying that `never_ran` (the forward, the handler) never ran.
+pub(crate) async fn read_by(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    deadline: tokio::time::Instant,
+    timeout: std::time::Duration,
+    never_ran: &str,
+) -> Result<Bytes, Refusal> {
+    tokio::time::timeout_at(deadline, read(body, headers, limit))
+        .await
+        .map_err(|_| {
+            let when = format!("while its body was being read; {never_ran} never ran");
+            Refusal::expired(timeout, &when)
+        })?
+}
+
 /// Parses the body as `S` and checks its hash against the `computed_body_hash` header
 /// that the signature covers. The result carries the verified header side of the call:
 /// its `dendrite` and `axon` terminals, `timeout` and `computed_body_hash` are the

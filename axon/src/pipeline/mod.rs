@@ -39,6 +39,7 @@ mod record;
 mod refusal;
 mod respond;
 mod route;
+mod signed;
 mod stream;
 mod verify;
 
@@ -47,6 +48,8 @@ pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::Identity;
 pub(crate) use route::Routes;
 
+use crate::auth::Authenticator;
+use crate::endpoint::Found;
 use crate::handler::{HandlerRuntime, Reply};
 use crate::metrics::Metrics;
 use crate::net::{canonical, TrustedProxies};
@@ -86,6 +89,8 @@ pub(crate) struct Shared {
     pub(crate) handler_runtime: HandlerRuntime,
     pub(crate) identity: Identity,
     pub(crate) verifier: Arc<Verifier>,
+    /// The signed-HTTP endpoints' checks, sharing the verifier's replay store.
+    pub(crate) auth: Arc<Authenticator>,
     pub(crate) admission: Admission,
     pub(crate) max_body: usize,
     pub(crate) max_json_depth: usize,
@@ -114,6 +119,42 @@ pub(crate) async fn handle(
     let start = Instant::now();
     let peer = forwarded::client(&shared.proxies, peer, request.headers());
     let path = request.uri().path();
+    match shared
+        .handlers
+        .signed()
+        .find(request.method().as_str(), path)
+    {
+        Found::None => {}
+        Found::Endpoint(endpoint) => {
+            let endpoint = endpoint.clone();
+            let label = endpoint.declaration.label();
+            let record = Recorder::new(shared.metrics.clone(), Some(label), &request, start);
+            let span = request_span(label, peer);
+            let stages = signed::serve(shared, endpoint, request, peer, record.clone());
+            return match CatchUnwind(Box::pin(stages.instrument(span.clone()))).await {
+                Ok(response) => response,
+                Err(panic) => {
+                    let _span = span.entered();
+                    record.refused_plain(&Refusal::internal(panic))
+                }
+            };
+        }
+        Found::Method(methods) => {
+            let record = Recorder::new(shared.metrics.clone(), None, &request, start);
+            let _span = request_span(&route::shown(path), peer).entered();
+            let refusal = Refusal::new(
+                crate::metrics::Reason::Method,
+                http::StatusCode::METHOD_NOT_ALLOWED,
+                format!(
+                    "Method {} not allowed on {}: call {}",
+                    request.method(),
+                    route::shown(path),
+                    methods.join(" or ")
+                ),
+            );
+            return record.refused_plain(&refusal);
+        }
+    }
     let (synapse, serve) =
         match route::lookup(&shared.routes, &shared.handlers, request.method(), path) {
             Ok(found) => found,
@@ -207,15 +248,15 @@ async fn stages<S: Synapse>(
             false => Some(shared.admission.admit(priority, deadline, timeout).await?),
         };
         let limit = S::MAX_BODY.unwrap_or(shared.max_body);
-        let read = body::read(body, &parts.headers, limit);
-        let bytes = tokio::time::timeout_at(deadline, read)
-            .await
-            .map_err(|_| {
-                Refusal::expired(
-                    timeout,
-                    "while its body was being read; the forward never ran",
-                )
-            })??;
+        let bytes = body::read_by(
+            body,
+            &parts.headers,
+            limit,
+            deadline,
+            timeout,
+            "the forward",
+        )
+        .await?;
         let (input, memo) = body::parse(&bytes, &synapse, shared.max_json_depth)?;
         let request_len = bytes.len();
         drop(bytes);
@@ -271,12 +312,18 @@ mod tests {
     /// A running axon's shared state for `hotkey`, with only the ping endpoint: the
     /// pipeline without a listener.
     fn shared(hotkey: Keypair) -> Arc<Shared> {
-        let built = TableBuilder::collect(&States::default(), &[]).unwrap_or_else(|_| panic!());
+        shared_with(hotkey, &[])
+    }
+
+    /// [`shared`] with `entries` in its table.
+    fn shared_with(hotkey: Keypair, entries: &[crate::registry::Entry]) -> Arc<Shared> {
+        let built = TableBuilder::collect(&States::default(), entries).unwrap_or_else(|_| panic!());
         Arc::new(Shared {
             handlers: built.handlers,
             routes: built.routes,
             handler_runtime: HandlerRuntime::new(1).unwrap(),
             verifier: Arc::new(Verifier::new(hotkey.ss58())),
+            auth: Arc::new(Authenticator::new(hotkey.ss58())),
             identity: Identity::new(hotkey),
             admission: Admission::new(1, 1),
             max_body: DEFAULT_MAX_BODY,
@@ -331,6 +378,56 @@ mod tests {
         // The same request again: a replay, refused by the verify stage.
         let request = post("/Synapse", &ping.to_headers(), body);
         assert_eq!(handle(shared, request, peer).await.status(), 401);
+    }
+
+    /// An endpoint `POST /v1/x` (btauth/1 only) answering its caller's hotkey.
+    fn endpoint() -> crate::registry::Entry {
+        use crate::endpoint::Declaration;
+        let info = crate::HandlerInfo::new(crate::HandlerKind::Endpoint, "x", file!(), line!());
+        let declaration = Declaration::new("POST", "/v1/x", "POST /v1/x").epistula(false);
+        crate::registry::Entry {
+            info,
+            register: Arc::new(move |table| {
+                let serve: crate::endpoint::Serve = Arc::new(|request: Request<Body>| {
+                    let caller = request.extensions().get::<crate::auth::Caller>().cloned();
+                    Box::pin(async move { Response::new(Body::from(caller.unwrap().hotkey)) })
+                });
+                table.signed_endpoint(declaration, Some(serve), Some(None), Some(None));
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_signed_endpoint_answers_without_a_server() {
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        let bob = Keypair::from_uri("//Bob").unwrap();
+        let shared = shared_with(alice.clone(), &[endpoint()]);
+        let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let headers = |method: &str, path: &str| {
+            crate::auth::btauth::sign(&bob, method, path, b"{}", Some(alice.ss58()), None)
+        };
+        let build = |method: &str, path: &str, headers: &[(&str, String)]| {
+            let mut request = Request::builder().method(method).uri(path);
+            for (name, value) in headers {
+                request = request.header(*name, value);
+            }
+            request.body(Body::from(b"{}".to_vec())).unwrap()
+        };
+        let signed = |method: &str, path: &str| build(method, path, &headers(method, path));
+        let sent = headers("POST", "/v1/x");
+        let first = handle(shared.clone(), build("POST", "/v1/x", &sent), peer).await;
+        assert_eq!(first.status(), 200);
+        let body = axum::body::to_bytes(first.into_body(), 1024).await.unwrap();
+        assert_eq!(body, bob.ss58().as_bytes());
+        // The same request again: a replay.
+        let again = handle(shared.clone(), build("POST", "/v1/x", &sent), peer).await;
+        assert_eq!(again.status(), 401);
+        // The path with another method.
+        let response = handle(shared.clone(), signed("GET", "/v1/x"), peer).await;
+        assert_eq!(response.status(), 405);
+        // No signature at all.
+        let unsigned = Request::post("/v1/x").body(Body::empty()).unwrap();
+        assert_eq!(handle(shared, unsigned, peer).await.status(), 401);
     }
 
     #[test]

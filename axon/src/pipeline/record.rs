@@ -100,12 +100,21 @@ impl Recorder {
 
     /// Counts and logs a refusal, and answers it on `synapse` (signed by `signer` once the
     /// request was admitted).
-    pub(crate) fn refused<S: Synapse>(
-        &self,
-        synapse: &mut S,
-        refusal: &Refusal,
-        signer: Option<&Identity>,
-    ) -> Response {
+    /// Answers a refusal without synapse headers (a signed-HTTP endpoint's): the status and
+    /// `{"message": ..}`, counted and logged as [`refused`](Self::refused) does.
+    pub(crate) fn refused_plain(&self, refusal: &Refusal) -> Response {
+        self.log_refusal(refusal);
+        let body = serde_json::json!({ "message": refusal.message }).to_string();
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = refusal.status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        self.answered(response)
+    }
+
+    fn log_refusal(&self, refusal: &Refusal) {
         self.metrics.refused(refusal.reason);
         let status = refusal.status.as_u16();
         match refusal.severity {
@@ -117,6 +126,15 @@ impl Recorder {
                 refusal.message
             ),
         }
+    }
+
+    pub(crate) fn refused<S: Synapse>(
+        &self,
+        synapse: &mut S,
+        refusal: &Refusal,
+        signer: Option<&Identity>,
+    ) -> Response {
+        self.log_refusal(refusal);
         self.answered(respond::refused(synapse, refusal, signer, self.start))
     }
 }

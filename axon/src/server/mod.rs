@@ -11,6 +11,7 @@ mod operations;
 mod publish;
 mod signal;
 
+use crate::auth::{AuthConfig, Authenticator};
 use connections::Connections;
 pub use limits::Limits;
 #[cfg(feature = "chain")]
@@ -82,6 +83,8 @@ pub struct Axon {
     hotkey: Option<Keypair>,
     coldkey: Option<String>,
     max_timeout: std::time::Duration,
+    /// The signed-HTTP endpoints' rules.
+    auth: AuthConfig,
     limits: Limits,
     operations: Option<SocketAddr>,
     proxies: TrustedProxies,
@@ -116,6 +119,7 @@ impl Axon {
             hotkey: None,
             coldkey: None,
             max_timeout: DEFAULT_MAX_TIMEOUT,
+            auth: AuthConfig::default(),
             limits: Limits::default(),
             operations: None,
             proxies: TrustedProxies::default(),
@@ -500,6 +504,22 @@ impl Axon {
         self
     }
 
+    /// The rules of the signed-HTTP endpoints ([`#[axon::endpoint]`](macro@crate::endpoint)):
+    /// how old (10 s) and how far ahead (2 s) a request may be, and whether it must be bound
+    /// to this axon's hotkey (yes, unless an endpoint declares `unbound`). Their replay
+    /// store is the synapses' own.
+    ///
+    /// ```
+    /// use axon::auth::AuthConfig;
+    /// let config = AuthConfig { max_age: std::time::Duration::from_secs(15), ..AuthConfig::default() };
+    /// let axon = axon::Axon::new().auth(config);
+    /// # let _ = axon;
+    /// ```
+    pub fn auth(mut self, config: AuthConfig) -> Self {
+        self.auth = config;
+        self
+    }
+
     /// The limits on requests and connections: body and header sizes, header count, how
     /// long a client may take to send a request's head, open connections. See [`Limits`].
     ///
@@ -757,18 +777,23 @@ impl Axon {
             }
         };
         let names: Vec<&'static str> = plan.built.handlers.synapses().collect();
+        let endpoints: Vec<&'static str> = plan.built.handlers.signed().labels().collect();
+        let (store, retention) = plan.verifier.store();
+        let auth =
+            Authenticator::sharing(plan.verifier.hotkey(), self.auth.clone(), store, retention);
         let shared = Arc::new(Shared {
             handlers: plan.built.handlers,
             routes: plan.built.routes,
             handler_runtime,
             identity: Identity::new(plan.hotkey),
             verifier: plan.verifier,
+            auth: Arc::new(auth),
             admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),
             max_body: self.limits.max_body,
             max_json_depth: self.limits.max_json_depth,
             header_limits: HeaderLimits::default(),
             max_timeout: self.max_timeout,
-            metrics: Arc::new(Metrics::new(names)),
+            metrics: Arc::new(Metrics::with_endpoints(names, endpoints)),
             proxies: self.proxies.clone(),
         });
         let connections = Connections::new(

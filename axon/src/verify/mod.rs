@@ -127,7 +127,7 @@ impl Default for VerifyConfig {
 pub struct Verifier {
     hotkey: String,
     config: VerifyConfig,
-    nonces: Mutex<Nonces>,
+    nonces: Arc<Mutex<Nonces>>,
     /// Decoded public keys by SS58 address: decompressing a point costs as much as a tenth
     /// of a verification, and validators call again and again.
     keys: Mutex<HashMap<String, Known>>,
@@ -186,7 +186,7 @@ impl Verifier {
         Verifier {
             hotkey: axon_hotkey.into(),
             config,
-            nonces: Mutex::new(Nonces::default()),
+            nonces: Arc::default(),
             keys: Mutex::new(HashMap::new()),
             batcher: batch::Batcher::new(
                 schnorrkel::signing_context(signing::CONTEXT),
@@ -194,6 +194,13 @@ impl Verifier {
             ),
             context: schnorrkel::signing_context(signing::CONTEXT),
         }
+    }
+
+    /// The replay store, for the signed-HTTP schemes to share (`auth`), and how long it
+    /// must remember a request: the widest window a synapse may claim.
+    pub(crate) fn store(&self) -> (Arc<Mutex<Nonces>>, Duration) {
+        let retention = ALLOWED_DELTA + self.config.max_window_timeout;
+        (self.nonces.clone(), retention)
     }
 
     /// The axon's own hotkey, the receiver signatures must name.

@@ -1,0 +1,181 @@
+//! The stages of a signed-HTTP endpoint (btauth/1, Epistula), in the synapse's order and
+//! with its guarantees, apart from one difference both schemes force: they sign the
+//! body's hash, so the signature is checked once the (bounded) body is read.
+//!
+//! 1. scheme: the headers name one the endpoint accepts (401 otherwise);
+//! 2. headers: their form (400), the receiver and freshness (401), at arrival;
+//! 3. blacklist (403 with its reason) and priority, over the claimed caller;
+//! 4. admission: a worker by priority (503 queue full, 408 at the deadline);
+//! 5. body: read, at most the limit (413; 408 at the deadline);
+//! 6. signature, then replay (401): only a request that verifies is remembered;
+//! 7. the handler, on the handler runtime (its answer; 500 on a panic, 408 at the deadline).
+//!
+//! Refusals are JSON `{"message": ..}` with the status, as a synapse's.
+
+use super::refusal::Refusal;
+use super::{body, record::Recorder, timeout_of, Shared};
+use crate::auth::{AuthError, Caller, Scheme, Signed};
+use crate::endpoint::Entry;
+use crate::metrics::Reason;
+use crate::task::{join_failure, AbortOnDrop};
+use crate::Blacklist;
+use axum::body::Body;
+use axum::response::Response;
+use http::{HeaderMap, Request, StatusCode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tracing::{Instrument, Span};
+
+/// Answers one request for `endpoint`.
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    endpoint: Arc<Entry>,
+    request: Request<Body>,
+    peer: SocketAddr,
+    record: Recorder,
+) -> Response {
+    let declaration = &endpoint.declaration;
+    let signed = match read(&shared, &endpoint, &request) {
+        Ok(signed) => signed,
+        Err(refusal) => return record.refused_plain(&refusal),
+    };
+    let span = Span::current();
+    span.record("hotkey", signed.sender());
+    span.record("nonce", signed.nonce_ns());
+    record.arrived();
+
+    let mut claimed = signed.claimed();
+    claimed.ip = Some(crate::net::canonical(peer.ip()));
+    if let Some(check) = &endpoint.blacklist {
+        if let Blacklist::Deny(reason) = check(&claimed) {
+            let refusal = Refusal::new(
+                Reason::Blacklisted,
+                StatusCode::FORBIDDEN,
+                format!("Forbidden. Key is blacklisted: {reason}."),
+            );
+            return record.refused_plain(&refusal);
+        }
+    }
+    let priority = endpoint.priority.as_ref().map_or(0.0, |p| p(&claimed));
+
+    let stated = declaration.declared_timeout().map(|t| t.as_secs_f64());
+    let timeout = timeout_of(&stated, shared.max_timeout);
+    let deadline = tokio::time::Instant::from_std(record.start()) + timeout;
+    let (mut parts, body) = request.into_parts();
+    let served = async {
+        let worker = shared.admission.admit(priority, deadline, timeout).await?;
+        let limit = declaration.declared_max_body().unwrap_or(shared.max_body);
+        let bytes = body::read_by(
+            body,
+            &parts.headers,
+            limit,
+            deadline,
+            timeout,
+            "the handler",
+        )
+        .await?;
+        let caller = shared.auth.confirm(&signed, &bytes).map_err(refused)?;
+        parts.extensions.insert(Caller {
+            ip: claimed.ip,
+            ..caller
+        });
+        let request = Request::from_parts(parts, Body::from(bytes));
+        let task = (endpoint.serve)(request).instrument(Span::current());
+        let run = AbortOnDrop(shared.handler_runtime.handle().spawn(task));
+        let answer = tokio::time::timeout_at(deadline, run)
+            .await
+            .map_err(|_| Refusal::expired(timeout, "in its handler, which was cancelled"))?
+            .map_err(|e| Refusal::internal(join_failure(e)))?;
+        drop(worker);
+        Ok::<_, Refusal>(answer)
+    };
+    match served.await {
+        Ok(response) => record.answered(response),
+        Err(refusal) => record.refused_plain(&refusal),
+    }
+}
+
+/// Stages 1 and 2: the scheme and what the headers alone decide.
+fn read(shared: &Shared, endpoint: &Entry, request: &Request<Body>) -> Result<Signed, Refusal> {
+    let declaration = &endpoint.declaration;
+    let headers = request.headers();
+    let scheme = scheme(headers).ok_or_else(|| {
+        Refusal::new(
+            Reason::Unverified,
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "{} needs a signed request: {}",
+                declaration.label(),
+                accepted(endpoint)
+            ),
+        )
+    })?;
+    if !declaration.accepts(scheme) {
+        let refusal = Refusal::new(
+            Reason::Unverified,
+            StatusCode::UNAUTHORIZED,
+            format!(
+                "{} does not accept {}: {}",
+                declaration.label(),
+                name(scheme),
+                accepted(endpoint)
+            ),
+        );
+        return Err(refusal);
+    }
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let now = SystemTime::now();
+    let require_receiver = !declaration.allows_unbound();
+    let read = match scheme {
+        Scheme::Btauth => {
+            let uri = request.uri();
+            let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+            let method = request.method().as_str();
+            shared
+                .auth
+                .read_btauth_for(header, method, path, now, require_receiver)
+        }
+        Scheme::Epistula => shared.auth.read_epistula_for(header, now, require_receiver),
+    };
+    read.map_err(refused)
+}
+
+/// The scheme whose version header is present (btauth/1 first).
+fn scheme(headers: &HeaderMap) -> Option<Scheme> {
+    if headers.contains_key("x-bittensor-version") {
+        Some(Scheme::Btauth)
+    } else if headers.contains_key("epistula-version") {
+        Some(Scheme::Epistula)
+    } else {
+        None
+    }
+}
+
+fn name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::Btauth => "btauth/1 (X-Bittensor-*)",
+        Scheme::Epistula => "Epistula (Epistula-*)",
+    }
+}
+
+/// What the endpoint accepts, for messages.
+fn accepted(endpoint: &Entry) -> String {
+    let d = &endpoint.declaration;
+    let names: Vec<&str> = [Scheme::Btauth, Scheme::Epistula]
+        .into_iter()
+        .filter(|s| d.accepts(*s))
+        .map(name)
+        .collect();
+    format!("sign it with {}", names.join(" or "))
+}
+
+/// An authentication failure as a refusal: 400 when malformed, 401 otherwise, with the
+/// scheme's message.
+fn refused(e: AuthError) -> Refusal {
+    let (reason, status) = match e {
+        AuthError::Malformed(_) => (Reason::BadHeaders, StatusCode::BAD_REQUEST),
+        _ => (Reason::Unverified, StatusCode::UNAUTHORIZED),
+    };
+    Refusal::new(reason, status, e.to_string())
+}
