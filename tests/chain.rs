@@ -10,6 +10,7 @@
 
 mod support;
 
+use axon::auth::Scheme;
 use axon::chain::{Subtensor, Value};
 use axon::keys::Keypair;
 use axon::metagraph::{Metagraph, SyncOptions};
@@ -722,6 +723,52 @@ async fn the_subnet_miner_publishes_at_start_and_serves_the_chains_validators() 
         (answer.status, refusal(&answer).as_str()),
         (403, "Forbidden. Key is blacklisted: Unrecognized hotkey.")
     );
+    // Its signed-HTTP endpoint, under the same metagraph policy, before the signature.
+    let miner_info = support::loopback_alice(addr.port());
+    let target = axon::AxonInfo {
+        hotkey: ss58("//Alice//miner"),
+        ..miner_info
+    };
+    let body = br#"{"prompt": "one two three"}"#.to_vec();
+    for (from, scheme, status, said) in [
+        (
+            "//Bob",
+            Scheme::Btauth,
+            200,
+            r#"{"completion":"three two one"}"#,
+        ),
+        (
+            "//Bob",
+            Scheme::Epistula,
+            200,
+            r#"{"completion":"three two one"}"#,
+        ),
+        (
+            "//Eve",
+            Scheme::Btauth,
+            403,
+            r#"{"message":"Forbidden. Key is blacklisted: Unrecognized hotkey."}"#,
+        ),
+    ] {
+        let dendrite = axon::dendrite::Dendrite::new(key(from));
+        let answer = dendrite
+            .send_signed(
+                scheme,
+                "POST",
+                &target,
+                "/v1/complete",
+                body.clone(),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, status, "{from} {scheme:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&answer.body),
+            said,
+            "{from} {scheme:?}"
+        );
+    }
     sigterm(child.id());
     assert!(child.wait().unwrap().success());
 }

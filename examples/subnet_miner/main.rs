@@ -17,6 +17,10 @@
 //! only, the most staked first, everything refused while the metagraph is stale. The chain is
 //! `--subtensor.network` / `--subtensor.chain_endpoint` (finney by default).
 //!
+//! The same model answers bittensor 11 (btauth/1) and Epistula validators at
+//! `POST /v1/complete` (`{"prompt": .., "max_words": ..}` in, `{"completion": ..}` out), under
+//! the same rule, checked before the signature.
+//!
 //! Without `--netuid` (offline) they come from a JSON policy file:
 //!
 //! ```json
@@ -40,11 +44,13 @@
 //! Without `--policy`, the development validators `//Bob` (stake 1500) and `//Charlie`
 //! (stake 200) are allowed, with a minimum stake of 100.
 
+use axon::auth::Caller;
 use axon::chain::Subtensor;
 use axon::config::Config;
 use axon::keys::Keypair;
 use axon::metagraph::SyncOptions;
 use axon::{Axon, Blacklist, Metagraph, State};
+use axum::Json;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -105,7 +111,11 @@ pub struct Served(Mutex<HashMap<String, u64>>);
 /// check, on the request's headers only: a cheap refusal for anyone unknown.
 #[axon::blacklist]
 fn known_validators(synapse: &Complete, validators: &Validators) -> Blacklist {
-    let hotkey = synapse.dendrite.hotkey.as_deref();
+    admit(synapse.dendrite.hotkey.as_deref(), validators)
+}
+
+/// The validators' rule, for the synapse and the signed-HTTP endpoint alike.
+fn admit(hotkey: Option<&str>, validators: &Validators) -> Blacklist {
     let policy = match validators {
         Validators::Chain(metagraph) => return metagraph.validator(hotkey),
         Validators::File(policy) => policy,
@@ -136,18 +146,54 @@ fn by_stake(synapse: &Complete, validators: &Validators) -> f64 {
 /// The "model": completes the prompt with its own words, reversed, up to `max_words`.
 #[axon::forward]
 async fn complete(mut synapse: Complete, served: State<Served>) -> Complete {
-    let words = synapse.max_words.clamp(0, 256) as usize;
-    let completion: Vec<&str> = synapse
-        .prompt
-        .split_whitespace()
-        .rev()
-        .take(words)
-        .collect();
-    synapse.completion = Some(completion.join(" "));
+    synapse.completion = Some(completion(&synapse.prompt, synapse.max_words));
     if let Some(hotkey) = &synapse.dendrite.hotkey {
         *served.0.lock().unwrap().entry(hotkey.clone()).or_default() += 1;
     }
     synapse
+}
+
+fn completion(prompt: &str, max_words: i64) -> String {
+    let words = max_words.clamp(0, 256) as usize;
+    let reversed: Vec<&str> = prompt.split_whitespace().rev().take(words).collect();
+    reversed.join(" ")
+}
+
+/// What `POST /v1/complete` reads: `{"prompt": .., "max_words": ..}`.
+#[derive(serde::Deserialize)]
+pub struct CompleteIn {
+    pub prompt: String,
+    #[serde(default = "eight")]
+    pub max_words: i64,
+}
+
+fn eight() -> i64 {
+    8
+}
+
+/// The same model for bittensor 11 and Epistula validators: `POST /v1/complete`, under the
+/// same rule (the metagraph's validators, the most staked first), checked before the
+/// signature.
+#[axon::endpoint(POST "/v1/complete", blacklist = known_caller, priority = caller_stake)]
+async fn complete_http(
+    caller: Caller,
+    served: State<Served>,
+    Json(ask): Json<CompleteIn>,
+) -> Json<serde_json::Value> {
+    *served.0.lock().unwrap().entry(caller.hotkey).or_default() += 1;
+    let completion = completion(&ask.prompt, ask.max_words);
+    Json(serde_json::json!({ "completion": completion }))
+}
+
+fn known_caller(caller: &Caller, validators: &Validators) -> Blacklist {
+    admit(Some(&caller.hotkey), validators)
+}
+
+fn caller_stake(caller: &Caller, validators: &Validators) -> f64 {
+    match validators {
+        Validators::Chain(metagraph) => metagraph.stake_priority(Some(&caller.hotkey)),
+        Validators::File(policy) => policy.stake(Some(&caller.hotkey)).unwrap_or(0.0),
+    }
 }
 
 /// The chain the settings name (`--subtensor.*`).

@@ -118,7 +118,9 @@ pub struct AuthConfig {
     pub max_age: Duration,
     /// How far ahead of the clock (2 s).
     pub allowed_skew: Duration,
-    /// Refuse requests not bound to this axon's hotkey (true, as btauth/1's default).
+    /// Refuse requests not bound to this axon's hotkey (true, as btauth/1's default); an
+    /// endpoint declared `unbound` accepts them whatever this says, and `false` accepts them
+    /// at every endpoint. A request bound to another hotkey is refused either way.
     pub require_receiver: bool,
 }
 

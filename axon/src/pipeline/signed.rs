@@ -126,7 +126,8 @@ fn read(shared: &Shared, endpoint: &Entry, request: &Request<Body>) -> Result<Si
     }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = SystemTime::now();
-    let require_receiver = !declaration.allows_unbound();
+    // Bound to this axon unless the endpoint, or the axon's rules, allow unbound requests.
+    let require_receiver = !declaration.allows_unbound() && shared.auth.config().require_receiver;
     let read = match scheme {
         Scheme::Btauth => {
             let uri = request.uri();
