@@ -12,7 +12,8 @@ each connection count and payload drives each axon (and the Rust one a second ti
 gains) for `--duration` seconds with
 `examples/loadgen` and prints a Markdown table: req/s (answered 200), p50/p99 latency, the
 Rust/Python ratios, and each server's CPU time per answered request (from /proc) beside the
-crypto floor. A second table puts the same Rust miner's signed-HTTP endpoint `POST /echo`
+crypto floor. A second table puts the same miner with the shared replay store on a real
+Redis (`--axon.replay_store`) beside the in-memory one; a third puts the same Rust miner's signed-HTTP endpoint `POST /echo`
 (btauth/1 and Epistula, `loadgen --scheme`) beside its synapse row. The load generator runs
 on the same machine and competes for its cores.
 """
@@ -64,6 +65,21 @@ def start_rust(port, *flags, binary=None):
     raise SystemExit(f"{binary} did not start")
 
 
+def start_redis(port):
+    """Starts Debian's redis-server on loopback, without persistence; returns once ready."""
+    binary = "/usr/bin/redis-server"
+    if not os.path.exists(binary):
+        raise SystemExit("bench/run.py measures the shared replay store on a real Redis: "
+                         "apt-get install redis-server")
+    p = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                          "--appendonly", "no", "--logfile", ""],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in p.stdout:
+        if "Ready to accept connections" in line:
+            return p
+    raise SystemExit("redis-server did not start")
+
+
 def start_python(port):
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "python", "py_axon.py"),
                           str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -81,11 +97,16 @@ def main():
     ap.add_argument("--rust-port", type=int, default=18191)
     ap.add_argument("--python-port", type=int, default=18192)
     ap.add_argument("--single-port", type=int, default=18193)
+    ap.add_argument("--redis-port", type=int, default=18194)
+    ap.add_argument("--shared-port", type=int, default=18195)
     a = ap.parse_args()
 
     build()
+    redis = start_redis(a.redis_port)
     rust, rust_hotkey = start_rust(a.rust_port)
     single, single_hotkey = start_rust(a.single_port, "--verify.batch", "false")
+    shared, shared_hotkey = start_rust(a.shared_port, "--axon.replay_store",
+                                       f"redis://127.0.0.1:{a.redis_port}")
     py, py_hotkey = start_python(a.python_port)
     try:
         floor = loadgen("--crypto-floor", 3000)["crypto_floor_us"]
@@ -97,13 +118,17 @@ def main():
                         "floor": loadgen("--crypto-floor", 2000)["crypto_floor_us"]}
                 for name, proc, port, hotkey in [("rust", rust, a.rust_port, rust_hotkey),
                                                  ("single", single, a.single_port, single_hotkey),
+                                                 ("shared", shared, a.shared_port, shared_hotkey),
                                                  ("python", py, a.python_port, py_hotkey)]:
+                    redis_before = cpu_seconds(redis.pid)
                     before = cpu_seconds(proc.pid)
                     r = loadgen("--target", f"127.0.0.1:{port}", "--hotkey", hotkey,
                                 "--connections", conns, "--payload", payload,
                                 "--duration", a.duration)
                     cpu = cpu_seconds(proc.pid) - before
                     r["cpu_us_per_req"] = cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
+                    redis_cpu = cpu_seconds(redis.pid) - redis_before
+                    r["redis_us_per_req"] = redis_cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
                     cell[name] = r
                     print(f"# {name:6} {conns:>3} conns {payload:>7} B: {r['rps']:8.1f} req/s "
                           f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
@@ -126,10 +151,14 @@ def main():
     finally:
         rust.terminate()
         single.terminate()
+        shared.terminate()
+        redis.terminate()
         py.stdin.close()
         py.wait(timeout=30)
         rust.wait(timeout=30)
         single.wait(timeout=30)
+        shared.wait(timeout=30)
+        redis.wait(timeout=30)
 
     cpus = os.cpu_count()
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
@@ -155,6 +184,21 @@ def main():
               f"{p99:.1f}x | {r['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / floor:.2f}x) | "
               f"{s['cpu_us_per_req']:.0f} ({s['cpu_us_per_req'] / floor:.2f}x), "
               f"{s['rps']:.0f} req/s | {p['cpu_us_per_req']:.0f} |")
+    print()
+    print("The shared replay store: the same Rust miner with `--axon.replay_store redis://..` "
+          "(Debian's redis-server on loopback, one `SET NX PX` per request, pipelined) beside "
+          "the in-memory store, same run.")
+    print()
+    print("| conns | payload | in-memory req/s | Redis req/s | in-memory p50 / p99 ms | "
+          "Redis p50 / p99 ms | added p50 / p99 ms | CPU us/req in-memory / Redis (+ redis-server) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for c in rows:
+        r, h = c["rust"], c["shared"]
+        size = f"{c['payload'] // 1024} KB" if c["payload"] < 1 << 20 else f"{c['payload'] >> 20} MB"
+        print(f"| {c['connections']} | {size} | {r['rps']:.0f} | {h['rps']:.0f} | "
+              f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {h['p50_ms']:.2f} / {h['p99_ms']:.2f} | "
+              f"{h['p50_ms'] - r['p50_ms']:+.2f} / {h['p99_ms'] - r['p99_ms']:+.2f} | "
+              f"{r['cpu_us_per_req']:.0f} / {h['cpu_us_per_req']:.0f} (+ {h['redis_us_per_req']:.0f}) |")
     print()
     print("Signed HTTP beside the synapse, same Rust miner, same run: `POST /echo` with "
           "btauth/1 and Epistula (one verify per request and no answer signature, where a "

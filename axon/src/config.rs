@@ -28,6 +28,13 @@ pub struct AxonConfig {
     /// new ones are refused with 503 (1024; Python's setting, whose default of 10 would
     /// refuse most of a validator's burst).
     pub priority_maxsize: usize,
+    /// `--axon.replay_store` / `BT_AXON_REPLAY_STORE`: a replay store shared with the other
+    /// processes serving this hotkey, `redis://[:password@]host:port[/db]` (none: this
+    /// process's own only). Not a Python setting.
+    pub replay_store: Option<String>,
+    /// `--axon.reuse_port` / `BT_AXON_REUSE_PORT`: open the port with `SO_REUSEPORT`, so
+    /// that several processes on this host share it (off). Not a Python setting.
+    pub reuse_port: bool,
 }
 
 impl Default for AxonConfig {
@@ -39,6 +46,8 @@ impl Default for AxonConfig {
             external_port: None,
             max_workers: 10,
             priority_maxsize: crate::pipeline::DEFAULT_MAX_WAITING,
+            replay_store: None,
+            reuse_port: false,
         }
     }
 }
@@ -245,7 +254,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every setting: flag, environment variable, default, what it does.
-const SETTINGS: [(&str, &str, &str, &str); 18] = [
+const SETTINGS: [(&str, &str, &str, &str); 20] = [
     (
         "--axon.port",
         "BT_AXON_PORT",
@@ -281,6 +290,18 @@ const SETTINGS: [(&str, &str, &str, &str); 18] = [
         "BT_PRIORITY_MAXSIZE",
         "1024",
         "requests waiting for a worker before 503",
+    ),
+    (
+        "--axon.replay_store",
+        "BT_AXON_REPLAY_STORE",
+        "none",
+        "a replay store shared with other processes: redis://host:port[/db]",
+    ),
+    (
+        "--axon.reuse_port",
+        "BT_AXON_REUSE_PORT",
+        "off",
+        "share the port with other processes on this host (SO_REUSEPORT)",
     ),
     (
         "--wallet.name",
@@ -357,7 +378,8 @@ const SETTINGS: [(&str, &str, &str, &str); 18] = [
 ];
 
 /// The settings that take no value: given means on.
-const SWITCHES: [&str; 5] = [
+const SWITCHES: [&str; 6] = [
+    "--axon.reuse_port",
     "--logging.debug",
     "--logging.trace",
     "--logging.info",
@@ -468,6 +490,8 @@ impl Config {
                     ))
                 })?
             }
+            "--axon.replay_store" => self.axon.replay_store = Some(value),
+            "--axon.reuse_port" => self.axon.reuse_port = true,
             "--wallet.name" => self.wallet.name = value,
             "--wallet.hotkey" => self.wallet.hotkey = value,
             "--wallet.path" => self.wallet.path = value,
@@ -506,7 +530,7 @@ impl Config {
                 "--axon.ip" | "--axon.external_ip" => " IP",
                 "--axon.max_workers" | "--priority.maxsize" => " N",
                 "--wallet.path" | "--logging.logging_dir" => " DIR",
-                "--subtensor.chain_endpoint" => " URL",
+                "--subtensor.chain_endpoint" | "--axon.replay_store" => " URL",
                 "--netuid" => " N",
                 _ => " NAME",
             };

@@ -58,6 +58,9 @@ mod task;
 
 mod metrics;
 
+// The replay store shared between processes (Redis).
+pub mod replay;
+
 // Handlers and their checks.
 pub mod handler;
 

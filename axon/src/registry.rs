@@ -167,6 +167,11 @@ pub enum Problem {
         /// The synapse served there.
         synapse: &'static str,
     },
+    /// `--axon.replay_store` is not a URL the store reads.
+    ReplayStore {
+        /// Why.
+        error: String,
+    },
     /// `Axon::start` on an axon already serving.
     AlreadyStarted {
         /// Where it listens.
@@ -260,6 +265,7 @@ impl fmt::Display for Problem {
                 "{handler} is on `{path}`, where synapse `{synapse}` is served: give the \
                  endpoint another path (a prefix such as `/v1/..` keeps them apart)"
             ),
+            Problem::ReplayStore { error } => write!(f, "--axon.replay_store: {error}"),
             Problem::AlreadyStarted { address } => {
                 write!(f, "the axon is already serving on {address}: stop it first")
             }

@@ -326,6 +326,11 @@ impl Handlers {
         joined.unwrap_or_else(|e| Err(HandlerError::internal(join_failure(e))))
     }
 
+    /// Whether `S` has a custom verify (which replaces the default check).
+    pub(crate) fn has_custom_verify<S: Synapse>(&self) -> bool {
+        self.endpoint::<S>().is_some_and(|e| e.verify.is_some())
+    }
+
     /// Whether `S` is served by the built-in ping, which needs no worker.
     pub(crate) fn is_ping<S: Synapse>(&self) -> bool {
         let forward = self.endpoint::<S>().and_then(|e| e.forward.as_ref());

@@ -19,7 +19,7 @@
 //! `bittensor.http_auth.sign`) and Epistula clients alike: JSON `{"text": ".."}` in,
 //! `{"text": "..", "out": "<text reversed>"}` out, on the same port.
 //!
-//! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--axon.port 8091]`
+//! Run: `cargo run --example echo_miner [-- --dev-key //Alice] [--deny SS58] [--deny-ip IP] [--axon.port 8091]`
 //! (`--verify.batch false` checks every signature alone instead of in batches; `--ops
 //! 127.0.0.1:9100` serves `/metrics` and `/healthz` there; `--trusted-proxy 10.0.0.5`,
 //! repeatable, believes that proxy's PROXY header and `X-Forwarded-For`).
@@ -56,9 +56,21 @@ pub struct Echo {
 #[derive(Default)]
 pub struct Served(AtomicU64);
 
-/// Shared state: hotkeys refused outright (`--deny SS58`, repeatable).
+/// Shared state: hotkeys and client addresses refused outright (`--deny SS58`,
+/// `--deny-ip IP`, repeatable).
 #[derive(Default)]
 pub struct DenyList(Vec<String>);
+
+impl DenyList {
+    /// Why `hotkey` calling from `ip` is refused, if it is.
+    fn refuses(&self, hotkey: Option<&str>, ip: Option<&str>) -> Option<String> {
+        [hotkey, ip]
+            .into_iter()
+            .flatten()
+            .find(|who| self.0.iter().any(|d| d == who))
+            .map(|who| format!("{who} is denied"))
+    }
+}
 
 /// Answers with the text reversed.
 #[axon::forward]
@@ -121,9 +133,10 @@ async fn echo_http(served: State<Served>, Json(ask): Json<EchoIn>) -> Json<EchoO
 
 /// Refuses denied hotkeys at `POST /echo`.
 fn deny_caller(caller: &Caller, deny: &DenyList) -> Blacklist {
-    match deny.0.contains(&caller.hotkey) {
-        true => Blacklist::Deny(format!("{} is denied", caller.hotkey)),
-        false => Blacklist::Allow,
+    let ip = caller.ip.map(|ip| ip.to_string());
+    match deny.refuses(Some(&caller.hotkey), ip.as_deref()) {
+        Some(reason) => Blacklist::Deny(reason),
+        None => Blacklist::Allow,
     }
 }
 
@@ -145,9 +158,10 @@ fn reversed(text: &str) -> String {
 /// timeout, with `text` and `n` still at their placeholders (the body is not read yet).
 #[axon::blacklist]
 fn refuse_denied(synapse: &Echo, deny: &DenyList) -> Blacklist {
-    match &synapse.dendrite.hotkey {
-        Some(hotkey) if deny.0.contains(hotkey) => Blacklist::Deny(format!("{hotkey} is denied")),
-        _ => Blacklist::Allow,
+    let d = &synapse.dendrite;
+    match deny.refuses(d.hotkey.as_deref(), d.ip.as_deref()) {
+        Some(reason) => Blacklist::Deny(reason),
+        None => Blacklist::Allow,
     }
 }
 
@@ -173,6 +187,8 @@ requests signed with btauth/1 (bittensor 11) or Epistula.
 Usage: cargo run --example echo_miner -- [FLAGS]
   --dev-key URI                the hotkey, a development URI [default //Alice]
   --deny SS58                  refuse this hotkey (403), repeatable
+  --deny-ip IP                 refuse this client address (403; behind a trusted proxy, the
+                               client it names), repeatable
   --verify.batch BOOL          check signatures in batches [default true]
   --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
   --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
@@ -210,7 +226,7 @@ async fn main() {
         };
         match flag.as_str() {
             "--dev-key" => dev_key = value(),
-            "--deny" => deny.0.push(value()),
+            "--deny" | "--deny-ip" => deny.0.push(value()),
             "--trusted-proxy" => proxies.push(value()),
             "--ops" => {
                 let addr = value();

@@ -32,7 +32,8 @@ import time
 import typing
 from unittest import mock
 
-from twins import Echo
+from twins import Echo  # noqa: I001 (first: it prepares bittensor for offline use)
+from capture import capturing_session  # noqa: E402
 
 import aiohttp  # noqa: E402
 import bittensor as bt  # noqa: E402
@@ -56,22 +57,6 @@ class Tokens(bt.StreamingSynapse):
 
     def extract_response_json(self, response):
         return {"prompt": self.prompt, "n": self.n, "completion": self.completion}
-
-
-def capturing_session(captured):
-    """An aiohttp session recording each request's url, headers and body bytes as sent."""
-    trace = aiohttp.TraceConfig()
-
-    async def headers_sent(session, ctx, params):
-        ctx.request = {"url": str(params.url), "headers": dict(params.headers), "body": b""}
-        captured.append(ctx.request)
-
-    async def chunk_sent(session, ctx, params):
-        ctx.request["body"] += params.chunk
-
-    trace.on_request_headers_sent.append(headers_sent)
-    trace.on_request_chunk_sent.append(chunk_sent)
-    return aiohttp.ClientSession(trace_configs=[trace])
 
 
 def outcome(kind, synapse, ok):

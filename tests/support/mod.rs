@@ -13,6 +13,7 @@ pub mod counting;
 pub mod http;
 pub mod log;
 pub mod py_axon;
+pub mod services;
 pub mod tally;
 
 /// The suites' `Echo` synapse: the Rust twin of `class Echo(bt.Synapse)` in

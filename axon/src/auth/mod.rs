@@ -223,6 +223,11 @@ impl Signed {
         }
     }
 
+    /// Its key in a shared replay store.
+    pub(crate) fn replay_key(&self) -> crate::replay::ReplayKey {
+        crate::replay::ReplayKey::new(&self.sender, Some(self.id()), self.nonce_ns)
+    }
+
     /// What makes the request unique besides sender and nonce.
     fn id(&self) -> &str {
         match &self.layout {
@@ -277,6 +282,19 @@ impl Authenticator {
         &self.config
     }
 
+    /// How long an accepted request is remembered at least.
+    pub(crate) fn retention(&self) -> Duration {
+        self.retention
+    }
+
+    /// The refusal of a replay of `signed`.
+    pub(crate) fn replayed(&self, signed: &Signed) -> AuthError {
+        AuthError::Replayed(match signed.scheme {
+            Scheme::Btauth => "this nonce was already accepted from this hotkey".into(),
+            Scheme::Epistula => "this uuid was already accepted from this hotkey".into(),
+        })
+    }
+
     /// Checks what the headers alone decide, in the reference's order: the receiver
     /// (`require_receiver` overrides the config's rule for one endpoint), then freshness at
     /// `now`.
@@ -326,10 +344,7 @@ impl Authenticator {
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
         let key = nonces.key(&signed.sender, Some(signed.id()), signed.nonce_ns);
         if !nonces.insert(key, signed.nonce_ns, oldest) {
-            return Err(AuthError::Replayed(match signed.scheme {
-                Scheme::Btauth => "this nonce was already accepted from this hotkey".into(),
-                Scheme::Epistula => "this uuid was already accepted from this hotkey".into(),
-            }));
+            return Err(self.replayed(signed));
         }
         Ok(Caller {
             ip: None,

@@ -27,11 +27,13 @@ pub(crate) enum Reason {
     Handler,
     /// 5xx: a handler failed or panicked.
     Failed,
+    /// 503: the shared replay store did not answer (fail closed).
+    ReplayStore,
 }
 
 impl Reason {
     /// Every reason, in the order the metrics list them.
-    pub(crate) const ALL: [Reason; 12] = [
+    pub(crate) const ALL: [Reason; 13] = [
         Reason::NotFound,
         Reason::Method,
         Reason::BadHeaders,
@@ -44,6 +46,7 @@ impl Reason {
         Reason::BodyHash,
         Reason::Handler,
         Reason::Failed,
+        Reason::ReplayStore,
     ];
 
     /// The metric label.
@@ -61,6 +64,7 @@ impl Reason {
             Reason::BodyHash => "body_hash",
             Reason::Handler => "handler",
             Reason::Failed => "failed",
+            Reason::ReplayStore => "replay_store",
         }
     }
 }

@@ -53,6 +53,7 @@ use crate::endpoint::Found;
 use crate::handler::{HandlerRuntime, Reply};
 use crate::metrics::Metrics;
 use crate::net::{canonical, TrustedProxies};
+use crate::replay::ReplayStore;
 use crate::table::Handlers;
 use crate::task::CatchUnwind;
 use crate::verify::Verifier;
@@ -91,6 +92,8 @@ pub(crate) struct Shared {
     pub(crate) verifier: Arc<Verifier>,
     /// The signed-HTTP endpoints' checks, sharing the verifier's replay store.
     pub(crate) auth: Arc<Authenticator>,
+    /// The replay store shared with other processes, after the process's own.
+    pub(crate) replay: Option<ReplayStore>,
     pub(crate) admission: Admission,
     pub(crate) max_body: usize,
     pub(crate) max_json_depth: usize,
@@ -226,7 +229,13 @@ async fn stages<S: Synapse>(
     let deadline = tokio::time::Instant::from_std(record.start()) + timeout;
     let checks = async {
         blacklist::check(&shared.handlers, &synapse).await?;
-        verify::check(&shared.handlers, &shared.verifier, &synapse, deadline).await
+        verify::check(&shared.handlers, &shared.verifier, &synapse, deadline).await?;
+        match &shared.replay {
+            Some(store) if !shared.handlers.has_custom_verify::<S>() => {
+                verify::shared(store, shared.verifier.store().1, &synapse).await
+            }
+            _ => Ok(()),
+        }
     };
     if let Err(refusal) = checks.await {
         return record.refused(&mut synapse, &refusal, None);
@@ -324,6 +333,7 @@ mod tests {
             handler_runtime: HandlerRuntime::new(1).unwrap(),
             verifier: Arc::new(Verifier::new(hotkey.ss58())),
             auth: Arc::new(Authenticator::new(hotkey.ss58())),
+            replay: None,
             identity: Identity::new(hotkey),
             admission: Admission::new(1, 1),
             max_body: DEFAULT_MAX_BODY,

@@ -76,6 +76,16 @@ pub(crate) async fn serve(
         )
         .await?;
         let caller = shared.auth.confirm(&signed, &bytes).map_err(refused)?;
+        if let Some(store) = &shared.replay {
+            let accepted = store
+                .accept(&signed.replay_key(), shared.auth.retention())
+                .await;
+            match accepted {
+                Ok(true) => {}
+                Ok(false) => return Err(refused(shared.auth.replayed(&signed))),
+                Err(e) => return Err(super::verify::unavailable(&e)),
+            }
+        }
         parts.extensions.insert(Caller {
             ip: claimed.ip,
             ..caller

@@ -3,7 +3,8 @@
 
 use super::refusal::Refusal;
 use crate::metrics::Reason;
-use crate::verify::{Unchecked, Verifier};
+use crate::replay::{ReplayKey, ReplayStore, StoreError};
+use crate::verify::{replayed, Unchecked, Verifier};
 use crate::{Handlers, Synapse};
 use http::StatusCode;
 
@@ -46,6 +47,40 @@ pub(crate) async fn check<S: Synapse>(
         refusal.message = format!("Not Verified with error: {}", refusal.message);
         refusal
     })
+}
+
+/// The shared replay store's word on a request the default check accepted (a custom verify
+/// replaces the whole check, as in Python, so it is not consulted then): a request another
+/// process accepted is a replay (401, the default check's message); a store that does not
+/// answer refuses it (503), never lets it through unchecked.
+pub(crate) async fn shared<S: Synapse>(
+    store: &ReplayStore,
+    retention: std::time::Duration,
+    synapse: &S,
+) -> Result<(), Refusal> {
+    let dendrite = &synapse.common().dendrite;
+    let (Some(hotkey), Some(nonce)) = (dendrite.hotkey.as_deref(), dendrite.nonce) else {
+        return Ok(());
+    };
+    let key = ReplayKey::new(hotkey, dendrite.uuid.as_deref(), nonce);
+    match store.accept(&key, retention).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Refusal::new(
+            Reason::Unverified,
+            StatusCode::UNAUTHORIZED,
+            format!("Not Verified with error: {}", replayed(nonce)),
+        )),
+        Err(e) => Err(unavailable(&e)),
+    }
+}
+
+/// 503 for a store that did not answer.
+pub(crate) fn unavailable(e: &StoreError) -> Refusal {
+    Refusal::new(
+        Reason::ReplayStore,
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("Service unavailable: {e}; a request cannot be checked for replay, so none is served until it answers: retry later"),
+    )
 }
 
 #[cfg(test)]

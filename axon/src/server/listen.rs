@@ -43,13 +43,18 @@ where
 }
 
 /// Opens a listening socket on `addr`. An IPv6 address takes IPv4 clients too (`[::]`
-/// serves both, whatever the system's `bindv6only` default).
-pub(crate) fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+/// serves both, whatever the system's `bindv6only` default). With `reuse_port`, other
+/// processes may listen on the same port (`SO_REUSEPORT`: the kernel spreads new
+/// connections between them).
+pub(crate) fn bind(addr: SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     if addr.is_ipv6() {
         socket.set_only_v6(false)?;
     }
     socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
     socket.set_nonblocking(true)?;
     socket.bind(&addr.into())?;
     socket.listen(1024)?;
@@ -176,7 +181,8 @@ async fn accept_loop<A: App>(
         let watcher = graceful.watcher();
         let serving = serving.clone();
         tokio::spawn(async move {
-            let serve = serve_connection(stream, peer, &serving, &held, watcher);
+            let serve =
+                serve_connection(stream, peer, &serving, &held, &serving.http, Some(watcher));
             tokio::select! {
                 _ = serve => {}
                 _ = held.conn().evicted() => {
@@ -186,8 +192,57 @@ async fn accept_loop<A: App>(
             drop(held);
         });
     }
-    drop(listener);
+    // Connections the kernel completed before the socket closes would be reset with their
+    // request unread (behind a proxy: a 502; with `SO_REUSEPORT`: a reset the client must
+    // retry). Take them now and answer the request each carries, then close.
+    let late = match listener.into_std() {
+        Ok(listener) => backlog(&listener, &serving),
+        Err(e) => {
+            tracing::warn!("could not take the pending connections: {e}");
+            Vec::new()
+        }
+    };
     graceful.shutdown().await;
+    for task in late {
+        let _ = task.await;
+    }
+}
+
+/// Accepts the connections waiting in `listener`'s backlog and serves one request on each
+/// (keep-alive off), outside the graceful shutdown, which would close them unread.
+fn backlog<A: App>(
+    listener: &std::net::TcpListener,
+    serving: &Arc<Serving<A>>,
+) -> Vec<JoinHandle<()>> {
+    let mut once = serving.http.clone();
+    once.keep_alive(false);
+    let once = Arc::new(once);
+    let mut tasks = Vec::new();
+    while let Ok((stream, peer)) = listener.accept() {
+        let stream = match stream
+            .set_nonblocking(true)
+            .and_then(|()| TcpStream::from_std(stream))
+        {
+            Ok(stream) => stream,
+            Err(_) => continue,
+        };
+        let Ok(held) = serving.connections.admit(peer.ip()) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (serving, once) = (serving.clone(), once.clone());
+        tasks.push(tokio::spawn(async move {
+            serve_connection(stream, peer, &serving, &held, &once, None).await;
+            drop(held);
+        }));
+    }
+    if !tasks.is_empty() {
+        tracing::debug!(
+            connections = tasks.len(),
+            "answering the connections pending at close"
+        );
+    }
+    tasks
 }
 
 /// Serves one connection until it closes.
@@ -196,7 +251,8 @@ async fn serve_connection<A: App>(
     peer: SocketAddr,
     serving: &Arc<Serving<A>>,
     held: &Held,
-    watcher: hyper_util::server::graceful::Watcher,
+    http: &http1::Builder,
+    watcher: Option<hyper_util::server::graceful::Watcher>,
 ) {
     let trusted_proxy = serving
         .proxy
@@ -244,10 +300,12 @@ async fn serve_connection<A: App>(
         }
     });
     let io = TokioIo::new(Prefixed::new(first, stream));
-    if let Err(e) = watcher
-        .watch(serving.http.serve_connection(io, service))
-        .await
-    {
+    let connection = http.serve_connection(io, service);
+    let served = match watcher {
+        Some(watcher) => watcher.watch(connection).await,
+        None => connection.await,
+    };
+    if let Err(e) = served {
         tracing::debug!(%peer, "connection closed: {e}");
     }
 }

@@ -12,6 +12,7 @@ mod publish;
 mod signal;
 
 use crate::auth::{AuthConfig, Authenticator};
+use crate::replay::ReplayStore;
 use connections::Connections;
 pub use limits::Limits;
 #[cfg(feature = "chain")]
@@ -85,6 +86,9 @@ pub struct Axon {
     max_timeout: std::time::Duration,
     /// The signed-HTTP endpoints' rules.
     auth: AuthConfig,
+    /// The replay store shared with other processes, given in code (the config's URL
+    /// otherwise).
+    replay: Option<ReplayStore>,
     limits: Limits,
     operations: Option<SocketAddr>,
     proxies: TrustedProxies,
@@ -120,6 +124,7 @@ impl Axon {
             coldkey: None,
             max_timeout: DEFAULT_MAX_TIMEOUT,
             auth: AuthConfig::default(),
+            replay: None,
             limits: Limits::default(),
             operations: None,
             proxies: TrustedProxies::default(),
@@ -520,6 +525,41 @@ impl Axon {
         self
     }
 
+    /// A replay store shared with the other processes serving this hotkey (several axons
+    /// behind one address): a request accepted by any of them is refused by all. Each
+    /// process still checks its own store first. Without one, `--axon.replay_store`
+    /// (`redis://..`) is used if given. See [`replay`](crate::replay).
+    ///
+    /// ```
+    /// let store = axon::replay::ReplayStore::redis("redis://127.0.0.1:6379").unwrap();
+    /// let axon = axon::Axon::new().replay_store(store);
+    /// # let _ = axon;
+    /// ```
+    pub fn replay_store(mut self, store: ReplayStore) -> Self {
+        self.replay = Some(store);
+        self
+    }
+
+    /// The extra `/metrics` lines: the metagraph's, and the shared replay store's.
+    fn exposition(&self, store: Option<ReplayStore>) -> Vec<operations::Exposition> {
+        let mut all = self.exposition.clone();
+        if let Some(store) = store {
+            all.push(Arc::new(move |out: &mut String| {
+                use std::fmt::Write;
+                let _ = write!(
+                    out,
+                    "# HELP axon_replay_store_up Whether the shared replay store ({store}) answered the last request.\n\
+                     # TYPE axon_replay_store_up gauge\naxon_replay_store_up {}\n\
+                     # HELP axon_replay_store_failures_total Requests refused 503 because the shared replay store did not answer.\n\
+                     # TYPE axon_replay_store_failures_total counter\naxon_replay_store_failures_total {}\n",
+                    u8::from(store.is_up()),
+                    store.failures()
+                );
+            }));
+        }
+        all
+    }
+
     /// The limits on requests and connections: body and header sizes, header count, how
     /// long a client may take to send a request's head, open connections. See [`Limits`].
     ///
@@ -679,18 +719,31 @@ impl Axon {
                 .ok_or_else(|| Problem::BadIp { ip: ip.clone() }),
         };
         let table = TableBuilder::collect(&states, &self.entries());
-        match (hotkey, verifier, bind_ip, external_ip, table) {
-            (Ok(hotkey), Some(Ok(verifier)), Ok(_), Ok(()), Ok(built))
+        let replay = match (&self.replay, &self.config.replay_store) {
+            (Some(store), _) => Ok(Some(store.clone())),
+            (None, Some(url)) => {
+                ReplayStore::redis(url)
+                    .map(Some)
+                    .map_err(|e| Problem::ReplayStore {
+                        error: e.to_string(),
+                    })
+            }
+            (None, None) => Ok(None),
+        };
+        match (hotkey, verifier, bind_ip, external_ip, table, replay) {
+            (Ok(hotkey), Some(Ok(verifier)), Ok(_), Ok(()), Ok(built), Ok(replay))
                 if self.problems.is_empty() =>
             {
                 Ok(Plan {
                     built,
                     hotkey,
                     verifier,
+                    replay,
                 })
             }
-            (hotkey, verifier, bind_ip, external_ip, table) => {
+            (hotkey, verifier, bind_ip, external_ip, table, replay) => {
                 let mut problems = self.problems.clone();
+                problems.extend(replay.err());
                 problems.extend(hotkey.err().flatten());
                 problems.extend(verifier.and_then(Result::err));
                 problems.extend(bind_ip.err());
@@ -705,18 +758,18 @@ impl Axon {
     /// problem); every one that cannot be opened is a problem.
     fn bind(&self) -> Result<Sockets, Vec<Problem>> {
         descriptors::prepare(self.limits.max_connections);
-        let open = |address: SocketAddr, name: String| {
-            listen::bind(address).map_err(|e| Problem::Bind {
+        let open = |address: SocketAddr, name: String, reuse_port: bool| {
+            listen::bind(address, reuse_port).map_err(|e| Problem::Bind {
                 address: name,
                 error: e.to_string(),
             })
         };
         let synapse = parse_ip(&self.config.ip)
             .map(|ip| SocketAddr::new(ip, self.config.port))
-            .map(|address| open(address, address.to_string()));
+            .map(|address| open(address, address.to_string(), self.config.reuse_port));
         let operations = self
             .operations
-            .map(|address| open(address, format!("{address} (operations)")));
+            .map(|address| open(address, format!("{address} (operations)"), false));
         match (synapse, operations) {
             (Some(Ok(synapse)), None) => Ok(Sockets {
                 synapse,
@@ -788,6 +841,7 @@ impl Axon {
             identity: Identity::new(plan.hotkey),
             verifier: plan.verifier,
             auth: Arc::new(auth),
+            replay: plan.replay,
             admission: Admission::new(self.config.max_workers, self.config.priority_maxsize),
             max_body: self.limits.max_body,
             max_json_depth: self.limits.max_json_depth,
@@ -819,8 +873,11 @@ impl Axon {
         let operations = match sockets.operations {
             None => None,
             Some(listener) => {
-                let app =
-                    operations::app(shared.clone(), connections.clone(), self.exposition.clone());
+                let app = operations::app(
+                    shared.clone(),
+                    connections.clone(),
+                    self.exposition(shared.replay.clone()),
+                );
                 let few = Connections::new(
                     OPERATIONS_CONNECTIONS,
                     OPERATIONS_CONNECTIONS,
@@ -973,6 +1030,7 @@ struct Plan {
     built: Built,
     hotkey: Keypair,
     verifier: Arc<Verifier>,
+    replay: Option<ReplayStore>,
 }
 
 /// The listening sockets [`Axon::start`] opened.

@@ -527,7 +527,7 @@ impl Window {
 }
 
 /// The refusal of a request accepted before.
-fn replayed(nonce: i64) -> String {
+pub(crate) fn replayed(nonce: i64) -> String {
     format!(
         "Nonce is a replay: a request of this dendrite with nonce {nonce} was already processed"
     )

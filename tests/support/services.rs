@@ -1,0 +1,311 @@
+//! Real services for the tests: redis-server and nginx from Debian's packages, installed
+//! with apt-get when missing (a fresh machine has neither; a failed install fails the
+//! test, never skips it), each started on a free loopback port and stopped with the test.
+//! And the example miner as a process, as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+const REDIS: &str = "/usr/bin/redis-server";
+const NGINX: &str = "/usr/sbin/nginx";
+const STREAM_MODULE: &str = "/usr/lib/nginx/modules/ngx_stream_module.so";
+
+/// Installs redis-server, nginx and its stream module from Debian's packages unless they
+/// are there.
+pub fn install() {
+    static DONE: Mutex<bool> = Mutex::new(false);
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if *done
+        || [REDIS, NGINX, STREAM_MODULE]
+            .iter()
+            .all(|p| Path::new(p).exists())
+    {
+        *done = true;
+        return;
+    }
+    let apt = |args: &[&str]| {
+        let out = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("apt-get {args:?}: {e} (the cluster tests need Debian's apt-get)")
+            });
+        assert!(
+            out.status.success(),
+            "apt-get {args:?} failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    apt(&["update", "-q"]);
+    let packages = ["redis-server", "nginx", "libnginx-mod-stream"];
+    apt(&[
+        &["install", "-y", "-q", "--no-install-recommends"][..],
+        &packages,
+    ]
+    .concat());
+    for path in [REDIS, NGINX, STREAM_MODULE] {
+        assert!(
+            Path::new(path).exists(),
+            "{path} missing after installing {packages:?}"
+        );
+    }
+    *done = true;
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("axon-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A redis-server on loopback, without persistence.
+pub struct Redis {
+    pub port: u16,
+    child: Option<Child>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        install();
+        let mut redis = Redis {
+            port: free_port(),
+            child: None,
+        };
+        redis.restart();
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Starts it (again) on its port; returns once it accepts connections.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "redis is running");
+        let mut child = Command::new(REDIS)
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no", "--logfile", ""])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start redis-server");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("Ready to accept connections"));
+        assert!(ready, "redis-server exited before it was ready");
+        // Keep reading its log so it never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        self.child = Some(child);
+    }
+
+    /// Kills it (SIGKILL): connections reset, the port refuses.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An nginx in the foreground with a configuration of the test's.
+pub struct Nginx {
+    pub port: u16,
+    child: Child,
+    _dir: TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx with `conf` (the `http`/`stream` blocks; the main context is added);
+    /// returns once it accepts connections on `port`.
+    pub async fn start(conf: &str, port: u16, stream: bool) -> Nginx {
+        install();
+        let dir = TempDir::new(&format!("nginx-{port}"));
+        let d = dir.0.display();
+        let module = match stream {
+            true => format!("load_module {STREAM_MODULE};\n"),
+            false => String::new(),
+        };
+        let full = format!(
+            "{module}daemon off;\nmaster_process off;\npid {d}/nginx.pid;\n\
+             error_log stderr warn;\nevents {{ worker_connections 1024; }}\n{conf}\n"
+        );
+        let path = dir.0.join("nginx.conf");
+        std::fs::write(&path, full).unwrap();
+        let child = Command::new(NGINX)
+            .arg("-p")
+            .arg(&dir.0)
+            .arg("-c")
+            .arg(&path)
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start nginx");
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        // Ready once it accepts (no log line says so with `daemon off`).
+        let connected = async {
+            while tokio::net::TcpStream::connect(addr).await.is_err() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), connected)
+            .await
+            .expect("nginx listening within 30 s");
+        Nginx {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// The `temp_path`s an `http` block needs, under its prefix (the test runs as anyone).
+    pub fn http_paths() -> &'static str {
+        "client_body_temp_path tmp_body; proxy_temp_path tmp_proxy; access_log off;\n\
+         fastcgi_temp_path tmp_fcgi; uwsgi_temp_path tmp_uwsgi; scgi_temp_path tmp_scgi;"
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The README's nginx configuration: its HTTP `server` block and its `stream` block.
+pub fn readme_nginx() -> (String, String) {
+    let readme = std::fs::read_to_string(super::workspace_root().join("README.md")).unwrap();
+    let block = readme
+        .split("```nginx\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("README.md has an ```nginx block");
+    let (http, stream) = block
+        .split_once("stream {")
+        .expect("the nginx block has a `stream {` block");
+    let http: String = http
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (http, format!("stream {{{stream}"))
+}
+
+/// Replaces `from` with `to` in `text`, failing when `from` is not there (the README
+/// changed: the test must follow it).
+pub fn substitute(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "`{from}` not in:\n{text}");
+    text.replace(from, to)
+}
+
+/// The example miner as a process.
+pub struct Miner {
+    pub child: Child,
+    pub port: u16,
+    pub ops: Option<SocketAddr>,
+    out: std::sync::mpsc::Receiver<String>,
+}
+
+impl Miner {
+    /// Starts `echo_miner` with `args` (and `--axon.port 0` unless `port` is given); waits
+    /// until it listens.
+    pub fn start(port: Option<u16>, args: &[&str]) -> Miner {
+        let port_arg = port.unwrap_or(0).to_string();
+        let mut child = Command::new(super::example("echo_miner"))
+            .args(["--axon.port", &port_arg])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start echo_miner");
+        let (tx, out) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let (mut port, mut ops) = (None, None);
+        let wants_ops = args.contains(&"--ops");
+        while port.is_none() || (wants_ops && ops.is_none()) {
+            let line = out
+                .recv_timeout(Duration::from_secs(60))
+                .expect("echo_miner listening within 60 s");
+            if let Some(a) = line.strip_prefix("echo_miner: listening on ") {
+                port = a.parse::<SocketAddr>().ok().map(|a| a.port());
+            }
+            if let Some(rest) = line.strip_prefix("echo_miner: operations on http://") {
+                ops = rest.split('/').next().and_then(|a| a.parse().ok());
+            }
+        }
+        Miner {
+            child,
+            port: port.unwrap(),
+            ops,
+            out,
+        }
+    }
+
+    /// Sends SIGTERM.
+    pub fn sigterm(&self) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+    }
+
+    /// Waits for it to exit (after [`sigterm`](Self::sigterm)): its exit code and how many
+    /// echoes it served.
+    pub fn wait(mut self) -> (i32, u64) {
+        let mut served = None;
+        while let Ok(line) = self.out.recv_timeout(Duration::from_secs(60)) {
+            if let Some(n) = line
+                .strip_prefix("echo_miner: stopped after ")
+                .and_then(|r| r.strip_suffix(" echoes"))
+            {
+                served = n.parse().ok();
+            }
+        }
+        let code = self.child.wait().unwrap().code().unwrap_or(-1);
+        (code, served.expect("echo_miner printed how many it served"))
+    }
+}
+
+impl Drop for Miner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
