@@ -366,3 +366,58 @@ async fn two_processes_share_one_port_with_reuse_port() {
     }
     assert_eq!(metric(&second, name).await, b + 8);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_is_a_503_within_the_bound_and_served_once_it_wakes() {
+    let redis = Redis::start();
+    let url = redis.url();
+    let miner = Miner::start(None, &["--axon.replay_store", &url, "--ops", "127.0.0.1:0"]);
+    let dendrite = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
+    assert_eq!(call(&dendrite, miner.port, "before").await.0, Some(200));
+    redis.pause();
+    let started = std::time::Instant::now();
+    let (status, message) = call(&dendrite, miner.port, "hung").await;
+    assert_eq!(status, Some(503), "{message:?}");
+    let message = message.unwrap_or_default();
+    assert!(
+        message.contains("replay store did not answer within 250 ms"),
+        "{message}"
+    );
+    // Bounded: the store's 250 ms, not the client's 20 s timeout.
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(metric(&miner, "axon_replay_store_up").await, 0);
+    redis.resume();
+    let (status, message) = call(&dendrite, miner.port, "after").await;
+    assert_eq!(status, Some(200), "{message:?}");
+    assert_eq!(metric(&miner, "axon_replay_store_up").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_local_fallback_serves_on_the_process_store_alone() {
+    // A store URL where nothing listens, and the operator's choice to serve on.
+    let url = format!("redis://127.0.0.1:{}", free_port());
+    let args = [
+        "--axon.replay_store",
+        url.as_str(),
+        "--axon.replay_store_fallback",
+        "local",
+        "--ops",
+        "127.0.0.1:0",
+    ];
+    let miner = Miner::start(None, &args);
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], miner.port).into();
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let signed = support::http::sign(Echo::new("local".into(), 5), &bob, &alice());
+    let bytes = support::http::request_bytes("Echo", &signed, &[]);
+    let first = support::http::exchange(addr, &bytes).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    // The process's own store still refuses the same bytes.
+    let again = support::http::exchange(addr, &bytes).await;
+    assert_eq!(again.status, 401, "{:?}", again.body);
+    assert_eq!(metric(&miner, "axon_replay_store_up").await, 0);
+    assert!(metric(&miner, "axon_replay_store_failures_total").await >= 1);
+}

@@ -32,6 +32,10 @@ pub struct AxonConfig {
     /// processes serving this hotkey, `redis://[:password@]host:port[/db]` (none: this
     /// process's own only). Not a Python setting.
     pub replay_store: Option<String>,
+    /// `--axon.replay_store_fallback` / `BT_AXON_REPLAY_STORE_FALLBACK`: when the shared
+    /// store does not answer, `refuse` (503, the default) or `local` (serve on this
+    /// process's own store alone). Not a Python setting.
+    pub replay_store_local_fallback: bool,
     /// `--axon.reuse_port` / `BT_AXON_REUSE_PORT`: open the port with `SO_REUSEPORT`, so
     /// that several processes on this host share it (off). Not a Python setting.
     pub reuse_port: bool,
@@ -47,6 +51,7 @@ impl Default for AxonConfig {
             max_workers: 10,
             priority_maxsize: crate::pipeline::DEFAULT_MAX_WAITING,
             replay_store: None,
+            replay_store_local_fallback: false,
             reuse_port: false,
         }
     }
@@ -254,7 +259,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Every setting: flag, environment variable, default, what it does.
-const SETTINGS: [(&str, &str, &str, &str); 20] = [
+const SETTINGS: [(&str, &str, &str, &str); 21] = [
     (
         "--axon.port",
         "BT_AXON_PORT",
@@ -296,6 +301,12 @@ const SETTINGS: [(&str, &str, &str, &str); 20] = [
         "BT_AXON_REPLAY_STORE",
         "none",
         "a replay store shared with other processes: redis://host:port[/db]",
+    ),
+    (
+        "--axon.replay_store_fallback",
+        "BT_AXON_REPLAY_STORE_FALLBACK",
+        "refuse",
+        "when the shared store does not answer: refuse (503) or local (this process's store only)",
     ),
     (
         "--axon.reuse_port",
@@ -492,6 +503,17 @@ impl Config {
             }
             "--axon.replay_store" => self.axon.replay_store = Some(value),
             "--axon.reuse_port" => self.axon.reuse_port = true,
+            "--axon.replay_store_fallback" => {
+                self.axon.replay_store_local_fallback = match value.trim() {
+                    "refuse" => false,
+                    "local" => true,
+                    other => {
+                        return Err(ConfigError(format!(
+                            "{source}: `{other}` is not refuse or local"
+                        )))
+                    }
+                }
+            }
             "--wallet.name" => self.wallet.name = value,
             "--wallet.hotkey" => self.wallet.hotkey = value,
             "--wallet.path" => self.wallet.path = value,
@@ -531,6 +553,7 @@ impl Config {
                 "--axon.max_workers" | "--priority.maxsize" => " N",
                 "--wallet.path" | "--logging.logging_dir" => " DIR",
                 "--subtensor.chain_endpoint" | "--axon.replay_store" => " URL",
+                "--axon.replay_store_fallback" => " RULE",
                 "--netuid" => " N",
                 _ => " NAME",
             };
@@ -662,6 +685,24 @@ mod tests {
         assert_eq!(
             parse(&["--logging.debug=true"], &[]).unwrap_err(),
             "--logging.debug takes no value (given, it is on): remove `=true`"
+        );
+    }
+
+    #[test]
+    fn the_process_settings_read_as_their_docs_say() {
+        let c = parse(
+            &["--axon.replay_store", "redis://h:1/2", "--axon.reuse_port"],
+            &[("BT_AXON_REPLAY_STORE_FALLBACK", "local")],
+        )
+        .unwrap();
+        assert_eq!(c.axon.replay_store.as_deref(), Some("redis://h:1/2"));
+        assert!(c.axon.reuse_port && c.axon.replay_store_local_fallback);
+        let d = Config::default();
+        assert!(d.axon.replay_store.is_none() && !d.axon.reuse_port);
+        assert!(!d.axon.replay_store_local_fallback);
+        assert_eq!(
+            parse(&["--axon.replay_store_fallback=open"], &[]).unwrap_err(),
+            "--axon.replay_store_fallback: `open` is not refuse or local"
         );
     }
 

@@ -123,6 +123,30 @@ impl Redis {
         self.child = Some(child);
     }
 
+    /// Freezes it (SIGSTOP): connections stay open and nothing answers.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Thaws it (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self
+            .child
+            .as_ref()
+            .expect("redis is running")
+            .id()
+            .to_string();
+        assert!(Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
     /// Kills it (SIGKILL): connections reset, the port refuses.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

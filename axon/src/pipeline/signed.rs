@@ -83,7 +83,7 @@ pub(crate) async fn serve(
             match accepted {
                 Ok(true) => {}
                 Ok(false) => return Err(refused(shared.auth.replayed(&signed))),
-                Err(e) => return Err(super::verify::unavailable(&e)),
+                Err(e) => super::verify::unavailable(store, &e)?,
             }
         }
         parts.extensions.insert(Caller {

@@ -3,7 +3,7 @@
 
 use super::refusal::Refusal;
 use crate::metrics::Reason;
-use crate::replay::{ReplayKey, ReplayStore, StoreError};
+use crate::replay::{OnFailure, ReplayKey, ReplayStore, StoreError};
 use crate::verify::{replayed, Unchecked, Verifier};
 use crate::{Handlers, Synapse};
 use http::StatusCode;
@@ -70,12 +70,21 @@ pub(crate) async fn shared<S: Synapse>(
             StatusCode::UNAUTHORIZED,
             format!("Not Verified with error: {}", replayed(nonce)),
         )),
-        Err(e) => Err(unavailable(&e)),
+        Err(e) => unavailable(store, &e),
+    }
+}
+
+/// What a store that did not answer means: 503, unless the operator chose to serve on the
+/// process's own store alone ([`OnFailure::LocalOnly`]).
+pub(crate) fn unavailable(store: &ReplayStore, e: &StoreError) -> Result<(), Refusal> {
+    match store.failure_rule() {
+        OnFailure::LocalOnly => Ok(()),
+        OnFailure::Refuse => Err(refused_unavailable(e)),
     }
 }
 
 /// 503 for a store that did not answer.
-pub(crate) fn unavailable(e: &StoreError) -> Refusal {
+fn refused_unavailable(e: &StoreError) -> Refusal {
     Refusal::new(
         Reason::ReplayStore,
         StatusCode::SERVICE_UNAVAILABLE,

@@ -33,7 +33,19 @@ use std::time::Duration;
 
 /// A replay store shared between processes.
 #[derive(Clone)]
-pub struct ReplayStore(Arc<RedisStore>);
+pub struct ReplayStore(Arc<RedisStore>, OnFailure);
+
+/// What a request meets when the shared store does not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnFailure {
+    /// Refused 503: nothing is served that was not checked against every process's
+    /// requests (the default).
+    #[default]
+    Refuse,
+    /// Served if the process's own store has not seen it: service goes on, but a request
+    /// replayed to another process while the store is down is accepted there too.
+    LocalOnly,
+}
 
 impl ReplayStore {
     /// A store on the Redis at `url` (`redis://[:password@]host:port[/db]`), with the
@@ -45,7 +57,28 @@ impl ReplayStore {
 
     /// [`redis`](Self::redis) with `options`.
     pub fn redis_with(url: &str, options: RedisOptions) -> Result<ReplayStore, StoreError> {
-        Ok(ReplayStore(Arc::new(RedisStore::new(url, options)?)))
+        Ok(ReplayStore(
+            Arc::new(RedisStore::new(url, options)?),
+            OnFailure::Refuse,
+        ))
+    }
+
+    /// What a request meets when the store does not answer ([`OnFailure::Refuse`] unless
+    /// changed here).
+    ///
+    /// ```
+    /// use axon::replay::{OnFailure, ReplayStore};
+    /// let store = ReplayStore::redis("redis://127.0.0.1").unwrap().on_failure(OnFailure::LocalOnly);
+    /// assert_eq!(store.failure_rule(), OnFailure::LocalOnly);
+    /// ```
+    pub fn on_failure(mut self, rule: OnFailure) -> Self {
+        self.1 = rule;
+        self
+    }
+
+    /// The rule set by [`on_failure`](Self::on_failure).
+    pub fn failure_rule(&self) -> OnFailure {
+        self.1
     }
 
     /// Records the request `key` for `retention`; `Ok(false)` when it was recorded already

@@ -12,7 +12,7 @@ mod publish;
 mod signal;
 
 use crate::auth::{AuthConfig, Authenticator};
-use crate::replay::ReplayStore;
+use crate::replay::{OnFailure, ReplayStore};
 use connections::Connections;
 pub use limits::Limits;
 #[cfg(feature = "chain")]
@@ -722,8 +722,12 @@ impl Axon {
         let replay = match (&self.replay, &self.config.replay_store) {
             (Some(store), _) => Ok(Some(store.clone())),
             (None, Some(url)) => {
+                let rule = match self.config.replay_store_local_fallback {
+                    true => OnFailure::LocalOnly,
+                    false => OnFailure::Refuse,
+                };
                 ReplayStore::redis(url)
-                    .map(Some)
+                    .map(|store| Some(store.on_failure(rule)))
                     .map_err(|e| Problem::ReplayStore {
                         error: e.to_string(),
                     })
