@@ -51,6 +51,10 @@ use axon::keys::Keypair;
 use axon::metagraph::SyncOptions;
 use axon::{Axon, Blacklist, Metagraph, State};
 use axum::Json;
+
+/// mimalloc instead of glibc's malloc (as `echo_miner`: less CPU per request).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

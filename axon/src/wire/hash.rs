@@ -1,7 +1,7 @@
 //! The body hash: Python's `Synapse.body_hash`.
 
 use super::pystr::PyStr;
-use sha3::{Digest, Sha3_256};
+use keccak_asm::{Digest, Sha3_256};
 
 /// The body hash of a synapse with no hashed fields: `sha3_256("")`.
 ///
