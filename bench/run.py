@@ -65,6 +65,21 @@ def start_rust(port, *flags, binary=None):
     raise SystemExit(f"{binary} did not start")
 
 
+def measure(name, proc, redis, port, hotkey, conns, payload, duration, extra):
+    """Drives `proc` at `port` with loadgen (`extra` flags added) and returns its result
+    with the server's and redis-server's CPU time per answered request."""
+    redis_before, before = cpu_seconds(redis.pid), cpu_seconds(proc.pid)
+    r = loadgen("--target", f"127.0.0.1:{port}", "--hotkey", hotkey, "--connections", conns,
+                "--payload", payload, "--duration", duration, *extra)
+    per_ok = (lambda seconds: seconds / r["ok"] * 1e6) if r["ok"] else (lambda _: float("nan"))
+    r["cpu_us_per_req"] = per_ok(cpu_seconds(proc.pid) - before)
+    r["redis_us_per_req"] = per_ok(cpu_seconds(redis.pid) - redis_before)
+    print(f"# {name:8} {conns:>3} conns {payload:>7} B: {r['rps']:8.1f} req/s "
+          f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
+          f"cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}", file=sys.stderr, flush=True)
+    return r
+
+
 def start_redis(port):
     """Starts Debian's redis-server on loopback, without persistence; returns once ready."""
     binary = "/usr/bin/redis-server"
@@ -116,37 +131,17 @@ def main():
                 # The machine's speed drifts (shared cores): each row has its own floor.
                 cell = {"connections": conns, "payload": payload,
                         "floor": loadgen("--crypto-floor", 2000)["crypto_floor_us"]}
-                for name, proc, port, hotkey in [("rust", rust, a.rust_port, rust_hotkey),
-                                                 ("single", single, a.single_port, single_hotkey),
-                                                 ("shared", shared, a.shared_port, shared_hotkey),
-                                                 ("python", py, a.python_port, py_hotkey)]:
-                    redis_before = cpu_seconds(redis.pid)
-                    before = cpu_seconds(proc.pid)
-                    r = loadgen("--target", f"127.0.0.1:{port}", "--hotkey", hotkey,
-                                "--connections", conns, "--payload", payload,
-                                "--duration", a.duration)
-                    cpu = cpu_seconds(proc.pid) - before
-                    r["cpu_us_per_req"] = cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
-                    redis_cpu = cpu_seconds(redis.pid) - redis_before
-                    r["redis_us_per_req"] = redis_cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
-                    cell[name] = r
-                    print(f"# {name:6} {conns:>3} conns {payload:>7} B: {r['rps']:8.1f} req/s "
-                          f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
-                          f"cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}",
-                          file=sys.stderr, flush=True)
-                # The signed-HTTP endpoint `POST /echo` of the same Rust miner, per scheme.
-                for scheme in ("btauth", "epistula"):
-                    before = cpu_seconds(rust.pid)
-                    r = loadgen("--target", f"127.0.0.1:{a.rust_port}", "--hotkey", rust_hotkey,
-                                "--connections", conns, "--payload", payload,
-                                "--duration", a.duration, "--scheme", scheme)
-                    cpu = cpu_seconds(rust.pid) - before
-                    r["cpu_us_per_req"] = cpu / r["ok"] * 1e6 if r["ok"] else float("nan")
-                    cell[scheme] = r
-                    print(f"# {scheme:8} {conns:>3} conns {payload:>7} B: {r['rps']:8.1f} req/s "
-                          f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms "
-                          f"cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}",
-                          file=sys.stderr, flush=True)
+                servers = [("rust", rust, a.rust_port, rust_hotkey, ()),
+                           ("single", single, a.single_port, single_hotkey, ()),
+                           ("shared", shared, a.shared_port, shared_hotkey, ()),
+                           ("python", py, a.python_port, py_hotkey, ()),
+                           # The same Rust miner's signed-HTTP endpoint `POST /echo`.
+                           ("btauth", rust, a.rust_port, rust_hotkey, ("--scheme", "btauth")),
+                           ("epistula", rust, a.rust_port, rust_hotkey,
+                            ("--scheme", "epistula"))]
+                for name, proc, port, hotkey, extra in servers:
+                    cell[name] = measure(name, proc, redis, port, hotkey, conns, payload,
+                                         a.duration, extra)
                 rows.append(cell)
     finally:
         rust.terminate()

@@ -235,6 +235,7 @@ fn every_refusal_is_pythons_class_and_message_at_the_same_instant() {
         }
     };
     const S: i128 = 1_000_000_000;
+    let not_a_point: &'static str = Box::leak(format!("0x{}", "11".repeat(64)).into_boxed_str());
     // (request, now, shared store, require receiver)
     let mut cases: Vec<(Request, i128, &str, bool)> = vec![
         (edit(&|_| {}), NONCE + 10 * S, "", true), // exactly 10 s old: accepted
@@ -300,6 +301,13 @@ fn every_refusal_is_pythons_class_and_message_at_the_same_instant() {
         ),
         (
             edit(&set("X-Bittensor-Signature", Some("0x00ff"))),
+            NONCE,
+            "",
+            true,
+        ),
+        // 64 bytes that are not an sr25519 signature (no marker bit): not a valid point.
+        (
+            edit(&set("X-Bittensor-Signature", Some(not_a_point))),
             NONCE,
             "",
             true,

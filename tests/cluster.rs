@@ -38,6 +38,14 @@ fn three_miners(redis: &Redis) -> Vec<Miner> {
         .collect()
 }
 
+/// The `server` lines of an nginx `upstream` of `miners` (round robin).
+fn upstream(miners: &[Miner]) -> String {
+    miners
+        .iter()
+        .map(|m| format!("server 127.0.0.1:{};", m.port))
+        .collect()
+}
+
 /// The README's HTTP proxy block, in front of `miners` (round robin).
 async fn http_proxy(miners: &[Miner]) -> Nginx {
     let port = free_port();
@@ -52,10 +60,7 @@ async fn http_proxy(miners: &[Miner]) -> Nginx {
         "proxy_pass http://127.0.0.1:18091;",
         "proxy_pass http://axons;",
     );
-    let upstream: String = miners
-        .iter()
-        .map(|m| format!("server 127.0.0.1:{};", m.port))
-        .collect();
+    let upstream = upstream(miners);
     let conf = format!(
         "http {{\n{}\nupstream axons {{ {upstream} }}\n{server}\n}}",
         Nginx::http_paths()
@@ -72,10 +77,7 @@ async fn stream_proxy(miners: &[Miner]) -> Nginx {
         "listen 8091;",
         &format!("listen 127.0.0.1:{port};"),
     );
-    let upstream: String = miners
-        .iter()
-        .map(|m| format!("server 127.0.0.1:{};", m.port))
-        .collect();
+    let upstream = upstream(miners);
     let stream = substitute(&stream, "proxy_pass 127.0.0.1:18091;", "proxy_pass axons;");
     let stream = substitute(
         &stream,

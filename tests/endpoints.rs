@@ -18,6 +18,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::services::Miner;
 use support::{python, python_11};
 
 #[derive(serde::Deserialize)]
@@ -578,42 +579,8 @@ async fn the_rust_client_signs_what_python_verifies() {
 /// three started together; every call is answered, and the metrics count each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_synapse_and_both_schemes_are_served_at_once() {
-    let exe = support::example("echo_miner");
-    let mut miner = Command::new(exe)
-        .args([
-            "--axon.port",
-            "0",
-            "--ops",
-            "127.0.0.1:0",
-            "--axon.max_workers",
-            "4",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start echo_miner");
-    let mut out = BufReader::new(miner.stdout.take().unwrap());
-    let (mut addr, mut ops) = (None, None);
-    while addr.is_none() || ops.is_none() {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "echo_miner exited");
-        if let Some(a) = line.trim().strip_prefix("echo_miner: listening on ") {
-            addr = Some(a.parse::<SocketAddr>().unwrap());
-        }
-        if let Some(rest) = line
-            .trim()
-            .strip_prefix("echo_miner: operations on http://")
-        {
-            ops = Some(
-                rest.split('/')
-                    .next()
-                    .unwrap()
-                    .parse::<SocketAddr>()
-                    .unwrap(),
-            );
-        }
-    }
-    let (addr, ops) = (addr.unwrap(), ops.unwrap());
+    let miner = Miner::start(None, &["--ops", "127.0.0.1:0", "--axon.max_workers", "4"]);
+    let (addr, ops): (SocketAddr, _) = (([127, 0, 0, 1], miner.port).into(), miner.ops.unwrap());
     const N: usize = 32;
     let url = format!("http://{addr}");
     let mut clients = [
@@ -686,6 +653,4 @@ async fn a_synapse_and_both_schemes_are_served_at_once() {
         ],
     )
     .await;
-    let _ = miner.kill();
-    let _ = miner.wait();
 }

@@ -17,3 +17,16 @@ def capturing_session(captured, **kwargs):
     trace.on_request_headers_sent.append(headers_sent)
     trace.on_request_chunk_sent.append(chunk_sent)
     return aiohttp.ClientSession(trace_configs=[trace], **kwargs)
+
+
+async def resend(captured):
+    """Every captured request again, byte for byte, with a fresh session: the list of
+    [status, bt_header_axon_status_message]."""
+    replays = []
+    async with aiohttp.ClientSession() as s:
+        for req in captured:
+            headers = {k: v for k, v in req["headers"].items()
+                       if k.lower() not in ("host", "content-length")}
+            async with s.post(req["url"], headers=headers, data=req["body"]) as r:
+                replays.append([r.status, r.headers.get("bt_header_axon_status_message")])
+    return replays

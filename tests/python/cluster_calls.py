@@ -13,12 +13,11 @@ import asyncio
 import json
 import sys
 
-import aiohttp
 import bittensor as bt
 from bittensor_wallet import Keypair
 
 from twins import Echo  # noqa: I001 (first: it prepares bittensor for offline use)
-from capture import capturing_session  # noqa: E402
+from capture import capturing_session, resend  # noqa: E402
 
 CONFIG = json.loads(sys.argv[1])
 
@@ -37,13 +36,7 @@ async def main():
 
     calls = await asyncio.gather(*[one(i) for i in range(CONFIG["calls"])])
     await d.aclose_session()
-    replays = []
-    async with aiohttp.ClientSession() as s:
-        for req in captured:
-            headers = {k: v for k, v in req["headers"].items()
-                       if k.lower() not in ("host", "content-length")}
-            async with s.post(req["url"], headers=headers, data=req["body"]) as r:
-                replays.append([r.status, r.headers.get("bt_header_axon_status_message")])
+    replays = await resend(captured)
     print("RESULT " + json.dumps({"calls": calls, "replays": replays}), flush=True)
 
 

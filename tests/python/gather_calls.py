@@ -33,7 +33,7 @@ import typing
 from unittest import mock
 
 from twins import Echo  # noqa: I001 (first: it prepares bittensor for offline use)
-from capture import capturing_session  # noqa: E402
+from capture import capturing_session, resend  # noqa: E402
 
 import aiohttp  # noqa: E402
 import bittensor as bt  # noqa: E402
@@ -144,13 +144,7 @@ async def against(name, axon):
         calls[size] = results
 
     # Every request again, byte for byte, with a fresh session.
-    sent, replays = len(captured), []
-    async with aiohttp.ClientSession() as s:
-        for req in captured:
-            headers = {k: v for k, v in req["headers"].items()
-                       if k.lower() not in ("host", "content-length")}
-            async with s.post(req["url"], headers=headers, data=req["body"]) as r:
-                replays.append([r.status, r.headers.get("bt_header_axon_status_message")])
+    sent, replays = len(captured), await resend(captured)
 
     # A request signed now with a nonce 60 s old.
     stale_nonce = time.time_ns() - 60 * 10**9

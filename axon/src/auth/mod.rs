@@ -381,10 +381,7 @@ fn seconds(d: Duration) -> String {
 
 /// Lowercase hex of sha256(`body`).
 pub(crate) fn sha256_hex(body: &[u8]) -> String {
-    Sha256::digest(body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::wire::hex(&Sha256::digest(body))
 }
 
 /// The signature over `message`, plain or `<Bytes>`-wrapped (as bittensor's verifier
@@ -398,10 +395,8 @@ fn verifies(
 ) -> Result<bool, AuthError> {
     let malformed = || AuthError::Malformed("invalid hotkey address or signature encoding".into());
     let signature: [u8; 64] = signature.try_into().map_err(|_| malformed())?;
-    let mut wrapped = Vec::with_capacity(message.len() + 15);
-    wrapped.extend_from_slice(b"<Bytes>");
-    wrapped.extend_from_slice(message);
-    wrapped.extend_from_slice(b"</Bytes>");
+    // The wrapped form is built only when the plain one does not verify.
+    let wrapped = || crate::wire::signing::bytes_wrapped(message);
     Ok(match crypto {
         Crypto::Sr25519 => {
             let (Ok(key), Ok(sig)) = (
@@ -414,14 +409,14 @@ fn verifies(
                 key.verify_simple(crate::wire::signing::CONTEXT, m, &sig)
                     .is_ok()
             };
-            ok(message) || ok(&wrapped)
+            ok(message) || ok(&wrapped())
         }
         Crypto::Ed25519 => {
             let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(public) else {
                 return Ok(false);
             };
             let sig = ed25519_dalek::Signature::from_bytes(&signature);
-            key.verify_strict(message, &sig).is_ok() || key.verify_strict(&wrapped, &sig).is_ok()
+            key.verify_strict(message, &sig).is_ok() || key.verify_strict(&wrapped(), &sig).is_ok()
         }
     })
 }

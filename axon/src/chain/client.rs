@@ -46,12 +46,7 @@ pub struct Included {
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(2 + bytes.len() * 2);
-    out.push_str("0x");
-    for b in bytes {
-        out.push_str(&format!("{b:02x}"));
-    }
-    out
+    format!("0x{}", crate::wire::hex(bytes))
 }
 
 pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, ChainError> {

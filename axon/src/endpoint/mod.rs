@@ -198,25 +198,20 @@ impl Endpoints {
 
     /// The endpoint with `method` and `path`, if it is served.
     pub(crate) fn get(&self, method: &str, path: &str) -> Option<&Arc<Entry>> {
-        self.by_path
-            .get(path)?
-            .iter()
-            .map(|&i| &self.entries[i])
-            .find(|e| e.declaration.method == method)
+        match self.find(method, path) {
+            Found::Endpoint(entry) => Some(entry),
+            _ => None,
+        }
     }
 
     pub(crate) fn find(&self, method: &str, path: &str) -> Found<'_> {
         let Some(indices) = self.by_path.get(path) else {
             return Found::None;
         };
-        match self.get(method, path) {
+        let entries = indices.iter().map(|&i| &self.entries[i]);
+        match entries.clone().find(|e| e.declaration.method == method) {
             Some(entry) => Found::Endpoint(entry),
-            None => Found::Method(
-                indices
-                    .iter()
-                    .map(|&i| self.entries[i].declaration.method)
-                    .collect(),
-            ),
+            None => Found::Method(entries.map(|e| e.declaration.method).collect()),
         }
     }
 

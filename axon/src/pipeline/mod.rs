@@ -232,7 +232,7 @@ async fn stages<S: Synapse>(
         verify::check(&shared.handlers, &shared.verifier, &synapse, deadline).await?;
         match &shared.replay {
             Some(store) if !shared.handlers.has_custom_verify::<S>() => {
-                verify::shared(store, shared.verifier.store().1, &synapse).await
+                verify::shared(store, shared.verifier.retention(), &synapse).await
             }
             _ => Ok(()),
         }

@@ -14,7 +14,7 @@
 
 use super::refusal::Refusal;
 use super::{body, record::Recorder, timeout_of, Shared};
-use crate::auth::{AuthError, Caller, Scheme, Signed};
+use crate::auth::{AuthError, Scheme, Signed};
 use crate::endpoint::Entry;
 use crate::metrics::Reason;
 use crate::task::{join_failure, AbortOnDrop};
@@ -75,21 +75,14 @@ pub(crate) async fn serve(
             "the handler",
         )
         .await?;
-        let caller = shared.auth.confirm(&signed, &bytes).map_err(refused)?;
+        // The caller the signature proves is the one claimed (its address added above).
+        shared.auth.confirm(&signed, &bytes).map_err(refused)?;
         if let Some(store) = &shared.replay {
-            let accepted = store
-                .accept(&signed.replay_key(), shared.auth.retention())
-                .await;
-            match accepted {
-                Ok(true) => {}
-                Ok(false) => return Err(refused(shared.auth.replayed(&signed))),
-                Err(e) => super::verify::unavailable(store, &e)?,
-            }
+            let retention = shared.auth.retention();
+            let replayed = || refused(shared.auth.replayed(&signed));
+            super::verify::shared_store(store, &signed.replay_key(), retention, replayed).await?;
         }
-        parts.extensions.insert(Caller {
-            ip: claimed.ip,
-            ..caller
-        });
+        parts.extensions.insert(claimed.clone());
         let request = Request::from_parts(parts, Body::from(bytes));
         let task = (endpoint.serve)(request).instrument(Span::current());
         let run = AbortOnDrop(shared.handler_runtime.handle().spawn(task));

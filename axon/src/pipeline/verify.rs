@@ -50,9 +50,8 @@ pub(crate) async fn check<S: Synapse>(
 }
 
 /// The shared replay store's word on a request the default check accepted (a custom verify
-/// replaces the whole check, as in Python, so it is not consulted then): a request another
-/// process accepted is a replay (401, the default check's message); a store that does not
-/// answer refuses it (503), never lets it through unchecked.
+/// replaces the whole default check, this store included): a request another process
+/// accepted is a replay (401, the default check's message).
 pub(crate) async fn shared<S: Synapse>(
     store: &ReplayStore,
     retention: std::time::Duration,
@@ -63,20 +62,35 @@ pub(crate) async fn shared<S: Synapse>(
         return Ok(());
     };
     let key = ReplayKey::new(hotkey, dendrite.uuid.as_deref(), nonce);
-    match store.accept(&key, retention).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Refusal::new(
+    shared_store(store, &key, retention, || {
+        Refusal::new(
             Reason::Unverified,
             StatusCode::UNAUTHORIZED,
             format!("Not Verified with error: {}", replayed(nonce)),
-        )),
+        )
+    })
+    .await
+}
+
+/// Records `key` in the shared store, for a request this process already accepted: the
+/// `replayed` refusal when another process accepted it first; when the store does not
+/// answer, 503, unless the operator chose to serve on the process's own store alone
+/// ([`OnFailure::LocalOnly`]). Synapses and signed-HTTP endpoints both end here.
+pub(crate) async fn shared_store(
+    store: &ReplayStore,
+    key: &ReplayKey,
+    retention: std::time::Duration,
+    replayed: impl FnOnce() -> Refusal,
+) -> Result<(), Refusal> {
+    match store.accept(key, retention).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(replayed()),
         Err(e) => unavailable(store, &e),
     }
 }
 
-/// What a store that did not answer means: 503, unless the operator chose to serve on the
-/// process's own store alone ([`OnFailure::LocalOnly`]).
-pub(crate) fn unavailable(store: &ReplayStore, e: &StoreError) -> Result<(), Refusal> {
+/// What a store that did not answer means (see [`shared_store`]).
+fn unavailable(store: &ReplayStore, e: &StoreError) -> Result<(), Refusal> {
     match store.failure_rule() {
         OnFailure::LocalOnly => Ok(()),
         OnFailure::Refuse => Err(refused_unavailable(e)),

@@ -1,6 +1,6 @@
 //! The replay store several axon processes share: every request accepted once, whichever
 //! process receives it. Each process keeps its own in-memory store (`verify::nonces`) as
-//! the first check; a [`ReplayStore`] on Redis (or Valkey) is the second, so a request
+//! the first check; a [`ReplayStore`] on Redis (tested with Redis 7) is the second, so a request
 //! captured on the wire and resent to another process behind the same address is refused
 //! there too.
 //!
@@ -137,8 +137,7 @@ impl ReplayKey {
         }
         hash.update(nonce.to_le_bytes());
         let digest = hash.finalize();
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        ReplayKey(format!("axon:replay:{hex}"))
+        ReplayKey(format!("axon:replay:{}", crate::wire::hex(&digest[..16])))
     }
 
     /// The Redis key.

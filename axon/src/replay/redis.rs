@@ -57,8 +57,8 @@ struct Job {
 struct Health {
     up: AtomicBool,
     failures: AtomicU64,
-    /// When a failure was last logged (ms since `start`), to log at most one a 10 s.
-    logged_ms: AtomicU64,
+    /// When the next failure may be logged (ms since `start`): at most one every 10 s.
+    next_log_ms: AtomicU64,
 }
 
 /// The Redis side of a [`ReplayStore`](super::ReplayStore).
@@ -167,14 +167,13 @@ impl RedisStore {
     /// Counts a failure and logs it, at most once every 10 s with the count since.
     fn failed(&self, error: &StoreError) {
         let failures = self.health.failures.fetch_add(1, Ordering::Relaxed) + 1;
-        let now = self.start.elapsed().as_millis() as u64 + 10_000;
-        let last = self.health.logged_ms.load(Ordering::Relaxed);
-        let due = now >= last + 10_000;
-        let claimed = due
+        let now = self.start.elapsed().as_millis() as u64;
+        let next = self.health.next_log_ms.load(Ordering::Relaxed);
+        let claimed = now >= next
             && self
                 .health
-                .logged_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .next_log_ms
+                .compare_exchange(next, now + 10_000, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok();
         if claimed {
             tracing::warn!(

@@ -81,7 +81,10 @@ impl Claim {
         if self.plain_only {
             return None;
         }
-        signed(format!("<Bytes>{}</Bytes>", self.message).as_bytes()).then_some(Form::Wrapped)
+        signed(&crate::wire::signing::bytes_wrapped(
+            self.message.as_bytes(),
+        ))
+        .then_some(Form::Wrapped)
     }
 }
 

@@ -199,8 +199,13 @@ impl Verifier {
     /// The replay store, for the signed-HTTP schemes to share (`auth`), and how long it
     /// must remember a request: the widest window a synapse may claim.
     pub(crate) fn store(&self) -> (Arc<Mutex<Nonces>>, Duration) {
-        let retention = ALLOWED_DELTA + self.config.max_window_timeout;
-        (self.nonces.clone(), retention)
+        (self.nonces.clone(), self.retention())
+    }
+
+    /// How long the store must remember an accepted request: the widest window a synapse
+    /// may claim.
+    pub(crate) fn retention(&self) -> Duration {
+        ALLOWED_DELTA + self.config.max_window_timeout
     }
 
     /// The axon's own hotkey, the receiver signatures must name.
@@ -448,7 +453,7 @@ impl Verifier {
             return Err(refuse(message));
         }
         let now_ns = pending.window.now_ns;
-        let max_delta = (ALLOWED_DELTA + self.config.max_window_timeout).as_nanos() as i128;
+        let max_delta = self.retention().as_nanos() as i128;
         let oldest_useful = (now_ns - max_delta).clamp(i64::MIN.into(), i64::MAX.into()) as i64;
         if !nonces.insert(pending.key, pending.window.nonce, oldest_useful) {
             return Err(refuse(replayed(pending.window.nonce)));

@@ -148,8 +148,8 @@ fn hex_digest(text: &str) -> [u8; 64] {
     out
 }
 
-/// Lowercase hex, as Python's `hexdigest()`.
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex, as Python's `hexdigest()`: the crate's one hex encoder.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

@@ -27,7 +27,7 @@ mod synapse;
 mod terminal;
 
 pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
-pub(crate) use hash::HashMemo;
+pub(crate) use hash::{hex, HashMemo};
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub(crate) use headers::excerpt;
 pub use headers::{HeaderError, HeaderLimits, Headers};

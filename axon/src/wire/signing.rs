@@ -71,3 +71,13 @@ impl<T: fmt::Display> fmt::Display for Py<'_, T> {
         }
     }
 }
+
+/// `message` as bittensor's verifiers also accept it signed: wrapped in `<Bytes>` and
+/// `</Bytes>` (what some wallets sign).
+///
+/// ```
+/// assert_eq!(axon::wire::signing::bytes_wrapped(b"m"), b"<Bytes>m</Bytes>");
+/// ```
+pub fn bytes_wrapped(message: &[u8]) -> Vec<u8> {
+    [b"<Bytes>", message, b"</Bytes>"].concat()
+}
