@@ -6,7 +6,9 @@ same synapse, same handler, same load generator, same run.
 
 (`.venv-bt/` is the virtualenv the test suite creates; any Python importing bittensor 10.5.0
 works.) It builds the release binaries, starts both axons on loopback, measures the crypto
-floor (one sr25519 verify plus one sign, which every served request costs an axon), then for
+floor (one sr25519 verify plus one sign, which every served request costs an axon) and, for
+each payload, the body floor (one SHA3-256 pass over the hashed fields plus one serde_json
+parse of the body, `loadgen --hash-floor`), then for
 each connection count and payload drives each axon (and the Rust one a second time with
 `--verify.batch false`, checking every signature alone, to show what batch verification
 gains) for `--duration` seconds with
@@ -130,7 +132,8 @@ def main():
             for conns in map(int, a.connections.split(",")):
                 # The machine's speed drifts (shared cores): each row has its own floor.
                 cell = {"connections": conns, "payload": payload,
-                        "floor": loadgen("--crypto-floor", 2000)["crypto_floor_us"]}
+                        "floor": loadgen("--crypto-floor", 2000)["crypto_floor_us"],
+                        "body_floor": loadgen("--hash-floor", payload)["hash_floor_us"]}
                 servers = [("rust", rust, a.rust_port, rust_hotkey, ()),
                            ("single", single, a.single_port, single_hotkey, ()),
                            ("shared", shared, a.shared_port, shared_hotkey, ()),
@@ -167,8 +170,8 @@ def main():
     print()
     print("| conns | payload | Rust req/s | Python req/s | ratio | Rust p50 / p99 ms | "
           "Python p50 / p99 ms | p99 ratio | Rust CPU us/req (x floor) | "
-          "same, single verify | Python CPU us/req |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "body floor us (Rust CPU x) | same, single verify | Python CPU us/req |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in rows:
         r, p, s, floor = c["rust"], c["python"], c["single"], c["floor"]
         ratio = r["rps"] / p["rps"] if p["rps"] else float("inf")
@@ -177,6 +180,7 @@ def main():
         print(f"| {c['connections']} | {size} | {r['rps']:.0f} | {p['rps']:.1f} | {ratio:.1f}x | "
               f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} | "
               f"{p99:.1f}x | {r['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / floor:.2f}x) | "
+              f"{c['body_floor']:.0f} ({r['cpu_us_per_req'] / c['body_floor']:.2f}x) | "
               f"{s['cpu_us_per_req']:.0f} ({s['cpu_us_per_req'] / floor:.2f}x), "
               f"{s['rps']:.0f} req/s | {p['cpu_us_per_req']:.0f} |")
     print()

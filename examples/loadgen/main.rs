@@ -8,6 +8,7 @@
 //!     --hotkey 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY \
 //!     --connections 16 --payload 1024 --duration 5
 //! cargo run --release --example loadgen -- --crypto-floor 2000   # one sr25519 verify + sign, in µs
+//! cargo run --release --example loadgen -- --hash-floor 1048576   # one SHA3 pass + one parse, in µs
 //! ```
 //!
 //! `--scheme btauth` or `--scheme epistula` calls the echo miner's signed-HTTP endpoint
@@ -119,6 +120,10 @@ fn parse_args() -> Result<Args, String> {
                 crypto_floor(number(&value)? as usize);
                 std::process::exit(0);
             }
+            "--hash-floor" => {
+                hash_floor(number(&value)? as usize);
+                std::process::exit(0);
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -153,6 +158,30 @@ fn crypto_floor(iterations: usize) {
     }
     let per = start.elapsed().as_secs_f64() / iterations.max(1) as f64;
     println!("{{\"crypto_floor_us\": {:.2}}}", per * 1e6);
+}
+
+/// Measures, for an `Echo` request of `payload` bytes of text, one SHA3-256 pass over its
+/// hashed fields plus one `serde_json` parse of its JSON body: what any server must spend
+/// on the body of a large request (issue 22). Prints `{"hash_floor_us": ..}`.
+fn hash_floor(payload: usize) {
+    let echo = Echo::new("x".repeat(payload), 7);
+    let body = echo.to_json().unwrap();
+    let once = || {
+        let parsed: Echo = axon::wire::from_json(&body).unwrap();
+        let mut hasher = axon::wire::BodyHasher::new();
+        hasher.field(parsed.text.as_str());
+        hasher.field(&parsed.n);
+        std::hint::black_box(hasher.finish());
+    };
+    // At least 0.5 s of work, so small payloads are timed over many rounds.
+    let start = Instant::now();
+    let mut rounds = 0u32;
+    while rounds < 5 || start.elapsed() < Duration::from_millis(500) {
+        once();
+        rounds += 1;
+    }
+    let per = start.elapsed().as_secs_f64() / f64::from(rounds);
+    println!("{{\"hash_floor_us\": {:.2}}}", per * 1e6);
 }
 
 /// What one forging connection saw: latencies and statuses.
