@@ -2,35 +2,9 @@
 
 mod write;
 
-#[cfg(test)]
-use super::pystr::{widen_f32, write_float, FloatStyle};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::fmt;
-#[cfg(test)]
-use std::io;
-
-/// A `serde_json` formatter that writes compact JSON exactly as pydantic's
-/// `model_dump_json()` does: floats in pydantic's layout (`0.00001`, `1e-6`, `1e+16`,
-/// `1.0`), non-finite floats as `null`, non-ASCII text unescaped. [`to_json`] writes the
-/// same bytes with its own writer (faster on strings); this is the reference its tests
-/// compare with.
-#[cfg(test)]
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct PydanticFormatter;
-
-#[cfg(test)]
-impl serde_json::ser::Formatter for PydanticFormatter {
-    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
-        let mut text = String::with_capacity(24);
-        write_float(&mut text, value, FloatStyle::Pydantic);
-        w.write_all(text.as_bytes())
-    }
-
-    fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
-        self.write_f64(w, widen_f32(value))
-    }
-}
 
 /// Serializes like pydantic's `model_dump_json()`.
 ///
@@ -128,14 +102,11 @@ impl std::error::Error for JsonError {
 
 #[cfg(test)]
 mod tests {
-    use super::{from_json, nested_deeper_than, PydanticFormatter};
-    use serde::Serialize;
+    use super::{from_json, nested_deeper_than, to_json};
 
     #[test]
-    fn the_formatter_writes_pydantic_floats() {
-        let mut out = Vec::new();
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, PydanticFormatter);
-        vec![1e-5, 1e16, 2.0, f64::NAN].serialize(&mut ser).unwrap();
+    fn floats_are_written_in_pydantics_layout() {
+        let out = to_json(&vec![1e-5, 1e16, 2.0, f64::NAN]).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "[0.00001,1e+16,2.0,null]");
     }
 

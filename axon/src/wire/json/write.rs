@@ -1,6 +1,7 @@
-//! The JSON writer behind [`to_json`](super::to_json): the bytes `serde_json` writes with
-//! pydantic's float layout ([`PydanticFormatter`](super::PydanticFormatter)), compact, but
-//! with strings escaped a chunk at a time.
+//! The JSON writer behind [`to_json`](super::to_json): the bytes `serde_json` writes,
+//! compact, with pydantic's float layout (`0.00001`, `1e-6`, `1e+16`, `1.0`, non-finite
+//! floats as `null`) and non-ASCII text unescaped, but with strings escaped a chunk at a
+//! time.
 //!
 //! `serde_json` looks each byte of a string up in its escape table, one at a time: for
 //! a 1 MB answer that loop was 13% of the request's CPU (issue 22's profile). Here a
@@ -100,6 +101,27 @@ fn write_int(out: &mut Vec<u8>, value: impl itoa::Integer) {
     out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
+/// `serialize_i8` to `serialize_u128`, each handing its value to `self.$write`.
+macro_rules! integers {
+    ($write:ident) => {
+        integers!(@ $write, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_i128: i128, serialize_u8: u8, serialize_u16: u16,
+            serialize_u32: u32, serialize_u64: u64, serialize_u128: u128);
+    };
+    (@ $write:ident, $($method:ident: $ty:ty),*) => {$(
+        fn $method(self, v: $ty) -> Result<(), Error> {
+            self.$write(v)
+        }
+    )*};
+}
+
+impl Writer<'_> {
+    fn int(&mut self, value: impl itoa::Integer) -> Result<(), Error> {
+        write_int(self.out, value);
+        Ok(())
+    }
+}
+
 impl<'a, 'b> ser::Serializer for &'a mut Writer<'b> {
     type Ok = ();
     type Error = Error;
@@ -116,46 +138,7 @@ impl<'a, 'b> ser::Serializer for &'a mut Writer<'b> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        write_int(self.out, v);
-        Ok(())
-    }
+    integers!(int);
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         write_f64(self.out, widen_f32(v));
         Ok(())
@@ -419,9 +402,10 @@ impl Key<'_> {
                 "float key must be finite (got NaN or +/-inf)",
             ));
         }
-        let mut text = String::with_capacity(24);
-        write_float(&mut text, value, FloatStyle::Pydantic);
-        self.quoted(text.as_bytes())
+        self.out.push(b'"');
+        write_f64(self.out, value);
+        self.out.push(b'"');
+        Ok(())
     }
 }
 
@@ -444,36 +428,7 @@ impl ser::Serializer for Key<'_> {
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.quoted(if v { b"true" } else { b"false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.int(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.int(v)
-    }
+    integers!(int);
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.float(widen_f32(v))
     }
@@ -574,11 +529,27 @@ impl ser::Serializer for Key<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::PydanticFormatter;
     use super::*;
     use proptest::prelude::*;
     use serde::Serialize;
     use std::collections::BTreeMap;
+    use std::io;
+
+    /// `serde_json`'s compact writer with pydantic's floats: the writer this module
+    /// replaced, and the reference its output is compared with.
+    struct PydanticFormatter;
+
+    impl serde_json::ser::Formatter for PydanticFormatter {
+        fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f64) -> io::Result<()> {
+            let mut text = String::with_capacity(24);
+            write_float(&mut text, value, FloatStyle::Pydantic);
+            w.write_all(text.as_bytes())
+        }
+
+        fn write_f32<W: ?Sized + io::Write>(&mut self, w: &mut W, value: f32) -> io::Result<()> {
+            self.write_f64(w, widen_f32(value))
+        }
+    }
 
     /// What `serde_json` writes with pydantic's float layout: the reference.
     fn reference<T: Serialize + ?Sized>(value: &T) -> Result<String, String> {
