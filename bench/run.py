@@ -6,7 +6,8 @@ same synapse, same handler, same load generator, same run.
 
 (`.venv-bt/` is the virtualenv the test suite creates; any Python importing bittensor 10.5.0
 works.) It builds the release binaries, starts both axons on loopback, measures the crypto
-floor (one sr25519 verify plus one sign, which every served request costs an axon) and, for
+floor (one sr25519 verify plus one sign, which every served request costs an axon) and what
+a verify costs in batches of 2 to 64 (`loadgen --batch-costs`), and, for
 each payload, the body floor (one SHA3-256 pass over the hashed fields plus one serde_json
 parse of the body, `loadgen --hash-floor`), then for
 each connection count and payload drives each axon (and the Rust one a second time with
@@ -127,6 +128,7 @@ def main():
     py, py_hotkey = start_python(a.python_port)
     try:
         floor = loadgen("--crypto-floor", 3000)["crypto_floor_us"]
+        batch = loadgen("--batch-costs", 2000)
         rows = []
         for payload in map(int, a.payloads.split(",")):
             for conns in map(int, a.connections.split(",")):
@@ -167,6 +169,10 @@ def main():
     print(f"Crypto floor (one sr25519 verify + one sign): {floor:.0f} us at the start; "
           f"{floors[0]:.0f}-{floors[-1]:.0f} us over the rows, each row's CPU compared with "
           "its own.")
+    per = batch["batch_us_per_signature"]
+    print(f"One sr25519 verify alone: {batch['verify_us']:.1f} us; in a batch, per signature: "
+          + ", ".join(f"{per[n]:.1f} at {n}" for n in ("2", "4", "8", "16", "64"))
+          + " (`loadgen --batch-costs 2000`).")
     print()
     print("| conns | payload | Rust req/s | Python req/s | ratio | Rust p50 / p99 ms | "
           "Python p50 / p99 ms | p99 ratio | Rust CPU us/req (x floor) | "

@@ -9,6 +9,7 @@
 //!     --connections 16 --payload 1024 --duration 5
 //! cargo run --release --example loadgen -- --crypto-floor 2000   # one sr25519 verify + sign, in µs
 //! cargo run --release --example loadgen -- --hash-floor 1048576   # one SHA3 pass + one parse, in µs
+//! cargo run --release --example loadgen -- --batch-costs 3000   # sr25519 verify, alone and batched, in µs
 //! ```
 //!
 //! `--scheme btauth` or `--scheme epistula` calls the echo miner's signed-HTTP endpoint
@@ -124,6 +125,10 @@ fn parse_args() -> Result<Args, String> {
                 hash_floor(number(&value)? as usize);
                 std::process::exit(0);
             }
+            "--batch-costs" => {
+                batch_costs(number(&value)? as usize);
+                std::process::exit(0);
+            }
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -143,14 +148,7 @@ fn crypto_floor(iterations: usize) {
     let message = b"1763000000000000000.5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty.5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY.uuid.a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
     let public = schnorrkel::PublicKey::from_bytes(&signer.public()).unwrap();
     let context = schnorrkel::signing_context(b"substrate");
-    let signature = {
-        let hex = signer.sign(message);
-        let bytes: Vec<u8> = (2..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-        schnorrkel::Signature::from_bytes(&bytes).unwrap()
-    };
+    let signature = signature_of(&signer, message);
     let start = Instant::now();
     for _ in 0..iterations {
         assert!(public.verify(context.bytes(message), &signature).is_ok());
@@ -158,6 +156,72 @@ fn crypto_floor(iterations: usize) {
     }
     let per = start.elapsed().as_secs_f64() / iterations.max(1) as f64;
     println!("{{\"crypto_floor_us\": {:.2}}}", per * 1e6);
+}
+
+/// `signer`'s signature of `message`, as schnorrkel reads it.
+fn signature_of(signer: &Keypair, message: &[u8]) -> schnorrkel::Signature {
+    let hex = signer.sign(message);
+    let bytes: Vec<u8> = (2..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    schnorrkel::Signature::from_bytes(&bytes).unwrap()
+}
+
+/// Measures what an sr25519 verification costs alone and, per signature, in batches of
+/// 2 to 64 (distinct signers, as the load generator's connections are), each over about
+/// `signatures` signatures, and prints `{"verify_us": .., "batch_us_per_signature":
+/// {"2": .., ..}}`: how much batching saves at each size (issue 22).
+fn batch_costs(signatures: usize) {
+    const SIZES: [usize; 9] = [2, 3, 4, 6, 8, 12, 16, 32, 64];
+    let context = schnorrkel::signing_context(b"substrate");
+    let signers: Vec<Keypair> = (0..64)
+        .map(|i| Keypair::from_uri(&format!("//Loadgen{i}")).unwrap())
+        .collect();
+    let messages: Vec<String> = (0..64)
+        .map(|i| format!("1763000000000000000.{}.5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY.uuid.{i:064x}", signers[i].ss58()))
+        .collect();
+    let publics: Vec<schnorrkel::PublicKey> = signers
+        .iter()
+        .map(|s| schnorrkel::PublicKey::from_bytes(&s.public()).unwrap())
+        .collect();
+    let signatures_made: Vec<schnorrkel::Signature> = signers
+        .iter()
+        .zip(&messages)
+        .map(|(s, m)| signature_of(s, m.as_bytes()))
+        .collect();
+    let rounds = signatures.max(1);
+    let start = Instant::now();
+    for i in 0..rounds {
+        let k = i % 64;
+        let checked = publics[k].verify(context.bytes(messages[k].as_bytes()), &signatures_made[k]);
+        assert!(checked.is_ok());
+    }
+    let single = start.elapsed().as_secs_f64() / rounds as f64;
+    let batched: Vec<String> = SIZES
+        .iter()
+        .map(|&n| {
+            let batches = rounds.div_ceil(n);
+            let start = Instant::now();
+            for _ in 0..batches {
+                let transcripts = messages[..n].iter().map(|m| context.bytes(m.as_bytes()));
+                let checked = schnorrkel::verify_batch(
+                    transcripts,
+                    &signatures_made[..n],
+                    &publics[..n],
+                    true,
+                );
+                assert!(checked.is_ok());
+            }
+            let per = start.elapsed().as_secs_f64() / (batches * n) as f64;
+            format!("\"{n}\": {:.2}", per * 1e6)
+        })
+        .collect();
+    println!(
+        "{{\"verify_us\": {:.2}, \"batch_us_per_signature\": {{{}}}}}",
+        single * 1e6,
+        batched.join(", ")
+    );
 }
 
 /// Measures, for an `Echo` request of `payload` bytes of text, one SHA3-256 pass over its
