@@ -14,10 +14,9 @@ use axon::{Axon, AxonInfo, Blacklist};
 use axum::body::Bytes;
 use axum::Json;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::client::Client;
 use support::services::Miner;
 use support::{python, python_11};
 
@@ -83,59 +82,14 @@ async fn start() -> (Axon, SocketAddr, SocketAddr) {
     (axon, addr, ops)
 }
 
-/// A client process of `signed_http.py`, ready to send once told.
-struct Client(Child);
-
-impl Client {
-    fn spawn(python: &std::path::Path, url: &str, requests: &Value) -> Client {
-        let script = support::workspace_root().join("tests/python/signed_http.py");
-        let mut child = Command::new(python)
-            .arg(script)
-            .current_dir(support::workspace_root().join("tests/python"))
-            .env("PYTHONWARNINGS", "ignore")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start signed_http.py");
-        let config = json!({"url": url, "self": alice(), "requests": requests});
-        let stdin = child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{config}").unwrap();
-        Client(child)
-    }
-
-    /// Waits for its `READY` line.
-    fn ready(&mut self) -> BufReader<std::process::ChildStdout> {
-        let mut out = BufReader::new(self.0.stdout.take().unwrap());
-        let mut line = String::new();
-        while line.trim() != "READY" {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).unwrap() > 0,
-                "client exited before READY"
-            );
-        }
-        out
-    }
-
-    fn go(&mut self) {
-        writeln!(self.0.stdin.as_mut().unwrap(), "GO").unwrap();
-    }
-
-    fn result(mut self, mut out: BufReader<std::process::ChildStdout>) -> Value {
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-        assert!(self.0.wait().unwrap().success(), "client failed:\n{rest}");
-        support::result_line(&rest)
-    }
+/// The config line of `signed_http.py`.
+fn config(addr: SocketAddr, requests: Value) -> Value {
+    json!({"url": format!("http://{addr}"), "self": alice(), "requests": requests})
 }
 
 /// Runs one client to the end: the answers, per request.
 fn run(python: &std::path::Path, addr: SocketAddr, requests: Value) -> Vec<Value> {
-    let mut client = Client::spawn(python, &format!("http://{addr}"), &requests);
-    let out = client.ready();
-    client.go();
-    match client.result(out) {
+    match Client::run(python, "signed_http.py", &config(addr, requests)) {
         Value::Array(all) => all,
         other => panic!("{other}"),
     }
@@ -582,45 +536,49 @@ async fn a_synapse_and_both_schemes_are_served_at_once() {
     let miner = Miner::start(None, &["--ops", "127.0.0.1:0", "--axon.max_workers", "4"]);
     let (addr, ops): (SocketAddr, _) = (([127, 0, 0, 1], miner.port).into(), miner.ops.unwrap());
     const N: usize = 32;
-    let url = format!("http://{addr}");
     let mut clients = [
         Client::spawn(
             &python(),
-            &url,
-            &json!([{"scheme": "dendrite", "uri": "//Bob", "body": "abc", "repeat": N}]),
+            "signed_http.py",
+            &config(
+                addr,
+                json!([{"scheme": "dendrite", "uri": "//Bob", "body": "abc", "repeat": N}]),
+            ),
         ),
         Client::spawn(
             &python_11(),
-            &url,
-            &json!([with(
-                btauth(
-                    "//Charlie",
-                    "sr25519",
-                    "POST",
-                    "/echo",
-                    r#"{"text": "btauth"}"#,
-                ),
-                "repeat",
-                json!(N)
-            )]),
+            "signed_http.py",
+            &config(
+                addr,
+                json!([with(
+                    btauth(
+                        "//Charlie",
+                        "sr25519",
+                        "POST",
+                        "/echo",
+                        r#"{"text": "btauth"}"#,
+                    ),
+                    "repeat",
+                    json!(N)
+                )]),
+            ),
         ),
         Client::spawn(
             &python(),
-            &url,
-            &json!([with(
-                epistula("//Dave", "/echo", r#"{"text": "epistula"}"#),
-                "repeat",
-                json!(N)
-            )]),
+            "signed_http.py",
+            &config(
+                addr,
+                json!([with(
+                    epistula("//Dave", "/echo", r#"{"text": "epistula"}"#),
+                    "repeat",
+                    json!(N)
+                )]),
+            ),
         ),
     ];
-    let outs: Vec<_> = clients.iter_mut().map(Client::ready).collect();
+    clients.iter_mut().for_each(Client::ready);
     clients.iter_mut().for_each(Client::go);
-    let results: Vec<Value> = clients
-        .into_iter()
-        .zip(outs)
-        .map(|(c, o)| c.result(o))
-        .collect();
+    let results: Vec<Value> = clients.into_iter().map(Client::result).collect();
     let synapse = results[0][0].as_array().unwrap();
     assert_eq!(synapse.len(), N);
     for (i, answer) in synapse.iter().enumerate() {

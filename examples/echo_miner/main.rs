@@ -191,7 +191,8 @@ requests signed with btauth/1 (bittensor 11) or Epistula.
 
 Usage: cargo run --example echo_miner -- [FLAGS]
   --dev-key URI                the hotkey, a development URI [default //Alice]
-  --deny SS58                  refuse this hotkey (403), repeatable
+  --deny SS58                  refuse this hotkey (403), repeatable; any network's SS58
+                               spelling of it
   --deny-ip IP                 refuse this client address (403; behind a trusted proxy, the
                                client it names), repeatable
   --verify.batch BOOL          check signatures in batches [default true]
@@ -231,7 +232,15 @@ async fn main() {
         };
         match flag.as_str() {
             "--dev-key" => dev_key = value(),
-            "--deny" | "--deny-ip" => deny.0.push(value()),
+            // A hotkey in any network's SS58 spelling, kept in Bittensor's: the one the
+            // axon accepts from the network.
+            "--deny" => {
+                let address = value();
+                let hotkey = axon::keys::canonical_ss58(&address)
+                    .unwrap_or_else(|e| fail(format!("--deny {address}: {e}")));
+                deny.0.push(hotkey);
+            }
+            "--deny-ip" => deny.0.push(value()),
             "--trusted-proxy" => proxies.push(value()),
             "--ops" => {
                 let addr = value();

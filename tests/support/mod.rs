@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod chain;
+pub mod client;
 pub mod counting;
 pub mod http;
 pub mod log;

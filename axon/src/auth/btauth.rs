@@ -1,7 +1,9 @@
 //! `btauth/1`, bittensor 11's signed HTTP (`bittensor.http_auth`): eight signed lines, the
 //! `X-Bittensor-*` headers.
 
-use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Crypto, Layout, Scheme, Signed};
+use super::{
+    sha256_hex, unhex, AuthError, Authenticator, Caller, Claims, Crypto, Layout, Scheme, Signed,
+};
 use crate::keys::Keypair;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -173,7 +175,7 @@ fn read<'h>(
     method: &str,
     path: &str,
     now: SystemTime,
-) -> Result<Signed, AuthError> {
+) -> Result<Claims, AuthError> {
     let malformed = |m: &str| AuthError::Malformed(m.to_owned());
     if header("X-Bittensor-Version") != Some(VERSION) {
         return Err(malformed(
@@ -194,7 +196,7 @@ fn read<'h>(
     let signature =
         unhex(signature).ok_or_else(|| malformed("X-Bittensor-Signature is not hex"))?;
     let receiver = header("X-Bittensor-Receiver");
-    Ok(Signed {
+    Ok(Claims {
         scheme: Scheme::Btauth,
         sender: sender.to_owned(),
         receiver: receiver.map(str::to_owned),

@@ -2,7 +2,9 @@
 //! for}`, sr25519, the `Epistula-*` headers. The `Epistula-Secret-Signature-*` headers differ
 //! between implementations and are ignored.
 
-use super::{sha256_hex, unhex, AuthError, Authenticator, Caller, Crypto, Layout, Scheme, Signed};
+use super::{
+    sha256_hex, unhex, AuthError, Authenticator, Caller, Claims, Crypto, Layout, Scheme, Signed,
+};
 use crate::keys::Keypair;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,7 +97,7 @@ impl Authenticator {
 fn read<'h>(
     header: impl Fn(&str) -> Option<&'h str>,
     now: SystemTime,
-) -> Result<Signed, AuthError> {
+) -> Result<Claims, AuthError> {
     let malformed = |m: &str| AuthError::Malformed(m.to_owned());
     if header("Epistula-Version").map(str::trim) != Some(VERSION) {
         return Err(malformed(
@@ -119,7 +121,7 @@ fn read<'h>(
     let signature =
         unhex(signature).ok_or_else(|| malformed("Epistula-Request-Signature is not hex"))?;
     let receiver = header("Epistula-Signed-For").filter(|r| !r.is_empty());
-    Ok(Signed {
+    Ok(Claims {
         scheme: Scheme::Epistula,
         sender: sender.to_owned(),
         receiver: receiver.map(str::to_owned),

@@ -56,7 +56,8 @@ pub enum Crypto {
 /// The verified sender of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
-    /// The sender's hotkey (SS58).
+    /// The sender's hotkey: an SS58 address with Bittensor's prefix (42), the one spelling
+    /// of its key (another prefix is refused when the headers are read).
     pub hotkey: String,
     /// The scheme that signed it.
     pub scheme: Scheme,
@@ -143,12 +144,9 @@ pub struct Authenticator {
     retention: Duration,
 }
 
-/// A request's signed claims, read from its headers and checked for receiver and
-/// freshness; [`Authenticator::confirm`] checks its signature over the body, then replay.
-/// The pipeline reads one before admitting the request and confirms it once the body is
-/// read (both schemes sign the body's hash).
+/// A request's claims as its headers state them: their form checked, nothing else.
 #[derive(Clone, Debug)]
-pub struct Signed {
+struct Claims {
     scheme: Scheme,
     sender: String,
     receiver: Option<String>,
@@ -157,6 +155,18 @@ pub struct Signed {
     signature: Vec<u8>,
     layout: Layout,
     checked_at: SystemTime,
+}
+
+/// A request's signed claims, read from its headers and checked for receiver, freshness
+/// and the sender's address (a Bittensor SS58 address, so one spelling per key);
+/// [`Authenticator::confirm`] checks its signature over the body, then replay. The
+/// pipeline reads one before reading the body (both schemes sign the body's hash) and
+/// confirms it once the body is read.
+#[derive(Clone, Debug)]
+pub struct Signed {
+    claims: Claims,
+    /// The sender's public key, decoded from its address.
+    public: [u8; 32],
 }
 
 /// What, besides the body, the signed message is made of.
@@ -174,35 +184,38 @@ enum Layout {
 }
 
 impl Signed {
-    /// The claimed sender (not verified until [`Authenticator::confirm`]).
+    /// The claimed sender (not verified until [`Authenticator::confirm`]): a Bittensor
+    /// SS58 address, the one spelling of its key.
     pub fn sender(&self) -> &str {
-        &self.sender
+        &self.claims.sender
     }
 
     /// The scheme.
     pub fn scheme(&self) -> Scheme {
-        self.scheme
+        self.claims.scheme
     }
 
     /// The nonce in nanoseconds.
     pub fn nonce_ns(&self) -> i64 {
-        self.nonce_ns
+        self.claims.nonce_ns
     }
 
     /// The caller it claims to be, for policies that run before the signature is checked.
     pub fn claimed(&self) -> Caller {
+        let c = &self.claims;
         Caller {
-            hotkey: self.sender.clone(),
-            scheme: self.scheme,
-            receiver: self.receiver.clone(),
-            nonce_ns: self.nonce_ns,
-            crypto: self.crypto,
+            hotkey: c.sender.clone(),
+            scheme: c.scheme,
+            receiver: c.receiver.clone(),
+            nonce_ns: c.nonce_ns,
+            crypto: c.crypto,
             ip: None,
         }
     }
 
     fn message(&self, body: &[u8]) -> Vec<u8> {
-        match &self.layout {
+        let c = &self.claims;
+        match &c.layout {
             Layout::Btauth {
                 crypto,
                 method,
@@ -214,27 +227,45 @@ impl Signed {
                 path,
                 body,
                 *nonce,
-                &self.sender,
-                self.receiver.as_deref(),
+                &c.sender,
+                c.receiver.as_deref(),
             ),
             Layout::Epistula { uuid, timestamp } => {
-                epistula::message(body, uuid, timestamp, self.receiver.as_deref()).into_bytes()
+                epistula::message(body, uuid, timestamp, c.receiver.as_deref()).into_bytes()
             }
         }
     }
 
     /// Its key in a shared replay store.
     pub(crate) fn replay_key(&self) -> crate::replay::ReplayKey {
-        crate::replay::ReplayKey::new(&self.sender, Some(self.id()), self.nonce_ns)
+        crate::replay::ReplayKey::new(&self.public, Some(self.id()), self.claims.nonce_ns)
     }
 
-    /// What makes the request unique besides sender and nonce.
+    /// What makes the request unique besides the sender's key and the nonce: every part
+    /// of a replay key is signed (btauth/1 signs the nonce and the sender, Epistula its
+    /// uuid and timestamp); the sender is its key's bytes, whatever spelling was signed.
     fn id(&self) -> &str {
-        match &self.layout {
+        match &self.claims.layout {
             Layout::Btauth { .. } => btauth::PROTOCOL,
             Layout::Epistula { uuid, .. } => uuid,
         }
     }
+}
+
+/// The header that names a scheme's sender and its receiver.
+fn address_headers(scheme: Scheme) -> (&'static str, &'static str) {
+    match scheme {
+        Scheme::Btauth => ("X-Bittensor-Hotkey", "X-Bittensor-Receiver"),
+        Scheme::Epistula => ("Epistula-Signed-By", "Epistula-Signed-For"),
+    }
+}
+
+/// The refusal of an address spelled for another network: 400, naming the header, the
+/// prefix and the spelling this axon reads (never the value sent).
+fn other_prefix(header: &str, prefix: u16, canonical: &str) -> AuthError {
+    AuthError::Malformed(format!(
+        "{header} is an SS58 address of network prefix {prefix}; this server reads Bittensor addresses (prefix 42) only: the same key is {canonical}"
+    ))
 }
 
 impl Authenticator {
@@ -289,29 +320,35 @@ impl Authenticator {
 
     /// The refusal of a replay of `signed`.
     pub(crate) fn replayed(&self, signed: &Signed) -> AuthError {
-        AuthError::Replayed(match signed.scheme {
+        AuthError::Replayed(match signed.claims.scheme {
             Scheme::Btauth => "this nonce was already accepted from this hotkey".into(),
             Scheme::Epistula => "this uuid was already accepted from this hotkey".into(),
         })
     }
 
     /// Checks what the headers alone decide, in the reference's order: the receiver
-    /// (`require_receiver` overrides the config's rule for one endpoint), then freshness at
-    /// `now`.
-    fn admit(&self, signed: Signed, require_receiver: bool) -> Result<Signed, AuthError> {
-        match signed.receiver.as_deref() {
+    /// (`require_receiver` overrides the config's rule for one endpoint), freshness at
+    /// `now`, then the sender's address and the signature's length (where bittensor 11's
+    /// `verify` finds them undecodable). An address of another SS58 network prefix is
+    /// refused (400), sender or receiver: each key has one spelling here.
+    fn admit(&self, claims: Claims, require_receiver: bool) -> Result<Signed, AuthError> {
+        let (sender_header, receiver_header) = address_headers(claims.scheme);
+        match claims.receiver.as_deref() {
             None if require_receiver => {
-                return Err(AuthError::WrongReceiver(scheme_unbound(signed.scheme)));
+                return Err(AuthError::WrongReceiver(scheme_unbound(claims.scheme)));
             }
             Some(r) if r != self.hotkey => {
+                if let Err(ss58::Refused::OtherPrefix { prefix, canonical }) = ss58::bittensor(r) {
+                    return Err(other_prefix(receiver_header, prefix, &canonical));
+                }
                 return Err(AuthError::WrongReceiver(
                     "request was signed for a different receiving hotkey".into(),
                 ));
             }
             _ => {}
         }
-        let now_ns = nanos(signed.checked_at);
-        let nonce = i128::from(signed.nonce_ns);
+        let now_ns = nanos(claims.checked_at);
+        let nonce = i128::from(claims.nonce_ns);
         if now_ns - nonce > self.config.max_age.as_nanos() as i128 {
             return Err(AuthError::Stale(format!(
                 "nonce is older than the {}s freshness window",
@@ -324,26 +361,36 @@ impl Authenticator {
                 seconds(self.config.allowed_skew)
             )));
         }
-        Ok(signed)
+        let undecodable =
+            || AuthError::Malformed("invalid hotkey address or signature encoding".into());
+        let public = match ss58::bittensor(&claims.sender) {
+            Ok(public) => public,
+            Err(ss58::Refused::OtherPrefix { prefix, canonical }) => {
+                return Err(other_prefix(sender_header, prefix, &canonical));
+            }
+            Err(ss58::Refused::Invalid(_)) => return Err(undecodable()),
+        };
+        if claims.signature.len() != 64 {
+            return Err(undecodable());
+        }
+        Ok(Signed { claims, public })
     }
 
     /// Checks the signature of `signed` over `body`, then that the request was not
     /// accepted before (recording it only now, so unsigned traffic cannot fill the store).
     pub fn confirm(&self, signed: &Signed, body: &[u8]) -> Result<Caller, AuthError> {
-        let public = ss58::decode(&signed.sender).map_err(|_| {
-            AuthError::Malformed("invalid hotkey address or signature encoding".into())
-        })?;
+        let claims = &signed.claims;
         let message = signed.message(body);
-        if !verifies(signed.crypto, &public, &message, &signed.signature)? {
+        if !verifies(claims.crypto, &signed.public, &message, &claims.signature)? {
             return Err(AuthError::BadSignature(
                 "signature does not verify against the claimed hotkey".into(),
             ));
         }
-        let oldest = nanos(signed.checked_at) - self.retention.as_nanos() as i128;
+        let oldest = nanos(claims.checked_at) - self.retention.as_nanos() as i128;
         let oldest = oldest.clamp(i64::MIN.into(), i64::MAX.into()) as i64;
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-        let key = nonces.key(&signed.sender, Some(signed.id()), signed.nonce_ns);
-        if !nonces.insert(key, signed.nonce_ns, oldest) {
+        let key = nonces.key(&signed.public, Some(signed.id()), claims.nonce_ns);
+        if !nonces.insert(key, claims.nonce_ns, oldest) {
             return Err(self.replayed(signed));
         }
         Ok(Caller {
@@ -421,7 +468,45 @@ fn verifies(
     })
 }
 
-/// Hex with or without `0x`.
+/// Hex with or without `0x`, read as bittensor 11's `verify` reads a signature
+/// (`bytes.fromhex(text.removeprefix("0x"))`): ASCII whitespace is skipped between bytes,
+/// never inside one. The signature is not part of any replay key, so its spellings cannot
+/// be used to replay a request.
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
-    crate::keys::hex_bytes(text.strip_prefix("0x").unwrap_or(text)).ok()
+    let text = text.strip_prefix("0x").unwrap_or(text).as_bytes();
+    let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    let mut at = 0;
+    while at < text.len() {
+        // Python's whitespace: space, \t, \n, \v, \f, \r.
+        if matches!(text[at], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            at += 1;
+            continue;
+        }
+        let high = digit(text[at])?;
+        let low = digit(*text.get(at + 1)?)?;
+        bytes.push(high << 4 | low);
+        at += 2;
+    }
+    Some(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unhex;
+
+    #[test]
+    fn signatures_are_read_as_bytes_fromhex_reads_them() {
+        // The cases `bytes.fromhex` was asked about (tests/identity.rs asks bittensor 11
+        // about a whole signature spelled with spaces).
+        assert_eq!(unhex("ab cd"), Some(vec![0xab, 0xcd]));
+        assert_eq!(unhex(" abcd "), Some(vec![0xab, 0xcd]));
+        assert_eq!(unhex("ab\tcd"), Some(vec![0xab, 0xcd]));
+        assert_eq!(unhex("ab\x0bcd"), Some(vec![0xab, 0xcd]));
+        assert_eq!(unhex("0xAB  cd"), Some(vec![0xab, 0xcd]));
+        assert_eq!(unhex("a bcd"), None);
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("abg0"), None);
+        assert_eq!(unhex(""), Some(vec![]));
+    }
 }

@@ -2,11 +2,13 @@
 //! required at the user's type (so a wrong argument is one message at that argument), the
 //! answer converted where the user wrote the return type.
 
+use crate::metrics::Reason;
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
 use http::Request;
+use std::convert::Infallible;
 use std::future::Future;
 
 /// An argument of an endpoint read from the request's head: the [`Caller`](crate::auth::Caller)
@@ -23,9 +25,11 @@ pub trait EndpointPart: Sized + Send {
 
 impl<T: FromRequestParts<()> + Send> EndpointPart for T {
     async fn extract(parts: &mut Parts) -> Result<Self, Response> {
-        T::from_request_parts(parts, &())
-            .await
-            .map_err(IntoResponse::into_response)
+        let rejection = match T::from_request_parts(parts, &()).await {
+            Ok(value) => return Ok(value),
+            Err(rejection) => rejection.into_response(),
+        };
+        Err(rejected(rejection, Reason::BadHeaders).await)
     }
 }
 
@@ -43,11 +47,54 @@ pub trait EndpointBody<M>: Sized + Send {
 
 impl<M, T: FromRequest<(), M> + Send> EndpointBody<M> for T {
     async fn extract(request: Request<Body>) -> Result<Self, Response> {
-        T::from_request(request, &())
-            .await
-            .map_err(IntoResponse::into_response)
+        // The body was read already, within the endpoint's own limit: no second limit
+        // (axum's default of 2 MB) may hide in the extractor.
+        let request = without_body_limit(request).await;
+        let rejection = match T::from_request(request, &()).await {
+            Ok(value) => return Ok(value),
+            Err(rejection) => rejection.into_response(),
+        };
+        Err(rejected(rejection, Reason::BadBody).await)
     }
 }
+
+/// `request` with axum's default body limit turned off, as `DefaultBodyLimit::disable()`
+/// does for a router (its marker is private to axum, so the layer puts it in).
+async fn without_body_limit(request: Request<Body>) -> Request<Body> {
+    use tower::{Layer, ServiceExt};
+    let mark = axum::extract::DefaultBodyLimit::disable().layer(tower::service_fn(
+        |r: Request<Body>| async move { Ok::<_, Infallible>(r) },
+    ));
+    match mark.oneshot(request).await {
+        Ok(request) => request,
+        Err(never) => match never {},
+    }
+}
+
+/// A refusal by an extractor, as every other refusal: the extractor's status, the axon's
+/// `{"message": ..}` with its text, counted under `reason` (see [`Refused`]).
+async fn rejected(response: Response, reason: Reason) -> Response {
+    use http_body_util::BodyExt;
+    let status = response.status();
+    // A rejection's text is a line or two; a longer one is cut, never read whole.
+    let body = http_body_util::Limited::new(response.into_body(), 4096);
+    let text = match body.collect().await {
+        Ok(collected) => String::from_utf8_lossy(&collected.to_bytes()).into_owned(),
+        Err(_) => status.canonical_reason().unwrap_or("refused").to_owned(),
+    };
+    let mut response = (
+        status,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "message": text }).to_string(),
+    )
+        .into_response();
+    response.extensions_mut().insert(Refused(reason));
+    response
+}
+
+/// Marks an endpoint's answer as an extractor's refusal, for the metrics and the log.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refused(pub(crate) Reason);
 
 /// What an endpoint returns: anything axum can answer with.
 #[diagnostic::on_unimplemented(

@@ -15,6 +15,7 @@
 mod extract;
 pub(crate) mod policy;
 
+pub(crate) use extract::Refused;
 pub use extract::{EndpointBody, EndpointPart, EndpointResponse};
 pub use policy::{CallerCheck, CallerFn};
 
@@ -233,6 +234,15 @@ impl Endpoints {
             .collect();
         routes.sort_by_key(|r| (r.declaration.path, r.declaration.method));
         routes
+    }
+
+    /// The largest body any endpoint accepts, `default` for those that declare none.
+    pub(crate) fn largest_body(&self, default: usize) -> usize {
+        self.entries
+            .iter()
+            .map(|e| e.declaration.declared_max_body().unwrap_or(default))
+            .max()
+            .unwrap_or(0)
     }
 
     /// The metrics labels of every endpoint.

@@ -18,6 +18,7 @@
 //! | `axon_queue_depth` | gauge | |
 //! | `axon_replay_store_entries` | gauge | |
 //! | `axon_connections_open` | gauge | |
+//! | `axon_unverified_body_bytes` | gauge | |
 //! | `axon_connections_closed_total` | counter | `reason` (`per_address`, `evicted`, `first_head`) |
 //! | `axon_draining` | gauge | |
 
@@ -31,8 +32,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// The statuses counted one by one; any other is counted as `other`.
-const STATUSES: [u16; 16] = [
-    200, 400, 401, 403, 404, 405, 408, 413, 422, 429, 431, 500, 502, 503, 504, 505,
+const STATUSES: [u16; 17] = [
+    200, 400, 401, 403, 404, 405, 408, 413, 415, 422, 429, 431, 500, 502, 503, 504, 505,
 ];
 
 /// The histogram's upper bounds, in seconds.
@@ -205,6 +206,8 @@ pub(crate) struct Gauges {
     pub(crate) max_workers: usize,
     pub(crate) replay_entries: usize,
     pub(crate) connections: usize,
+    /// Bytes held by signed-HTTP bodies not yet verified (`pipeline::BodyBudget`).
+    pub(crate) unverified_body_bytes: usize,
     /// Connections the axon closed, by reason (`per_address`, `evicted`, `first_head`).
     pub(crate) closed: [(&'static str, u64); 3],
 }
@@ -217,6 +220,7 @@ impl Default for Gauges {
             max_workers: 0,
             replay_entries: 0,
             connections: 0,
+            unverified_body_bytes: 0,
             closed: [("per_address", 0), ("evicted", 0), ("first_head", 0)],
         }
     }

@@ -29,11 +29,13 @@ pub(crate) enum Reason {
     Failed,
     /// 503: the shared replay store did not answer (fail closed).
     ReplayStore,
+    /// 503: signed-HTTP bodies not yet verified hold their budget (per address or in all).
+    BodyBudget,
 }
 
 impl Reason {
     /// Every reason, in the order the metrics list them.
-    pub(crate) const ALL: [Reason; 13] = [
+    pub(crate) const ALL: [Reason; 14] = [
         Reason::NotFound,
         Reason::Method,
         Reason::BadHeaders,
@@ -47,6 +49,7 @@ impl Reason {
         Reason::Handler,
         Reason::Failed,
         Reason::ReplayStore,
+        Reason::BodyBudget,
     ];
 
     /// The metric label.
@@ -65,6 +68,7 @@ impl Reason {
             Reason::Handler => "handler",
             Reason::Failed => "failed",
             Reason::ReplayStore => "replay_store",
+            Reason::BodyBudget => "body_budget",
         }
     }
 }

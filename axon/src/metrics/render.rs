@@ -52,6 +52,11 @@ impl Metrics {
                 gauges.connections as u64,
             ),
             (
+                "axon_unverified_body_bytes",
+                "Bytes held by signed-HTTP request bodies not yet verified or waiting for a worker.",
+                gauges.unverified_body_bytes as u64,
+            ),
+            (
                 "axon_draining",
                 "1 while the axon stops: new connections refused, requests in flight finishing.",
                 u64::from(self.draining()),

@@ -11,32 +11,46 @@ use http::{header, HeaderMap, StatusCode};
 /// Reads at most `limit` bytes of body: 413 when the declared length or the bytes sent
 /// exceed it (nothing past the limit is read), 400 when the body cannot be read.
 pub(crate) async fn read(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, Refusal> {
-    let too_large = || {
-        Refusal::new(
-            Reason::TooLarge,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("Request body larger than the limit of {limit} bytes"),
-        )
-    };
+    check_declared(headers, limit)?;
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|e| unreadable(e, limit))
+}
+
+/// 413 when the declared length exceeds `limit`, before anything is read.
+pub(crate) fn check_declared(headers: &HeaderMap, limit: usize) -> Result<(), Refusal> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(too_large());
+    match declared.is_some_and(|len| len > limit as u64) {
+        true => Err(too_large(limit)),
+        false => Ok(()),
     }
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let over_limit = std::error::Error::source(&e)
+}
+
+/// A body that could not be read: 413 past the limit (its cause is the length limit),
+/// 400 otherwise.
+pub(crate) fn unreadable(e: impl Into<axum::BoxError>, limit: usize) -> Refusal {
+    let e: axum::BoxError = e.into();
+    let over_limit = e.is::<http_body_util::LengthLimitError>()
+        || std::error::Error::source(&*e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-        if over_limit {
-            too_large()
-        } else {
-            Refusal::new(
-                Reason::BadBody,
-                StatusCode::BAD_REQUEST,
-                format!("Could not read the request body: {e}"),
-            )
-        }
-    })
+    if over_limit {
+        return too_large(limit);
+    }
+    Refusal::new(
+        Reason::BadBody,
+        StatusCode::BAD_REQUEST,
+        format!("Could not read the request body: {e}"),
+    )
+}
+
+fn too_large(limit: usize) -> Refusal {
+    Refusal::new(
+        Reason::TooLarge,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("Request body larger than the limit of {limit} bytes"),
+    )
 }
 
 /// [`read`] until `deadline`: 408 (the request's `timeout`) when the body has not arrived

@@ -21,7 +21,7 @@
 //! Nothing before stage 7 reads the body, so a refused request costs its headers only.
 //! A panic in any stage is caught and answered 500 `Internal Server Error #<id>`, with the
 //! cause and the id in the log. Every request runs in a `request` span (synapse, peer,
-//! then hotkey and nonce once read), carried into its forward and its stream's producer,
+//! then the claimed hotkey and nonce once read, and the hotkey once verified), carried into its forward and its stream's producer,
 //! so a handler's own `tracing` lines carry those fields; [`record`] counts and logs its
 //! answer.
 //!
@@ -41,12 +41,14 @@ mod respond;
 mod route;
 mod signed;
 mod stream;
+mod unverified;
 mod verify;
 
 pub use admission::Load;
 pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::Identity;
 pub(crate) use route::Routes;
+pub(crate) use unverified::BodyBudget;
 
 use crate::auth::Authenticator;
 use crate::endpoint::Found;
@@ -103,6 +105,10 @@ pub(crate) struct Shared {
     pub(crate) metrics: Arc<Metrics>,
     /// Whose word about the client is believed.
     pub(crate) proxies: TrustedProxies,
+    /// The bytes bodies not yet verified may hold (signed-HTTP endpoints).
+    pub(crate) unverified: Arc<BodyBudget>,
+    /// How long a signed-HTTP request's body may take to arrive.
+    pub(crate) body_timeout: Duration,
 }
 
 /// The stages of one synapse type, as a plain function pointer per type.
@@ -180,11 +186,19 @@ pub(crate) async fn handle(
     }
 }
 
-/// The span every line logged about a request carries; `hotkey` and `nonce` are recorded
-/// once the headers are read.
+/// The span every line logged about a request carries: `claimed_hotkey` and `nonce` once
+/// the headers are read, `hotkey` only once its signature verified, so a line about a
+/// request nobody proved never names its hotkey as the caller.
 fn request_span(synapse: &str, peer: SocketAddr) -> Span {
     let peer = SocketAddr::new(canonical(peer.ip()), peer.port());
-    tracing::info_span!("request", synapse, %peer, hotkey = Empty, nonce = Empty)
+    tracing::info_span!(
+        "request",
+        synapse,
+        %peer,
+        claimed_hotkey = Empty,
+        hotkey = Empty,
+        nonce = Empty
+    )
 }
 
 /// A base synapse answering for `name` (a request whose type could not be used).
@@ -218,7 +232,7 @@ async fn stages<S: Synapse>(
     shared.identity.stamp(&mut synapse, peer);
     let span = Span::current();
     if let Some(hotkey) = &synapse.common().dendrite.hotkey {
-        span.record("hotkey", hotkey.as_str());
+        span.record("claimed_hotkey", hotkey.as_str());
     }
     if let Some(nonce) = synapse.common().dendrite.nonce {
         span.record("nonce", nonce);
@@ -239,6 +253,10 @@ async fn stages<S: Synapse>(
     };
     if let Err(refusal) = checks.await {
         return record.refused(&mut synapse, &refusal, None);
+    }
+    // Verified (by the default check, or by the synapse's own verify).
+    if let Some(hotkey) = &synapse.common().dendrite.hotkey {
+        span.record("hotkey", hotkey.as_str());
     }
 
     let priority = shared.handlers.priority(&synapse).await.unwrap_or(0.0);
@@ -342,6 +360,8 @@ mod tests {
             max_timeout: DEFAULT_MAX_TIMEOUT,
             metrics: Arc::new(Metrics::new(["Synapse"])),
             proxies: TrustedProxies::default(),
+            unverified: BodyBudget::new(16 << 20, 64 << 20, DEFAULT_MAX_BODY),
+            body_timeout: Duration::from_secs(5),
         })
     }
 

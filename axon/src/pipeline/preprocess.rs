@@ -2,6 +2,7 @@
 //! called it (Python's `preprocess`).
 
 use super::refusal::Refusal;
+use crate::keys::ss58;
 use crate::keys::Keypair;
 use crate::metrics::Reason;
 use crate::net::canonical;
@@ -35,7 +36,8 @@ pub(crate) fn read<S: Synapse>(headers: &HeaderMap, limits: &HeaderLimits) -> Re
     Ok(synapse)
 }
 
-/// The dendrite's hotkey and uuid at most [`MAX_IDENTITY_LEN`] bytes, and the
+/// The dendrite's hotkey and uuid at most [`MAX_IDENTITY_LEN`] bytes, the hotkey not an
+/// address of another network than Bittensor's, and the
 /// `computed_body_hash` a SHA3-256 hex digest (64 hex digits), as every dendrite sends
 /// them. They are signed, so nothing else could verify; refusing them here keeps the
 /// refusals and log lines of forged requests small.
@@ -54,6 +56,18 @@ fn signed_fields<S: Synapse>(synapse: &S) -> Result<(), String> {
                 ))
             }
             _ => {}
+        }
+    }
+    // One spelling per key: a valid address of another SS58 network prefix names a key
+    // that has a Bittensor spelling, and every check after this one (blacklist, priority,
+    // replay, logs, the handler's `dendrite.hotkey`) would otherwise see two identities.
+    // A string that is no address at all is left to the signature check (401, Python's
+    // message).
+    if let Some(hotkey) = dendrite.hotkey.as_deref() {
+        if let Some((prefix, canonical)) = ss58::other_prefix(hotkey) {
+            return Err(format!(
+                "header `bt_header_dendrite_hotkey`: an SS58 address of network prefix {prefix}; this axon reads Bittensor addresses (prefix 42) only: the same key is {canonical}"
+            ));
         }
     }
     match common.computed_body_hash {

@@ -69,6 +69,19 @@ impl Recorder {
         response
     }
 
+    /// Counts and logs an endpoint's `response`, and returns it: an extractor's refusal
+    /// (marked [`Refused`](crate::endpoint::Refused)) is counted and logged as one.
+    pub(crate) fn answered_endpoint(&self, response: Response) -> Response {
+        if let Some(crate::endpoint::Refused(reason)) = response.extensions().get().copied() {
+            self.metrics.refused(reason);
+            tracing::warn!(
+                status = response.status().as_u16(),
+                "refused: the endpoint's arguments could not be read from the request"
+            );
+        }
+        self.answered(response)
+    }
+
     /// Counts a stream in flight; the callback logs and counts how it ended (a debug line,
     /// or an error for a failure), in the request's span wherever it runs.
     pub(crate) fn stream_ended(&self) -> stream::OnEnd {

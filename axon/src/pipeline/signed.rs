@@ -1,19 +1,26 @@
 //! The stages of a signed-HTTP endpoint (btauth/1, Epistula), in the synapse's order and
 //! with its guarantees, apart from one difference both schemes force: they sign the
-//! body's hash, so the signature is checked once the (bounded) body is read.
+//! body's hash, so the body is read before the signature is checked, and before the
+//! request may take a worker.
 //!
 //! 1. scheme: the headers name one the endpoint accepts (401 otherwise);
-//! 2. headers: their form (400), the receiver and freshness (401), at arrival;
+//! 2. headers: their form, each auth header sent once, the sender's and receiver's
+//!    addresses in Bittensor's spelling (400), the receiver and freshness (401);
 //! 3. blacklist (403 with its reason) and priority, over the claimed caller;
-//! 4. admission: a worker by priority (503 queue full, 408 at the deadline);
-//! 5. body: read, at most the limit (413; 408 at the deadline);
-//! 6. signature, then replay (401): only a request that verifies is remembered;
+//! 4. body: read, at most the endpoint's limit (413), within the body timeout (408), its
+//!    bytes counted in the budget for bodies not yet verified (503 past it);
+//! 5. signature, then replay (401): only a request that verifies is remembered;
+//! 6. admission: a worker by priority (503 queue full, 408 at the deadline);
 //! 7. the handler, on the handler runtime (its answer; 500 on a panic, 408 at the deadline).
 //!
-//! Refusals are JSON `{"message": ..}` with the status, as a synapse's.
+//! So a request whose signature does not verify holds no worker, no queue slot and no
+//! replay entry: only its bytes, within the budget, until the body timeout.
+//!
+//! Refusals are JSON `{"message": ..}` with the status, as a synapse's; so are the
+//! endpoint's extractors' (see `endpoint::extract`).
 
 use super::refusal::Refusal;
-use super::{body, record::Recorder, timeout_of, Shared};
+use super::{record::Recorder, timeout_of, unverified, Shared};
 use crate::auth::{AuthError, Scheme, Signed};
 use crate::endpoint::Entry;
 use crate::metrics::Reason;
@@ -41,12 +48,13 @@ pub(crate) async fn serve(
         Err(refusal) => return record.refused_plain(&refusal),
     };
     let span = Span::current();
-    span.record("hotkey", signed.sender());
+    span.record("claimed_hotkey", signed.sender());
     span.record("nonce", signed.nonce_ns());
     record.arrived();
 
     let mut claimed = signed.claimed();
-    claimed.ip = Some(crate::net::canonical(peer.ip()));
+    let ip = crate::net::canonical(peer.ip());
+    claimed.ip = Some(ip);
     if let Some(check) = &endpoint.blacklist {
         if let Blacklist::Deny(reason) = check(&claimed) {
             let refusal = Refusal::new(
@@ -64,24 +72,30 @@ pub(crate) async fn serve(
     let deadline = tokio::time::Instant::from_std(record.start()) + timeout;
     let (mut parts, body) = request.into_parts();
     let served = async {
-        let worker = shared.admission.admit(priority, deadline, timeout).await?;
+        // The body before any worker, within its own (shorter) deadline and the budget.
         let limit = declaration.declared_max_body().unwrap_or(shared.max_body);
-        let bytes = body::read_by(
+        let body_timeout = shared.body_timeout.min(timeout);
+        let mut reservation = shared.unverified.reserve(ip);
+        let bytes = unverified::read_by(
             body,
             &parts.headers,
             limit,
-            deadline,
-            timeout,
-            "the handler",
+            &mut reservation,
+            deadline.min(tokio::time::Instant::from_std(record.start()) + body_timeout),
+            body_timeout,
         )
         .await?;
         // The caller the signature proves is the one claimed (its address added above).
         shared.auth.confirm(&signed, &bytes).map_err(refused)?;
+        span.record("hotkey", signed.sender());
         if let Some(store) = &shared.replay {
             let retention = shared.auth.retention();
             let replayed = || refused(shared.auth.replayed(&signed));
             super::verify::shared_store(store, &signed.replay_key(), retention, replayed).await?;
         }
+        let worker = shared.admission.admit(priority, deadline, timeout).await?;
+        // Admitted: the workers bound its body from here.
+        drop(reservation);
         parts.extensions.insert(claimed.clone());
         let request = Request::from_parts(parts, Body::from(bytes));
         let task = (endpoint.serve)(request).instrument(Span::current());
@@ -94,7 +108,7 @@ pub(crate) async fn serve(
         Ok::<_, Refusal>(answer)
     };
     match served.await {
-        Ok(response) => record.answered(response),
+        Ok(response) => record.answered_endpoint(response),
         Err(refusal) => record.refused_plain(&refusal),
     }
 }
@@ -127,6 +141,7 @@ fn read(shared: &Shared, endpoint: &Entry, request: &Request<Body>) -> Result<Si
         );
         return Err(refusal);
     }
+    once_each(headers, scheme)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let now = SystemTime::now();
     // Bound to this axon unless the endpoint, or the axon's rules, allow unbound requests.
@@ -143,6 +158,44 @@ fn read(shared: &Shared, endpoint: &Entry, request: &Request<Body>) -> Result<Si
         Scheme::Epistula => shared.auth.read_epistula_for(header, now, require_receiver),
     };
     read.map_err(refused)
+}
+
+/// The headers a scheme's signature depends on.
+fn auth_headers(scheme: Scheme) -> &'static [&'static str] {
+    match scheme {
+        Scheme::Btauth => &[
+            "X-Bittensor-Version",
+            "X-Bittensor-Hotkey",
+            "X-Bittensor-Receiver",
+            "X-Bittensor-Nonce",
+            "X-Bittensor-Crypto",
+            "X-Bittensor-Signature",
+        ],
+        Scheme::Epistula => &[
+            "Epistula-Version",
+            "Epistula-Timestamp",
+            "Epistula-Uuid",
+            "Epistula-Signed-By",
+            "Epistula-Signed-For",
+            "Epistula-Request-Signature",
+        ],
+    }
+}
+
+/// 400 for an auth header sent more than once: servers that keep the first copy and
+/// those that keep the last (a Python dict) would disagree about who called.
+fn once_each(headers: &HeaderMap, scheme: Scheme) -> Result<(), Refusal> {
+    match auth_headers(scheme)
+        .iter()
+        .find(|name| headers.get_all(**name).iter().nth(1).is_some())
+    {
+        Some(name) => Err(Refusal::new(
+            Reason::BadHeaders,
+            StatusCode::BAD_REQUEST,
+            format!("{name} was sent more than once: send each authentication header once"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The scheme whose version header is present (btauth/1 first).

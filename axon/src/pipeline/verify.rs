@@ -61,15 +61,17 @@ pub(crate) async fn shared<S: Synapse>(
     let (Some(hotkey), Some(nonce)) = (dendrite.hotkey.as_deref(), dendrite.nonce) else {
         return Ok(());
     };
-    let key = ReplayKey::new(hotkey, dendrite.uuid.as_deref(), nonce);
-    shared_store(store, &key, retention, || {
+    let refused = |message: String| {
         Refusal::new(
             Reason::Unverified,
             StatusCode::UNAUTHORIZED,
-            format!("Not Verified with error: {}", replayed(nonce)),
+            format!("Not Verified with error: {message}"),
         )
-    })
-    .await
+    };
+    // The default check decoded it already; a custom verify never reaches here.
+    let public = crate::keys::ss58_decode(hotkey).map_err(refused)?;
+    let key = ReplayKey::new(&public, dendrite.uuid.as_deref(), nonce);
+    shared_store(store, &key, retention, || refused(replayed(nonce))).await
 }
 
 /// Records `key` in the shared store, for a request this process already accepted: the

@@ -116,25 +116,28 @@ impl fmt::Debug for ReplayStore {
 ///
 /// ```
 /// use axon::replay::ReplayKey;
-/// let a = ReplayKey::new("5Hot", Some("u"), 7);
-/// assert_eq!(a, ReplayKey::new("5Hot", Some("u"), 7));
-/// assert_ne!(a, ReplayKey::new("5Hot", Some("u"), 8));
-/// assert_eq!(ReplayKey::new("5Hot", None, 7), ReplayKey::new("5Hot", Some("None"), 7));
+/// let key = [7u8; 32];
+/// let a = ReplayKey::new(&key, Some("u"), 7);
+/// assert_eq!(a, ReplayKey::new(&key, Some("u"), 7));
+/// assert_ne!(a, ReplayKey::new(&key, Some("u"), 8));
+/// assert_ne!(a, ReplayKey::new(&[8u8; 32], Some("u"), 7));
+/// assert_eq!(ReplayKey::new(&key, None, 7), ReplayKey::new(&key, Some("None"), 7));
 /// assert!(a.as_str().starts_with("axon:replay:"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplayKey(String);
 
 impl ReplayKey {
-    /// The key of request `nonce` from `sender` with id `id` (`None` as Python writes a
+    /// The key of request `nonce` from the sender whose public key is `sender` (its
+    /// bytes, not one of the address's spellings) with id `id` (`None` as Python writes a
     /// missing uuid into the signed message).
-    pub fn new(sender: &str, id: Option<&str>, nonce: i64) -> Self {
+    pub fn new(sender: &[u8; 32], id: Option<&str>, nonce: i64) -> Self {
         let mut hash = Sha256::new();
-        // Length-prefixed, so no two triples share an encoding.
-        for part in [sender, id.unwrap_or("None")] {
-            hash.update((part.len() as u64).to_le_bytes());
-            hash.update(part.as_bytes());
-        }
+        hash.update(sender);
+        // Length-prefixed, so no two ids share an encoding with what follows.
+        let id = id.unwrap_or("None");
+        hash.update((id.len() as u64).to_le_bytes());
+        hash.update(id.as_bytes());
         hash.update(nonce.to_le_bytes());
         let digest = hash.finalize();
         ReplayKey(format!("axon:replay:{}", crate::wire::hex(&digest[..16])))

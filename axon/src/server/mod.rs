@@ -26,7 +26,7 @@ use crate::handler::{
 use crate::keys::{self, Keypair};
 use crate::metrics::Metrics;
 use crate::net::TrustedProxies;
-use crate::pipeline::{self, Admission, Identity, Shared, DEFAULT_MAX_TIMEOUT};
+use crate::pipeline::{self, Admission, BodyBudget, Identity, Shared, DEFAULT_MAX_TIMEOUT};
 use crate::registry::{self, Built, Entry, Problem, StartupError, TableBuilder};
 use crate::state::States;
 use crate::table::Handlers;
@@ -835,6 +835,16 @@ impl Axon {
         };
         let names: Vec<&'static str> = plan.built.handlers.synapses().collect();
         let endpoints: Vec<&'static str> = plan.built.handlers.signed().labels().collect();
+        let largest_body = plan
+            .built
+            .handlers
+            .signed()
+            .largest_body(self.limits.max_body);
+        let unverified = BodyBudget::new(
+            self.limits.unverified_body_bytes_per_address,
+            self.limits.unverified_body_bytes,
+            largest_body,
+        );
         let (store, retention) = plan.verifier.store();
         let auth =
             Authenticator::sharing(plan.verifier.hotkey(), self.auth.clone(), store, retention);
@@ -853,6 +863,8 @@ impl Axon {
             max_timeout: self.max_timeout,
             metrics: Arc::new(Metrics::with_endpoints(names, endpoints)),
             proxies: self.proxies.clone(),
+            unverified,
+            body_timeout: self.limits.body_timeout,
         });
         let connections = Connections::new(
             self.limits.max_connections,

@@ -65,6 +65,7 @@ async fn metrics(State(observed): State<Arc<Observed>>) -> Response {
         max_workers: shared.admission.max_workers(),
         replay_entries: shared.verifier.remembered(),
         connections: connections.open(),
+        unverified_body_bytes: shared.unverified.held(),
         closed: Closed::ALL.map(|reason| (reason.label(), connections.closed(reason))),
     };
     (

@@ -339,9 +339,10 @@ impl Verifier {
         // checked plain only (a forged one costs one verification, not two).
         let plain_only =
             cached.is_some_and(|k| k.form == Some(Form::Plain)) && self.batcher.under_attack();
+        // The replay store keys on the public key's bytes, not on the address's spelling.
         let raw = match cached {
-            Some(_) => None,
-            None => Some(ss58_decode(hotkey).map_err(refuse)?),
+            Some(known) => known.public.to_bytes(),
+            None => ss58_decode(hotkey).map_err(refuse)?,
         };
         let nonce = dendrite.nonce.ok_or_else(|| refuse("Missing Nonce"))?;
         let version = dendrite.version.unwrap_or(0);
@@ -380,7 +381,7 @@ impl Verifier {
             if let Some(message) = pending_window.stale(&nonces) {
                 return Err(refuse(message));
             }
-            let key = nonces.key(hotkey, dendrite.uuid.as_deref(), nonce);
+            let key = nonces.key(&raw, dendrite.uuid.as_deref(), nonce);
             if nonces.seen(key) {
                 return Err(refuse(replayed(nonce)));
             }
@@ -399,10 +400,10 @@ impl Verifier {
             common.computed_body_hash.as_deref(),
         );
         let parsed = parse_signature(signature).map_err(refuse)?;
-        let public = match (cached, raw) {
-            (Some(known), _) => known.public,
-            (None, raw) => {
-                let public = PublicKey::from_bytes(&raw.unwrap_or_default())
+        let public = match cached {
+            Some(known) => known.public,
+            None => {
+                let public = PublicKey::from_bytes(&raw)
                     .map_err(|e| refuse(format!("Invalid SS58 address: {e}")))?;
                 let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
                 if keys.len() >= MAX_CACHED_KEYS {

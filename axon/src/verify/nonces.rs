@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 
 /// The accepted requests, each as a 64-bit keyed hash (the process's own random key) of
-/// exactly what its signature covers, `{nonce}.{hotkey}.…{uuid}` — so a uuid header left
+/// exactly what its signature covers, `{nonce}.{hotkey}.…{uuid}`, the hotkey as its public
+/// key's bytes — so a uuid header left
 /// out and one sent as `None`, which sign the same message, are one request — mapped to
 /// its nonce for expiry. 16 bytes an entry, whatever the client sends. Two requests sharing
 /// a hash (about one chance in 10^7 with a million remembered) refuse the second, never
@@ -36,10 +37,11 @@ pub(crate) struct Nonces {
 }
 
 impl Nonces {
-    /// The key of the request `nonce` of dendrite `hotkey` with `uuid` (`None` as Python
+    /// The key of the request `nonce` of the sender whose public key is `sender` (its
+    /// bytes: one key, however its address was spelled) with `uuid` (`None` as Python
     /// writes a missing one into the signed message).
-    pub(crate) fn key(&self, hotkey: &str, uuid: Option<&str>, nonce: i64) -> u64 {
-        self.keys.hash_one((hotkey, uuid.unwrap_or("None"), nonce))
+    pub(crate) fn key(&self, sender: &[u8; 32], uuid: Option<&str>, nonce: i64) -> u64 {
+        self.keys.hash_one((sender, uuid.unwrap_or("None"), nonce))
     }
 
     /// Whether the request `key` was accepted already.
@@ -83,7 +85,7 @@ impl Nonces {
 mod tests {
     use super::Nonces;
 
-    const HOTKEY: &str = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+    const HOTKEY: &[u8; 32] = &[7; 32];
 
     #[test]
     fn a_request_is_accepted_once_in_any_order() {
@@ -106,7 +108,7 @@ mod tests {
         assert_eq!(n.key(HOTKEY, None, 7), n.key(HOTKEY, Some("None"), 7));
         assert_ne!(n.key(HOTKEY, Some("a"), 7), n.key(HOTKEY, Some("b"), 7));
         assert_ne!(n.key(HOTKEY, Some("a"), 7), n.key(HOTKEY, Some("a"), 8));
-        assert_ne!(n.key("a:b", Some("c"), 7), n.key("a", Some("b:c"), 7));
+        assert_ne!(n.key(HOTKEY, Some("a"), 7), n.key(&[8; 32], Some("a"), 7));
     }
 
     #[test]
