@@ -360,7 +360,7 @@ mod tests {
             max_timeout: DEFAULT_MAX_TIMEOUT,
             metrics: Arc::new(Metrics::new(["Synapse"])),
             proxies: TrustedProxies::default(),
-            unverified: BodyBudget::new(16 << 20, 64 << 20, DEFAULT_MAX_BODY),
+            unverified: BodyBudget::new(64 << 20, 256 << 20, DEFAULT_MAX_BODY),
             body_timeout: Duration::from_secs(5),
         })
     }

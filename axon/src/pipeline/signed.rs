@@ -8,7 +8,8 @@
 //!    addresses in Bittensor's spelling (400), the receiver and freshness (401);
 //! 3. blacklist (403 with its reason) and priority, over the claimed caller;
 //! 4. body: read, at most the endpoint's limit (413), within the body timeout (408), its
-//!    bytes counted in the budget for bodies not yet verified (503 past it);
+//!    bytes counted in the budget for bodies not yet verified (503 past it; once verified,
+//!    they count in the total only, until the request is admitted);
 //! 5. signature, then replay (401): only a request that verifies is remembered;
 //! 6. admission: a worker by priority (503 queue full, 408 at the deadline);
 //! 7. the handler, on the handler runtime (its answer; 500 on a panic, 408 at the deadline).
@@ -88,6 +89,7 @@ pub(crate) async fn serve(
         // The caller the signature proves is the one claimed (its address added above).
         shared.auth.confirm(&signed, &bytes).map_err(refused)?;
         span.record("hotkey", signed.sender());
+        reservation.verified();
         if let Some(store) = &shared.replay {
             let retention = shared.auth.retention();
             let replayed = || refused(shared.auth.replayed(&signed));

@@ -4,9 +4,10 @@
 //! A body is read before the request may take a worker, so a caller without a key holds
 //! no worker and no queue slot, only the bytes it sent, and only within [`BodyBudget`]:
 //! at most `per_address` bytes from one client address and `total` bytes from everyone,
-//! counted as they arrive. A request past either bound is refused 503 at once. Its bytes
-//! stay counted until the request is admitted to a worker (a verified request waiting in
-//! the queue holds its body too); after that, the workers bound them.
+//! counted as they arrive. A request past either bound is refused 503 at once. Once its
+//! signature verified, its bytes leave its address's share but stay in the total until the
+//! request is admitted to a worker (a verified request waiting in the queue holds its body);
+//! after that, the workers bound them.
 
 use super::refusal::Refusal;
 use crate::metrics::Reason;
@@ -37,6 +38,8 @@ pub(crate) struct Reservation {
     budget: Arc<BodyBudget>,
     address: IpAddr,
     bytes: usize,
+    /// Its signature verified: its bytes no longer count in its address's share.
+    verified: bool,
 }
 
 impl BodyBudget {
@@ -57,6 +60,7 @@ impl BodyBudget {
             budget: self.clone(),
             address,
             bytes: 0,
+            verified: false,
         }
     }
 
@@ -99,6 +103,29 @@ impl Reservation {
     }
 }
 
+impl Reservation {
+    /// The request's signature verified: its bytes leave its address's share (a client
+    /// whose requests verify may have many waiting in the queue) and stay in the total
+    /// until the reservation is dropped, when the request is admitted.
+    pub(crate) fn verified(&mut self) {
+        if !self.verified {
+            self.budget.lock().leave_address(self.address, self.bytes);
+            self.verified = true;
+        }
+    }
+}
+
+impl Held {
+    fn leave_address(&mut self, address: IpAddr, bytes: usize) {
+        if let Some(n) = self.by_address.get_mut(&address) {
+            *n -= bytes;
+            if *n == 0 {
+                self.by_address.remove(&address);
+            }
+        }
+    }
+}
+
 impl Drop for Reservation {
     fn drop(&mut self) {
         if self.bytes == 0 {
@@ -106,11 +133,8 @@ impl Drop for Reservation {
         }
         let mut held = self.budget.lock();
         held.total -= self.bytes;
-        if let Some(n) = held.by_address.get_mut(&self.address) {
-            *n -= self.bytes;
-            if *n == 0 {
-                held.by_address.remove(&self.address);
-            }
+        if !self.verified {
+            held.leave_address(self.address, self.bytes);
         }
     }
 }
@@ -162,7 +186,7 @@ mod tests {
 
     #[test]
     fn an_address_holds_its_share_and_everyone_the_total() {
-        let budget = BodyBudget::new(100, 250, 10);
+        let budget = BodyBudget::new(100, 400, 10);
         let mut a1 = budget.reserve(ip(1));
         let mut a2 = budget.reserve(ip(1));
         // A lone body may exceed the address's share (up to the total).
@@ -178,18 +202,24 @@ mod tests {
         );
         // Another address may, up to the total.
         let mut b = budget.reserve(ip(2));
-        b.grow(100).unwrap();
+        b.grow(250).unwrap();
         let refused = b.grow(1).unwrap_err();
         assert!(
-            refused.message.contains("250 bytes from all clients"),
+            refused.message.contains("400 bytes from all clients"),
             "{}",
             refused.message
         );
-        assert_eq!(budget.held(), 250);
+        assert_eq!(budget.held(), 400);
+        drop(b);
+        // A verified body leaves its address's share, not the total.
+        a1.verified();
+        assert_eq!(budget.held(), 150);
+        let mut a3 = budget.reserve(ip(1));
+        a2.grow(60).unwrap();
+        a3.grow(40).unwrap();
+        assert!(a3.grow(1).is_err(), "100 bytes from this address");
         // Given back when dropped.
-        drop(a1);
-        a2.grow(100).unwrap();
-        drop((a2, b));
+        drop((a1, a2, a3));
         assert_eq!(budget.held(), 0);
         assert!(budget.lock().by_address.is_empty());
     }

@@ -16,8 +16,8 @@ use std::time::Duration;
 /// | `first_head_timeout` | 5 s | a new connection that sends nothing by then is closed |
 /// | `max_json_depth` | 64 | 400 `Could not parse the body as synapse S: JSON nested deeper than N levels`, found before parsing |
 /// | `body_timeout` | 5 s | signed-HTTP endpoints: 408 when the body has not arrived by then (or by the endpoint's timeout, if shorter) |
-/// | `unverified_body_bytes_per_address` | 16 MiB | signed-HTTP endpoints: 503 when bodies not yet verified from one client address would hold more (one body alone may reach the endpoint's `max_body`) |
-/// | `unverified_body_bytes` | 64 MiB (at least the largest endpoint `max_body`) | signed-HTTP endpoints: 503 when bodies not yet verified from all clients would hold more |
+/// | `unverified_body_bytes_per_address` | 64 MiB | signed-HTTP endpoints: 503 when bodies not yet verified from one client address would hold more (one body alone may reach the endpoint's `max_body`) |
+/// | `unverified_body_bytes` | 256 MiB (at least the largest endpoint `max_body`) | signed-HTTP endpoints: 503 when bodies not yet verified, or verified and waiting for a worker, would hold more |
 ///
 /// A synapse declared with `#[synapse(max_body = N)]` has its own body limit instead of
 /// `max_body` ([`Synapse::MAX_BODY`](crate::Synapse::MAX_BODY)).
@@ -61,11 +61,11 @@ pub struct Limits {
     /// How long a signed-HTTP request's body may take to arrive (counted from the request's
     /// arrival; the endpoint's timeout, if shorter, applies instead).
     pub body_timeout: Duration,
-    /// The most bytes that signed-HTTP bodies not yet verified (or waiting for a worker)
-    /// may hold, from all clients.
+    /// The most bytes that signed-HTTP bodies not yet verified, or verified and waiting for
+    /// a worker, may hold, from all clients.
     pub unverified_body_bytes: usize,
-    /// The same, from one client address; a lone body from an address may exceed it up to
-    /// its endpoint's `max_body`.
+    /// The most bytes that signed-HTTP bodies not yet verified may hold from one client
+    /// address; a lone body from an address may exceed it up to its endpoint's `max_body`.
     pub unverified_body_bytes_per_address: usize,
 }
 
@@ -81,8 +81,8 @@ impl Default for Limits {
             first_head_timeout: Duration::from_secs(5),
             max_json_depth: 64,
             body_timeout: Duration::from_secs(5),
-            unverified_body_bytes: 64 * 1024 * 1024,
-            unverified_body_bytes_per_address: 16 * 1024 * 1024,
+            unverified_body_bytes: 256 * 1024 * 1024,
+            unverified_body_bytes_per_address: 64 * 1024 * 1024,
         }
     }
 }
