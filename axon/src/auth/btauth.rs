@@ -12,6 +12,28 @@ pub const PROTOCOL: &str = "btauth/1";
 /// `X-Bittensor-Version`'s value.
 pub const VERSION: &str = "1";
 
+/// The headers, named as bittensor 11's `http_auth` names them.
+pub const HEADER_VERSION: &str = "X-Bittensor-Version";
+/// The sender's address.
+pub const HEADER_HOTKEY: &str = "X-Bittensor-Hotkey";
+/// The receiver's address (absent when unbound).
+pub const HEADER_RECEIVER: &str = "X-Bittensor-Receiver";
+/// The nonce, in nanoseconds.
+pub const HEADER_NONCE: &str = "X-Bittensor-Nonce";
+/// The signature scheme (absent for sr25519).
+pub const HEADER_CRYPTO: &str = "X-Bittensor-Crypto";
+/// The signature, `0x` hex.
+pub const HEADER_SIGNATURE: &str = "X-Bittensor-Signature";
+/// Every header the signature depends on.
+pub(crate) const HEADERS: [&str; 6] = [
+    HEADER_VERSION,
+    HEADER_HOTKEY,
+    HEADER_RECEIVER,
+    HEADER_NONCE,
+    HEADER_CRYPTO,
+    HEADER_SIGNATURE,
+];
+
 /// The exact bytes signed: `btauth/1`, the scheme, the uppercase method, the path with its
 /// query as sent, the sha256 hex of the raw body, the nonce (ns), the sender and the
 /// receiver (`-` when unbound), joined by newlines. As Python's `build_payload`.
@@ -74,13 +96,13 @@ pub fn sign(
         receiver,
     );
     let mut headers = vec![
-        ("X-Bittensor-Version", VERSION.to_owned()),
-        ("X-Bittensor-Hotkey", hotkey.ss58().to_owned()),
-        ("X-Bittensor-Nonce", nonce.to_string()),
-        ("X-Bittensor-Signature", hotkey.sign(&signed)),
+        (HEADER_VERSION, VERSION.to_owned()),
+        (HEADER_HOTKEY, hotkey.ss58().to_owned()),
+        (HEADER_NONCE, nonce.to_string()),
+        (HEADER_SIGNATURE, hotkey.sign(&signed)),
     ];
     if let Some(receiver) = receiver {
-        headers.push(("X-Bittensor-Receiver", receiver.to_owned()));
+        headers.push((HEADER_RECEIVER, receiver.to_owned()));
     }
     headers
 }
@@ -177,25 +199,25 @@ fn read<'h>(
     now: SystemTime,
 ) -> Result<Claims, AuthError> {
     let malformed = |m: &str| AuthError::Malformed(m.to_owned());
-    if header("X-Bittensor-Version") != Some(VERSION) {
-        return Err(malformed(
-            "missing or unsupported X-Bittensor-Version (expected '1')",
-        ));
+    if header(HEADER_VERSION) != Some(VERSION) {
+        return Err(malformed(&format!(
+            "missing or unsupported {HEADER_VERSION} (expected '{VERSION}')"
+        )));
     }
-    let sender = header("X-Bittensor-Hotkey")
+    let sender = header(HEADER_HOTKEY)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| malformed("missing X-Bittensor-Hotkey"))?;
+        .ok_or_else(|| malformed(&format!("missing {HEADER_HOTKEY}")))?;
     let nonce =
-        header("X-Bittensor-Nonce").ok_or_else(|| malformed("missing X-Bittensor-Nonce"))?;
-    let nonce =
-        python_int(nonce).ok_or_else(|| malformed("X-Bittensor-Nonce is not a decimal integer"))?;
-    let crypto = crypto(header("X-Bittensor-Crypto").unwrap_or("sr25519"))
-        .ok_or_else(|| malformed("unsupported X-Bittensor-Crypto"))?;
-    let signature = header("X-Bittensor-Signature")
-        .ok_or_else(|| malformed("missing X-Bittensor-Signature"))?;
+        header(HEADER_NONCE).ok_or_else(|| malformed(&format!("missing {HEADER_NONCE}")))?;
+    let nonce = python_int(nonce)
+        .ok_or_else(|| malformed(&format!("{HEADER_NONCE} is not a decimal integer")))?;
+    let crypto = crypto(header(HEADER_CRYPTO).unwrap_or("sr25519"))
+        .ok_or_else(|| malformed(&format!("unsupported {HEADER_CRYPTO}")))?;
+    let signature = header(HEADER_SIGNATURE)
+        .ok_or_else(|| malformed(&format!("missing {HEADER_SIGNATURE}")))?;
     let signature =
-        unhex(signature).ok_or_else(|| malformed("X-Bittensor-Signature is not hex"))?;
-    let receiver = header("X-Bittensor-Receiver");
+        unhex(signature).ok_or_else(|| malformed(&format!("{HEADER_SIGNATURE} is not hex")))?;
+    let receiver = header(HEADER_RECEIVER);
     Ok(Claims {
         scheme: Scheme::Btauth,
         sender: sender.to_owned(),

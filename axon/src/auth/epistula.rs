@@ -11,6 +11,28 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// `Epistula-Version`'s value.
 pub const VERSION: &str = "2";
 
+/// The protocol version header.
+pub const HEADER_VERSION: &str = "Epistula-Version";
+/// The time of signing, in milliseconds.
+pub const HEADER_TIMESTAMP: &str = "Epistula-Timestamp";
+/// The request's uuid.
+pub const HEADER_UUID: &str = "Epistula-Uuid";
+/// The sender's address (not part of the signed message).
+pub const HEADER_SIGNED_BY: &str = "Epistula-Signed-By";
+/// The receiver's address (absent when unbound).
+pub const HEADER_SIGNED_FOR: &str = "Epistula-Signed-For";
+/// The signature, `0x` hex.
+pub const HEADER_SIGNATURE: &str = "Epistula-Request-Signature";
+/// Every header the signature depends on.
+pub(crate) const HEADERS: [&str; 6] = [
+    HEADER_VERSION,
+    HEADER_TIMESTAMP,
+    HEADER_UUID,
+    HEADER_SIGNED_BY,
+    HEADER_SIGNED_FOR,
+    HEADER_SIGNATURE,
+];
+
 /// The signed message.
 ///
 /// ```
@@ -45,14 +67,14 @@ pub fn sign(
         .to_string();
     let signature = hotkey.sign(message(body, &uuid, &timestamp, signed_for).as_bytes());
     let mut headers = vec![
-        ("Epistula-Version", VERSION.to_owned()),
-        ("Epistula-Timestamp", timestamp),
-        ("Epistula-Uuid", uuid),
-        ("Epistula-Signed-By", hotkey.ss58().to_owned()),
-        ("Epistula-Request-Signature", signature),
+        (HEADER_VERSION, VERSION.to_owned()),
+        (HEADER_TIMESTAMP, timestamp),
+        (HEADER_UUID, uuid),
+        (HEADER_SIGNED_BY, hotkey.ss58().to_owned()),
+        (HEADER_SIGNATURE, signature),
     ];
     if let Some(receiver) = signed_for {
-        headers.push(("Epistula-Signed-For", receiver.to_owned()));
+        headers.push((HEADER_SIGNED_FOR, receiver.to_owned()));
     }
     headers
 }
@@ -99,28 +121,29 @@ fn read<'h>(
     now: SystemTime,
 ) -> Result<Claims, AuthError> {
     let malformed = |m: &str| AuthError::Malformed(m.to_owned());
-    if header("Epistula-Version").map(str::trim) != Some(VERSION) {
-        return Err(malformed(
-            "missing or unsupported Epistula-Version (expected '2')",
-        ));
+    if header(HEADER_VERSION).map(str::trim) != Some(VERSION) {
+        return Err(malformed(&format!(
+            "missing or unsupported {HEADER_VERSION} (expected '{VERSION}')"
+        )));
     }
-    let timestamp =
-        header("Epistula-Timestamp").ok_or_else(|| malformed("missing Epistula-Timestamp"))?;
-    let ms: i64 = timestamp
-        .trim()
-        .parse()
-        .map_err(|_| malformed("Epistula-Timestamp is not a whole number of milliseconds"))?;
-    let uuid = header("Epistula-Uuid")
+    let timestamp = header(HEADER_TIMESTAMP)
+        .ok_or_else(|| malformed(&format!("missing {HEADER_TIMESTAMP}")))?;
+    let ms: i64 = timestamp.trim().parse().map_err(|_| {
+        malformed(&format!(
+            "{HEADER_TIMESTAMP} is not a whole number of milliseconds"
+        ))
+    })?;
+    let uuid = header(HEADER_UUID)
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| malformed("missing Epistula-Uuid"))?;
-    let sender = header("Epistula-Signed-By")
+        .ok_or_else(|| malformed(&format!("missing {HEADER_UUID}")))?;
+    let sender = header(HEADER_SIGNED_BY)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| malformed("missing Epistula-Signed-By"))?;
-    let signature = header("Epistula-Request-Signature")
-        .ok_or_else(|| malformed("missing Epistula-Request-Signature"))?;
+        .ok_or_else(|| malformed(&format!("missing {HEADER_SIGNED_BY}")))?;
+    let signature = header(HEADER_SIGNATURE)
+        .ok_or_else(|| malformed(&format!("missing {HEADER_SIGNATURE}")))?;
     let signature =
-        unhex(signature).ok_or_else(|| malformed("Epistula-Request-Signature is not hex"))?;
-    let receiver = header("Epistula-Signed-For").filter(|r| !r.is_empty());
+        unhex(signature).ok_or_else(|| malformed(&format!("{HEADER_SIGNATURE} is not hex")))?;
+    let receiver = header(HEADER_SIGNED_FOR).filter(|r| !r.is_empty());
     Ok(Claims {
         scheme: Scheme::Epistula,
         sender: sender.to_owned(),

@@ -255,8 +255,8 @@ impl Signed {
 /// The header that names a scheme's sender and its receiver.
 fn address_headers(scheme: Scheme) -> (&'static str, &'static str) {
     match scheme {
-        Scheme::Btauth => ("X-Bittensor-Hotkey", "X-Bittensor-Receiver"),
-        Scheme::Epistula => ("Epistula-Signed-By", "Epistula-Signed-For"),
+        Scheme::Btauth => (btauth::HEADER_HOTKEY, btauth::HEADER_RECEIVER),
+        Scheme::Epistula => (epistula::HEADER_SIGNED_BY, epistula::HEADER_SIGNED_FOR),
     }
 }
 
@@ -407,12 +407,14 @@ fn nanos(t: SystemTime) -> i128 {
 
 fn scheme_unbound(scheme: Scheme) -> String {
     match scheme {
-        Scheme::Btauth => {
-            "missing X-Bittensor-Receiver: this server requires receiver-bound requests".into()
-        }
-        Scheme::Epistula => {
-            "missing Epistula-Signed-For: this server requires receiver-bound requests".into()
-        }
+        Scheme::Btauth => format!(
+            "missing {}: this server requires receiver-bound requests",
+            btauth::HEADER_RECEIVER
+        ),
+        Scheme::Epistula => format!(
+            "missing {}: this server requires receiver-bound requests",
+            epistula::HEADER_SIGNED_FOR
+        ),
     }
 }
 

@@ -162,32 +162,14 @@ fn read(shared: &Shared, endpoint: &Entry, request: &Request<Body>) -> Result<Si
     read.map_err(refused)
 }
 
-/// The headers a scheme's signature depends on.
-fn auth_headers(scheme: Scheme) -> &'static [&'static str] {
-    match scheme {
-        Scheme::Btauth => &[
-            "X-Bittensor-Version",
-            "X-Bittensor-Hotkey",
-            "X-Bittensor-Receiver",
-            "X-Bittensor-Nonce",
-            "X-Bittensor-Crypto",
-            "X-Bittensor-Signature",
-        ],
-        Scheme::Epistula => &[
-            "Epistula-Version",
-            "Epistula-Timestamp",
-            "Epistula-Uuid",
-            "Epistula-Signed-By",
-            "Epistula-Signed-For",
-            "Epistula-Request-Signature",
-        ],
-    }
-}
-
 /// 400 for an auth header sent more than once: servers that keep the first copy and
 /// those that keep the last (a Python dict) would disagree about who called.
 fn once_each(headers: &HeaderMap, scheme: Scheme) -> Result<(), Refusal> {
-    match auth_headers(scheme)
+    let names: &[&str] = match scheme {
+        Scheme::Btauth => &crate::auth::btauth::HEADERS,
+        Scheme::Epistula => &crate::auth::epistula::HEADERS,
+    };
+    match names
         .iter()
         .find(|name| headers.get_all(**name).iter().nth(1).is_some())
     {
@@ -202,9 +184,9 @@ fn once_each(headers: &HeaderMap, scheme: Scheme) -> Result<(), Refusal> {
 
 /// The scheme whose version header is present (btauth/1 first).
 fn scheme(headers: &HeaderMap) -> Option<Scheme> {
-    if headers.contains_key("x-bittensor-version") {
+    if headers.contains_key(crate::auth::btauth::HEADER_VERSION) {
         Some(Scheme::Btauth)
-    } else if headers.contains_key("epistula-version") {
+    } else if headers.contains_key(crate::auth::epistula::HEADER_VERSION) {
         Some(Scheme::Epistula)
     } else {
         None
