@@ -1,4 +1,4 @@
-//! A forged-signature flood under a validator's public hotkey (issue 16, part 2). The
+//! A forged-signature flood under a validator's public hotkey. The
 //! hotkey passes the allow-list blacklist, so every forged request costs a signature check;
 //! 2,000 connections from 127.0.0.1 send them as fast as they are answered. The validator's
 //! own signed calls from 127.0.0.2 are measured with no flood and then under it, in the same
@@ -61,28 +61,36 @@ fn forged(signature: &str) -> Vec<u8> {
     kept_request_bytes("Echo", &s)
 }
 
-/// Bob's signed call from 127.0.0.2: its status and how long it took.
-async fn validator_call(addr: SocketAddr, i: i64) -> (u16, Duration) {
+/// Bob's signed call from 127.0.0.2: its status, how long it took, and how many forged
+/// requests were answered meanwhile (`answered` counts them).
+async fn validator_call(
+    addr: SocketAddr,
+    i: i64,
+    answered: &AtomicUsize,
+) -> (u16, Duration, usize) {
     let call = sign(Echo::new(format!("call {i}"), i), &bob(), alice().ss58());
-    let started = Instant::now();
+    let (started, before) = (Instant::now(), answered.load(Ordering::Relaxed));
     let mut c = connect_from([127, 0, 0, 2], addr).await;
     c.write_all(&request_bytes("Echo", &call, &[]))
         .await
         .unwrap();
     let answer = read_rest(&mut c, Vec::new()).await;
-    (status_of(&answer), started.elapsed())
+    let meanwhile = answered.load(Ordering::Relaxed) - before;
+    (status_of(&answer), started.elapsed(), meanwhile)
 }
 
-/// `n` calls one after another: their latencies, each asserted 200.
-async fn calls(addr: SocketAddr, n: i64) -> Vec<Duration> {
-    let mut took = Vec::new();
+/// `n` calls one after another, each asserted 200: their latencies, sorted, and the most
+/// forged requests answered during one of them.
+async fn calls(addr: SocketAddr, n: i64, answered: &AtomicUsize) -> (Vec<Duration>, usize) {
+    let (mut took, mut most) = (Vec::new(), 0);
     for i in 0..n {
-        let (status, t) = validator_call(addr, i).await;
+        let (status, t, meanwhile) = validator_call(addr, i, answered).await;
         assert_eq!(status, 200, "call {i}");
         took.push(t);
+        most = most.max(meanwhile);
     }
     took.sort();
-    took
+    (took, most)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +107,7 @@ async fn a_forged_signature_flood_from_one_address_does_not_delay_another() {
     axon.start().await.unwrap();
     let addr = axon.local_addr().unwrap();
 
-    let quiet = calls(addr, 20).await;
+    let (quiet, _) = calls(addr, 20, &AtomicUsize::new(0)).await;
 
     // The flood: 2,000 kept-alive connections, each sending the next forged request as
     // soon as the last is answered, until the validator's calls are done.
@@ -147,7 +155,7 @@ async fn a_forged_signature_flood_from_one_address_does_not_delay_another() {
         .await
         .expect("the flood was answered");
 
-    let flooded = calls(addr, 10).await;
+    let (flooded, most_meanwhile) = calls(addr, 10, &answered).await;
     stop.store(true, Ordering::Relaxed);
     // Closing the flood's connections cancels what it still has queued.
     for f in &flood {
@@ -158,20 +166,22 @@ async fn a_forged_signature_flood_from_one_address_does_not_delay_another() {
     let forged = answered.load(Ordering::Relaxed);
     eprintln!(
         "validator calls: quiet p50 {q50:?} max {q_max:?}; under 2,000 forging connections \
-         p50 {f50:?} max {f_max:?}; {forged} forged requests answered"
+         p50 {f50:?} max {f_max:?}, at most {most_meanwhile} forged requests answered during \
+         one; {forged} forged requests answered"
     );
     assert_eq!(
         not_refused.load(Ordering::Relaxed),
         0,
         "every forged request is refused"
     );
-    // The bound: a validator's call waits for one batch of the flood's checks (at most 64
-    // signatures) and its turn among 2,000 busy connections, never for everything queued.
-    // Measured here (debug build, 2 cores shared with the flood's client): quiet about
-    // 12 ms, flooded about 40 ms.
+    // The bound, on a signal rather than a clock (a loaded machine stretches both): a
+    // validator's call waits for one batch of the flood's checks (at most 64 signatures)
+    // and its turn, never for the flood's 2,000 queued forgeries, so far fewer than those
+    // are answered while any one call waits. Measured here (debug build, 2 cores shared
+    // with the flood's client): quiet about 12-19 ms, flooded about 40-100 ms.
     assert!(
-        f_max < Duration::from_secs(1),
-        "under the flood: {flooded:?}"
+        most_meanwhile < 1_000,
+        "{most_meanwhile} forged requests answered during one validator call: it waited behind the flood ({flooded:?})"
     );
     axon.stop().await;
 }

@@ -86,11 +86,13 @@ async fn metrics(ops: SocketAddr) -> String {
     get(ops, "/metrics").await.1
 }
 
-/// The value of the metric line starting with `name` (0 when absent).
+/// The value of the metric `name` (its name and labels exactly); a missing line fails.
 fn metric(text: &str, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .map_or(0.0, |v| v.parse().unwrap())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+        .parse()
+        .unwrap()
 }
 
 /// The `RESULT` of `identity.py` run by `python` against `url` for `self_` with `steps`.
