@@ -470,7 +470,10 @@ async fn until(ops: SocketAddr, name: &str, ok: impl Fn(f64) -> bool) -> f64 {
 async fn answer(mut stream: tokio::net::TcpStream) -> (u16, String) {
     let mut raw = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw));
-    let _ = read.await.expect("answered within 30 s");
+    // A reset (the axon closed with body bytes unread) still leaves the answer read.
+    if let Err(e) = read.await.expect("answered within 30 s") {
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    }
     let text = String::from_utf8_lossy(&raw).into_owned();
     let body = text
         .split_once("\r\n\r\n")

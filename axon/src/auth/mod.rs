@@ -480,7 +480,7 @@ pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     let mut bytes = Vec::with_capacity(text.len() / 2);
     let mut at = 0;
     while at < text.len() {
-        // Python's whitespace: space, \t, \n, \v, \f, \r.
+        // ASCII whitespace, as `bytes.fromhex` documents it: space, \t, \n, \v, \f, \r.
         if matches!(text[at], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
             at += 1;
             continue;
@@ -499,8 +499,9 @@ mod tests {
 
     #[test]
     fn signatures_are_read_as_bytes_fromhex_reads_them() {
-        // The cases `bytes.fromhex` was asked about (tests/identity.rs asks bittensor 11
-        // about a whole signature spelled with spaces).
+        // `bytes.fromhex`'s documented rules, as snapshots of this reader's answers;
+        // `tests/probe.rs` asks bittensor 11.3.0 itself about a signature spelled with
+        // spaces.
         assert_eq!(unhex("ab cd"), Some(vec![0xab, 0xcd]));
         assert_eq!(unhex(" abcd "), Some(vec![0xab, 0xcd]));
         assert_eq!(unhex("ab\tcd"), Some(vec![0xab, 0xcd]));

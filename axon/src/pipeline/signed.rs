@@ -76,13 +76,14 @@ pub(crate) async fn serve(
         // The body before any worker, within its own (shorter) deadline and the budget.
         let limit = declaration.declared_max_body().unwrap_or(shared.max_body);
         let body_timeout = shared.body_timeout.min(timeout);
+        let body_deadline = tokio::time::Instant::from_std(record.start()) + body_timeout;
         let mut reservation = shared.unverified.reserve(ip);
         let bytes = unverified::read_by(
             body,
             &parts.headers,
             limit,
             &mut reservation,
-            deadline.min(tokio::time::Instant::from_std(record.start()) + body_timeout),
+            body_deadline,
             body_timeout,
         )
         .await?;

@@ -157,6 +157,7 @@ pub(crate) async fn read_by(
         let mut chunks: Vec<Bytes> = Vec::new();
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| super::body::unreadable(e, limit))?;
+            // Trailers carry no body bytes and are not read, as `axum::body::to_bytes` does.
             if let Ok(data) = frame.into_data() {
                 reservation.grow(data.len())?;
                 chunks.push(data);
