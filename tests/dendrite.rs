@@ -1,5 +1,6 @@
-//! The Rust `Dendrite`: against the real Python 10.5.0 axon (`tests/python/py_axon.py`), and
-//! against our axon and misbehaving servers for the statuses Python's dendrite reports.
+//! The Rust `Dendrite`: against the real Python 10.5.0 axon (`tests/python/py_axon.py`),
+//! against our axon, and against misbehaving servers beside the real Python `Dendrite`
+//! (`tests/python/dendrite_failures.py`).
 
 mod support;
 
@@ -8,7 +9,7 @@ use axon::keys::Keypair;
 use axon::{Axon, AxonInfo, BaseSynapse, Synapse};
 use std::time::Duration;
 use support::py_axon::{PythonAxon, Tokens};
-use support::Echo;
+use support::{result_line, run_python_script_with, Echo};
 use tokio::io::AsyncWriteExt;
 
 #[axon::forward]
@@ -126,7 +127,7 @@ async fn the_rust_dendrite_calls_the_python_axon() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_rust_dendrite_reports_what_python_reports() {
+async fn the_rust_dendrite_calls_our_axon() {
     let alice = Keypair::from_uri("//Alice").unwrap();
     let mut ours = Axon::from_registry()
         .hotkey(alice.clone())
@@ -174,66 +175,85 @@ async fn the_rust_dendrite_reports_what_python_reports() {
     let nope = bob.call(&info, Nope::default(), T).await;
     assert_eq!(nope.dendrite.status_code, Some(404));
 
-    // Nobody listening: 503 with Python's message.
+    ours.stop().await;
+}
+
+/// The failures a call can end in, as the real Python 10.5.0 `Dendrite` reports them
+/// (`tests/python/dendrite_failures.py`, run here on the same listeners): 503 when nobody
+/// listens, 408 when the axon never answers, 422 when the answer is not a synapse, and 422
+/// when the synapse's headers cannot be sent. That last one is never sent without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_calls_are_reported_as_python_reports_them() {
+    let alice = Keypair::from_uri("//Alice").unwrap();
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let unreachable = bob
-        .call(&target(closed, alice.ss58()), Echo::new("x".into(), 1), T)
-        .await;
-    assert_eq!(unreachable.dendrite.status_code, Some(503));
-    assert_eq!(
-        unreachable.dendrite.status_message,
-        Some(format!("Service unavailable at 127.0.0.1:{closed}/Echo"))
-    );
-
-    // A server that accepts and never answers: 408 after the timeout.
+    // Accepts and never answers; keeps every connection open.
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent_port = silent.local_addr().unwrap().port();
     let holder = tokio::spawn(async move {
-        let (_conn, _) = silent.accept().await.unwrap();
-        std::future::pending::<()>().await;
+        let mut held = Vec::new();
+        loop {
+            held.push(silent.accept().await.unwrap().0);
+        }
     });
-    let slow = bob
-        .call(
-            &target(silent_port, alice.ss58()),
-            Echo::new("x".into(), 1),
-            Duration::from_millis(300),
-        )
-        .await;
-    assert_eq!(slow.dendrite.status_code, Some(408));
-    assert_eq!(
-        slow.dendrite.status_message.as_deref(),
-        Some("Request timeout after 0.3 seconds")
-    );
-    holder.abort();
-
-    // A 200 that is not a synapse: 422.
+    // Answers every request with a 200 that is not a synapse.
     let liar = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let liar_port = liar.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let (mut conn, _) = liar.accept().await.unwrap();
-        let mut buf = vec![0u8; 65536];
-        let _ = tokio::io::AsyncReadExt::read(&mut conn, &mut buf).await;
-        conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n<html>")
-            .await
-            .unwrap();
+    let liar = tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = liar.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65536];
+                let _ = tokio::io::AsyncReadExt::read(&mut conn, &mut buf).await;
+                let _ = conn
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\n<html>")
+                    .await;
+            });
+        }
     });
-    let garbled = bob
-        .call(
-            &target(liar_port, alice.ss58()),
-            Echo::new("x".into(), 1),
-            T,
-        )
-        .await;
-    assert_eq!(garbled.dendrite.status_code, Some(422));
-    assert!(garbled
-        .dendrite
-        .status_message
-        .unwrap()
-        .starts_with("Failed to parse response: "));
-    ours.stop().await;
+    let config = serde_json::json!({
+        "hotkey": alice.ss58(), "closed": closed, "silent": silent_port, "liar": liar_port,
+    })
+    .to_string();
+    let python = tokio::task::spawn_blocking(move || {
+        result_line(&run_python_script_with("dendrite_failures.py", &[&config]))
+    })
+    .await
+    .unwrap();
+
+    let bob = dendrite("//Bob");
+    let unsendable_hotkey = format!("{}\nX", alice.ss58());
+    let cases = [
+        ("closed", target(closed, alice.ss58()), T),
+        ("silent", target(silent_port, alice.ss58()), Duration::from_millis(300)),
+        ("liar", target(liar_port, alice.ss58()), T),
+        ("unsendable", target(silent_port, &unsendable_hotkey), T),
+    ];
+    for (case, axon, timeout) in cases {
+        let ours = bob.call(&axon, Echo::new("x".into(), 1), timeout).await;
+        let theirs = &python[case];
+        let message = ours.dendrite.status_message.clone().unwrap_or_default();
+        let expected = theirs["message"].as_str().unwrap();
+        assert_eq!(
+            ours.dendrite.status_code,
+            theirs["status"].as_i64(),
+            "{case}: ours {message:?}, Python's {expected:?}"
+        );
+        match case {
+            // The causes are each client's own (aiohttp's words, hyper's); the kind is the
+            // same.
+            "liar" | "unsendable" => {
+                let kind = "Failed to parse response: ";
+                assert!(expected.starts_with(kind), "{case}: Python's {expected:?}");
+                assert!(message.starts_with(kind), "{case}: ours {message:?}");
+            }
+            _ => assert_eq!(message, expected, "{case}"),
+        }
+    }
+    holder.abort();
+    liar.abort();
 }
 
 /// A required `Optional` field sent as `None` has no header (Python's dendrite writes none,

@@ -385,9 +385,16 @@ impl Dendrite {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if let Ok(synapse_headers) = synapse.to_headers_with_hash(body_hash).to_header_map() {
-            headers.extend(synapse_headers);
-        }
+        // Never sent without its headers (they carry the signature): a value HTTP cannot carry
+        // fails the call as Python's dendrite fails it (aiohttp refuses to write it).
+        let synapse_headers = synapse
+            .to_headers_with_hash(body_hash)
+            .to_header_map()
+            .map_err(|e| Failure {
+                status: 422,
+                message: format!("Failed to parse response: {e}"),
+            })?;
+        headers.extend(synapse_headers);
         if trailers {
             headers.insert(header::TE, HeaderValue::from_static("trailers"));
         }

@@ -1,0 +1,375 @@
+//! The table of settings: one row per setting drives parsing, the defaults shown and
+//! `--help`. Adding a setting is adding a row (and its field); nothing else names it.
+
+use super::Config;
+
+/// How a setting reads its value.
+#[derive(Clone, Copy)]
+pub(super) enum Value {
+    /// One value, named so in `--help` (`PORT`, `IP`, `DIR`, ..): `--flag value` or
+    /// `--flag=value`; a later one wins.
+    One(&'static str),
+    /// A value that may be given several times, each one added (`--flag a --flag b`);
+    /// `clear` empties it, for flags that replace the variable's values.
+    Repeated {
+        name: &'static str,
+        clear: fn(&mut Config),
+    },
+    /// A boolean: `--flag` alone is on, `--flag true|false` and `--flag=true|false` say which.
+    /// Its variable takes `true` or `false` too.
+    Bool,
+    /// A boolean whose variable bittensor reads with `bool(os.getenv(..))`: any non-empty
+    /// value, even `0`, turns it on. The flag reads as [`Value::Bool`]'s.
+    PythonSwitch,
+}
+
+/// One setting.
+pub(super) struct Setting {
+    /// The flag, `--section.name`.
+    pub(super) flag: &'static str,
+    /// Its environment variable; empty when it has none.
+    pub(super) var: &'static str,
+    pub(super) value: Value,
+    /// What it does, for `--help`.
+    pub(super) help: &'static str,
+    /// A value it takes that is not its default (its tests set it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(super) example: &'static str,
+    /// Its value in a config, as `--help` shows the default; `None` when unset.
+    pub(super) show: fn(&Config) -> Option<String>,
+    /// What an unset value means, for `--help` ("discovered", "none").
+    pub(super) unset: &'static str,
+    /// Sets it from one value (a boolean's is `true` or `false`); the error says what a
+    /// value must be.
+    pub(super) apply: fn(&mut Config, &str) -> Result<(), String>,
+}
+
+impl Setting {
+    /// Whether it is a boolean.
+    pub(super) fn is_bool(&self) -> bool {
+        matches!(self.value, Value::Bool | Value::PythonSwitch)
+    }
+
+    /// Whether `name` is in this setting's section (`--axon.` for `--axon.port`), or is the
+    /// flag itself for a setting of no section (`--netuid`).
+    pub(super) fn covers(&self, name: &str) -> bool {
+        match self.flag.find('.') {
+            Some(dot) => name.starts_with(&self.flag[..=dot]),
+            None => name == self.flag,
+        }
+    }
+}
+
+fn port(value: &str) -> Result<u16, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a port (0-65535)"))
+}
+
+fn on(value: &str) -> bool {
+    value == "true"
+}
+
+/// Every setting, in `--help`'s order.
+pub(super) const SETTINGS: &[Setting] = &[
+    Setting {
+        flag: "--axon.port",
+        example: "9000",
+        var: "BT_AXON_PORT",
+        value: Value::One("PORT"),
+        help: "the local port (0: any free one)",
+        show: |c| Some(c.axon.port.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.axon.port = port(v)?;
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.ip",
+        example: "127.0.0.1",
+        var: "BT_AXON_IP",
+        value: Value::One("IP"),
+        help: "the local address ([::] is IPv6 and IPv4)",
+        show: |c| Some(c.axon.ip.clone()),
+        unset: "",
+        apply: |c, v| {
+            c.axon.ip = v.to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.external_ip",
+        example: "203.0.113.7",
+        var: "BT_AXON_EXTERNAL_IP",
+        value: Value::One("IP"),
+        help: "the address announced to the network",
+        show: |c| c.axon.external_ip.clone(),
+        unset: "discovered",
+        apply: |c, v| {
+            c.axon.external_ip = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.external_port",
+        example: "443",
+        var: "BT_AXON_EXTERNAL_PORT",
+        value: Value::One("PORT"),
+        help: "the port announced to the network",
+        show: |c| c.axon.external_port.map(|p| p.to_string()),
+        unset: "the local port",
+        apply: |c, v| {
+            c.axon.external_port = Some(port(v)?);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.max_workers",
+        example: "64",
+        var: "BT_AXON_MAX_WORKERS",
+        value: Value::One("N"),
+        help: "forwards running at once",
+        show: |c| Some(c.axon.max_workers.to_string()),
+        unset: "",
+        apply: |c, v| {
+            let n = v.trim().parse::<usize>().ok().filter(|n| *n > 0);
+            let n = n.ok_or_else(|| format!("`{v}` is not a positive number of workers"))?;
+            c.axon.max_workers = n;
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--priority.maxsize",
+        example: "16",
+        var: "BT_PRIORITY_MAXSIZE",
+        value: Value::One("N"),
+        help: "requests waiting for a worker before 503",
+        show: |c| Some(c.axon.priority_maxsize.to_string()),
+        unset: "",
+        apply: |c, v| {
+            let n = v.trim().parse::<usize>();
+            let n = n.map_err(|_| format!("`{v}` is not a number of waiting requests"))?;
+            c.axon.priority_maxsize = n;
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.replay_store",
+        example: "redis://10.0.0.2:6379/1",
+        var: "BT_AXON_REPLAY_STORE",
+        value: Value::One("URL"),
+        help: "a replay store shared with other processes: redis://host:port[/db]",
+        show: |c| c.axon.replay_store.clone(),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.replay_store = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.replay_store_fallback",
+        example: "local",
+        var: "BT_AXON_REPLAY_STORE_FALLBACK",
+        value: Value::One("RULE"),
+        help: "when the shared store does not answer: refuse (503) or local (this process's store only)",
+        show: |c| Some(if c.axon.replay_store_local_fallback { "local" } else { "refuse" }.into()),
+        unset: "",
+        apply: |c, v| {
+            c.axon.replay_store_local_fallback = match v.trim() {
+                "refuse" => false,
+                "local" => true,
+                other => return Err(format!("`{other}` is not refuse or local")),
+            };
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.reuse_port",
+        example: "true",
+        var: "BT_AXON_REUSE_PORT",
+        value: Value::Bool,
+        help: "share the port with other processes on this host (SO_REUSEPORT)",
+        show: |c| Some(c.axon.reuse_port.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.axon.reuse_port = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.trusted_proxy",
+        example: "10.0.0.0/8",
+        var: "BT_AXON_TRUSTED_PROXIES",
+        value: Value::Repeated {
+            name: "IP|NETWORK",
+            clear: |c| c.axon.trusted_proxies.clear(),
+        },
+        help: "a reverse proxy in front of the axon, whose PROXY header and X-Forwarded-For are believed",
+        show: |c| Some(c.axon.trusted_proxies.join(",")),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.trusted_proxies.push(v.trim().to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--wallet.name",
+        example: "miner",
+        var: "BT_WALLET_NAME",
+        value: Value::One("NAME"),
+        help: "the wallet (coldkey) name",
+        show: |c| Some(c.wallet.name.clone()),
+        unset: "",
+        apply: |c, v| {
+            c.wallet.name = v.to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--wallet.hotkey",
+        example: "hk1",
+        var: "BT_WALLET_HOTKEY",
+        value: Value::One("NAME"),
+        help: "the hotkey name",
+        show: |c| Some(c.wallet.hotkey.clone()),
+        unset: "",
+        apply: |c, v| {
+            c.wallet.hotkey = v.to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--wallet.path",
+        example: "/srv/wallets",
+        var: "BT_WALLET_PATH",
+        value: Value::One("DIR"),
+        help: "where wallets are",
+        show: |c| Some(c.wallet.path.clone()),
+        unset: "",
+        apply: |c, v| {
+            c.wallet.path = v.to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--logging.debug",
+        example: "true",
+        var: "BT_LOGGING_DEBUG",
+        value: Value::PythonSwitch,
+        help: "log every request in and out",
+        show: |c| Some(c.logging.debug.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.logging.debug = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--logging.trace",
+        example: "true",
+        var: "BT_LOGGING_TRACE",
+        value: Value::PythonSwitch,
+        help: "log everything",
+        show: |c| Some(c.logging.trace.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.logging.trace = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--logging.info",
+        example: "true",
+        var: "BT_LOGGING_INFO",
+        value: Value::PythonSwitch,
+        help: "log the banner, refusals and failures (what is logged without a level flag)",
+        show: |c| Some(c.logging.info.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.logging.info = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--logging.record_log",
+        example: "true",
+        var: "BT_LOGGING_RECORD_LOG",
+        value: Value::PythonSwitch,
+        help: "also write bittensor.log under --logging.logging_dir",
+        show: |c| Some(c.logging.record_log.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.logging.record_log = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--logging.logging_dir",
+        example: "/var/log/miner",
+        var: "BT_LOGGING_LOGGING_DIR",
+        value: Value::One("DIR"),
+        help: "where bittensor.log goes",
+        show: |c| Some(c.logging.logging_dir.clone()),
+        unset: "",
+        apply: |c, v| {
+            c.logging.logging_dir = v.to_owned();
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--logging.enable_third_party_loggers",
+        example: "true",
+        var: "BT_LOGGING_ENABLE_THIRD_PARTY_LOGGERS",
+        value: Value::PythonSwitch,
+        help: "accepted as in Python, without effect: other crates' tracing lines follow the level anyway",
+        show: |c| Some(c.logging.enable_third_party_loggers.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.logging.enable_third_party_loggers = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--subtensor.network",
+        example: "test",
+        var: "BT_SUBTENSOR_NETWORK",
+        value: Value::One("NAME"),
+        help: "finney, test, archive, local, latent-lite, or an address",
+        show: |c| c.subtensor.network.clone(),
+        unset: "finney",
+        apply: |c, v| {
+            c.subtensor.network = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--subtensor.chain_endpoint",
+        example: "ws://10.0.0.2:9944",
+        var: "BT_SUBTENSOR_CHAIN_ENDPOINT",
+        value: Value::One("URL"),
+        help: "the node to dial (ws:// or wss://); an explicit network wins",
+        show: |c| c.subtensor.chain_endpoint.clone(),
+        unset: "the network's",
+        apply: |c, v| {
+            c.subtensor.chain_endpoint = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--netuid",
+        example: "7",
+        var: "",
+        value: Value::One("N"),
+        help: "the subnet to publish on and read the metagraph of",
+        show: |c| c.netuid.map(|n| n.to_string()),
+        unset: "none",
+        apply: |c, v| {
+            let n = v.trim().parse::<u16>();
+            let n = n.map_err(|_| format!("`{v}` is not a subnet uid (0-65535)"))?;
+            c.netuid = Some(n);
+            Ok(())
+        },
+    },
+];
