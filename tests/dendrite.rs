@@ -227,7 +227,11 @@ async fn failed_calls_are_reported_as_python_reports_them() {
     let unsendable_hotkey = format!("{}\nX", alice.ss58());
     let cases = [
         ("closed", target(closed, alice.ss58()), T),
-        ("silent", target(silent_port, alice.ss58()), Duration::from_millis(300)),
+        (
+            "silent",
+            target(silent_port, alice.ss58()),
+            Duration::from_millis(300),
+        ),
         ("liar", target(liar_port, alice.ss58()), T),
         ("unsendable", target(silent_port, &unsendable_hotkey), T),
     ];

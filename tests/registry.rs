@@ -1,7 +1,9 @@
 //! `Axon::from_registry()` finds handlers declared in two modules of this binary and in a
 //! second crate, injects state, and reports every startup problem at once.
 
-use axon::{Axon, Blacklist, HandlerError, HandlerKind, Problem, State, StatusCode};
+use axon::{
+    Axon, Blacklist, HandlerError, HandlerKind, HandlerProblem, Problem, State, StatusCode,
+};
 use axon_remote_handlers::synapses::Remote;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -81,6 +83,11 @@ fn finds_handlers_of_two_modules_and_a_second_crate() {
     assert_eq!(
         handlers.synapses().collect::<Vec<_>>(),
         ["Synapse", "Lookup", "Remote"]
+    );
+    // `Display` lists the same synapses before the table is built.
+    assert_eq!(
+        axon().to_string(),
+        "Axon([::], 8091, None, stopped, ['Synapse', 'Lookup', 'Remote'])"
     );
 
     let lookup = handlers.route("Lookup").unwrap();
@@ -208,21 +215,21 @@ fn every_startup_problem_is_reported_at_once() {
     assert_eq!(problems.len(), 5, "{err}");
     assert!(matches!(
         problems[0],
-        Problem::DuplicateState { state: "u32" }
+        Problem::Handlers(HandlerProblem::DuplicateState { state: "u32" })
     ));
     match &problems[1] {
-        Problem::MissingState { handler, state } => {
+        Problem::Handlers(HandlerProblem::MissingState { handler, state }) => {
             assert_eq!(handler.name(), "registry::alpha::lookup");
             assert_eq!(*state, "registry::Dictionary");
         }
         other => panic!("{other:?}"),
     }
     match &problems[2] {
-        Problem::DuplicateHandler {
+        Problem::Handlers(HandlerProblem::DuplicateHandler {
             synapse,
             first,
             second,
-        } => {
+        }) => {
             assert_eq!(*synapse, "Lookup");
             assert_eq!(first.name(), "registry::alpha::lookup");
             assert!(second.name().contains("{{closure}}"));
@@ -231,12 +238,12 @@ fn every_startup_problem_is_reported_at_once() {
         other => panic!("{other:?}"),
     }
     match &problems[3] {
-        Problem::NameClash {
+        Problem::Handlers(HandlerProblem::NameClash {
             synapse,
             first_type,
             second_type,
             ..
-        } => {
+        }) => {
             assert_eq!(*synapse, "Lookup");
             assert!(first_type.ends_with("alpha::Lookup"));
             assert!(second_type.ends_with("Impostor"));
@@ -244,7 +251,7 @@ fn every_startup_problem_is_reported_at_once() {
         other => panic!("{other:?}"),
     }
     match &problems[4] {
-        Problem::NoForward { synapse, handler } => {
+        Problem::Handlers(HandlerProblem::NoForward { synapse, handler }) => {
             assert_eq!(*synapse, "Orphan");
             assert_eq!(handler.kind(), HandlerKind::Priority);
         }
@@ -270,7 +277,9 @@ fn a_handler_needing_absent_state_names_itself_and_the_type() {
         .problems()
         .iter()
         .map(|p| match p {
-            Problem::MissingState { handler, state } => (handler.to_string(), *state),
+            Problem::Handlers(HandlerProblem::MissingState { handler, state }) => {
+                (handler.to_string(), *state)
+            }
             other => panic!("{other:?}"),
         })
         .collect();

@@ -1,7 +1,7 @@
 //! Problems among attribute-declared handlers refuse the start and name each handler with
 //! its source line; forwards that panic or block are contained.
 
-use axon::{Axon, HandlerKind, Problem, StatusCode};
+use axon::{Axon, HandlerKind, HandlerProblem, Problem, StatusCode};
 use std::sync::mpsc;
 use std::sync::Mutex;
 
@@ -45,14 +45,14 @@ fn attribute_line(name: &str) -> u32 {
 #[test]
 fn duplicate_forwards_and_an_orphan_verify_are_reported_with_their_lines() {
     let err = Axon::from_registry().handlers().unwrap_err();
-    let [Problem::DuplicateHandler {
+    let [Problem::Handlers(HandlerProblem::DuplicateHandler {
         synapse,
         first,
         second,
-    }, Problem::NoForward {
+    }), Problem::Handlers(HandlerProblem::NoForward {
         synapse: orphan,
         handler,
-    }] = err.problems()
+    })] = err.problems()
     else {
         panic!("{err}");
     };

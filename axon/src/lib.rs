@@ -103,8 +103,8 @@ pub use http::StatusCode;
 pub use metagraph::Metagraph;
 pub use net::TrustedProxies;
 pub use pipeline::Load;
-pub use registry::{Problem, StartupError};
-pub use server::{external_ip, shutdown_signal, Axon, Limits};
+pub use registry::HandlerProblem;
+pub use server::{external_ip, shutdown_signal, Axon, Limits, Problem, Serving, StartupError};
 #[cfg(feature = "chain")]
 pub use server::{ServeError, Served};
 pub use state::State;
@@ -469,6 +469,34 @@ pub mod __private {
     }
     use crate::handler::{IntoBlacklist, IntoPriority, IntoVerify};
     pub use crate::registry::{Registration, TableBuilder};
+
+    /// The name of `S` when it is a synapse, `None` otherwise, without a trait bound (so
+    /// a type that is not a synapse is reported once, where the table needs it): the
+    /// generated code calls `(&NameOf::<S>::NEW).synapse_name()` with both traits in scope,
+    /// and method lookup picks [`KnownName`] when `S: Synapse` holds, [`NoName`] otherwise.
+    pub struct NameOf<S>(core::marker::PhantomData<S>);
+
+    impl<S> NameOf<S> {
+        pub const NEW: Self = NameOf(core::marker::PhantomData);
+    }
+
+    pub trait KnownName {
+        fn synapse_name(&self) -> Option<&'static str>;
+    }
+
+    impl<S: crate::Synapse> KnownName for NameOf<S> {
+        fn synapse_name(&self) -> Option<&'static str> {
+            Some(S::NAME)
+        }
+    }
+
+    pub trait NoName {
+        fn synapse_name(&self) -> Option<&'static str> {
+            None
+        }
+    }
+
+    impl<S> NoName for &NameOf<S> {}
     pub use inventory;
 
     /// A blacklist's result, converted where the user wrote its return type.

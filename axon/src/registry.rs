@@ -1,6 +1,6 @@
 //! The handler registry: what the handler attributes submit through `inventory`, and the
 //! builder that turns registrations and attached closures into one [`Handlers`] table and
-//! the pipeline's routes beside it, collecting every [`Problem`] on the way.
+//! the pipeline's routes beside it, collecting every [`HandlerProblem`] on the way.
 
 use crate::endpoint::{
     policy, CallerCheck, CallerFn, Declaration, Endpoints, Entry as SignedEntry, Serve,
@@ -20,20 +20,37 @@ use std::sync::Arc;
 #[doc(hidden)]
 pub struct Registration {
     info: HandlerInfo,
+    /// The name of the synapse it is for, when it is for one.
+    synapse: fn() -> Option<&'static str>,
     register: fn(&mut TableBuilder<'_>),
+}
+
+fn no_synapse() -> Option<&'static str> {
+    None
 }
 
 impl Registration {
     #[doc(hidden)]
     pub const fn new(info: HandlerInfo, register: fn(&mut TableBuilder<'_>)) -> Self {
-        Registration { info, register }
+        Registration {
+            info,
+            synapse: no_synapse,
+            register,
+        }
+    }
+
+    /// The synapse a handler is for: `name` reads its name (see `__private::NameOf`).
+    #[doc(hidden)]
+    pub const fn synapse(mut self, name: fn() -> Option<&'static str>) -> Self {
+        self.synapse = name;
+        self
     }
 }
 
 inventory::collect!(Registration);
 
 /// Every handler declared with an attribute in the program, in a stable order (by source
-/// location), so "first" and "second" in a [`Problem`] do not depend on link order.
+/// location), so "first" and "second" in a [`HandlerProblem`] do not depend on link order.
 pub(crate) fn registrations() -> Vec<&'static Registration> {
     let mut all: Vec<&'static Registration> = inventory::iter::<Registration>().collect();
     all.sort_by_key(|r| (r.info.file(), r.info.line(), r.info.name(), r.info.kind()));
@@ -43,6 +60,8 @@ pub(crate) fn registrations() -> Vec<&'static Registration> {
 /// A handler to add to the table: a registration, or a closure given to `attach`.
 pub(crate) struct Entry {
     pub(crate) info: HandlerInfo,
+    /// The synapse it is for (none for a signed-HTTP endpoint).
+    pub(crate) synapse: Option<&'static str>,
     pub(crate) register: Arc<dyn Fn(&mut TableBuilder<'_>) + Send + Sync>,
 }
 
@@ -50,22 +69,28 @@ impl From<&'static Registration> for Entry {
     fn from(r: &'static Registration) -> Self {
         Entry {
             info: r.info,
+            synapse: (r.synapse)(),
             register: Arc::new(r.register),
         }
     }
 }
 
-/// Why an axon cannot start. [`StartupError`] lists all of them at once.
+/// Why the handler table cannot be built: two handlers for one slot, a handler without a
+/// forward, a missing state. [`StartupError`](crate::StartupError) lists them with the
+/// server's own problems.
 ///
 /// ```
-/// use axon::{Axon, BaseSynapse, Problem};
+/// use axon::{Axon, BaseSynapse, HandlerProblem, Problem};
 ///
 /// let err = Axon::new().attach(|s: BaseSynapse| s).attach(|s: BaseSynapse| s).handlers().unwrap_err();
-/// assert!(matches!(err.problems(), [Problem::DuplicateHandler { synapse: "Synapse", .. }]));
+/// assert!(matches!(
+///     err.problems(),
+///     [Problem::Handlers(HandlerProblem::DuplicateHandler { synapse: "Synapse", .. })]
+/// ));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Problem {
+pub enum HandlerProblem {
     /// Two handlers of the same kind for one synapse.
     DuplicateHandler {
         /// The synapse name.
@@ -105,50 +130,6 @@ pub enum Problem {
         /// The state type.
         state: &'static str,
     },
-    /// `Axon::start` without a hotkey.
-    NoHotkey,
-    /// The wallet's hotkey could not be loaded.
-    Hotkey {
-        /// Why, naming the file.
-        error: String,
-    },
-    /// A [`Verifier`](crate::verify::Verifier) given as state checks signatures addressed
-    /// to another hotkey than the axon's.
-    VerifierHotkey {
-        /// The receiver the verifier checks for.
-        verifier: String,
-        /// The axon's hotkey.
-        hotkey: String,
-    },
-    /// `--axon.ip` is not an IP address.
-    BadIp {
-        /// The value given.
-        ip: String,
-    },
-    /// A trusted proxy that is not an address or network.
-    BadProxy {
-        /// Why.
-        error: String,
-    },
-    /// The external IP was neither given nor discovered.
-    ExternalIp {
-        /// What each discovery service answered.
-        error: String,
-    },
-    /// The listening socket could not be opened.
-    Bind {
-        /// The address.
-        address: String,
-        /// The operating system's error.
-        error: String,
-    },
-    /// The threads that run handler code (one per worker) could not be started.
-    HandlerThreads {
-        /// How many were asked for.
-        threads: usize,
-        /// The operating system's error.
-        error: String,
-    },
     /// Two endpoints with one method and path.
     DuplicateEndpoint {
         /// `"{method} {path}"`.
@@ -167,22 +148,12 @@ pub enum Problem {
         /// The synapse served there.
         synapse: &'static str,
     },
-    /// `--axon.replay_store` is not a URL the store reads.
-    ReplayStore {
-        /// Why.
-        error: String,
-    },
-    /// `Axon::start` on an axon already serving.
-    AlreadyStarted {
-        /// Where it listens.
-        address: String,
-    },
 }
 
-impl fmt::Display for Problem {
+impl fmt::Display for HandlerProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::DuplicateHandler {
+            HandlerProblem::DuplicateHandler {
                 synapse,
                 first,
                 second,
@@ -191,18 +162,18 @@ impl fmt::Display for Problem {
                 "synapse `{synapse}` has two {kind}s: {first} and {second}; keep one",
                 kind = first.kind(),
             ),
-            Problem::NoForward { synapse, handler } => write!(
+            HandlerProblem::NoForward { synapse, handler } => write!(
                 f,
                 "{handler} is for synapse `{synapse}`, which has no forward: add a \
                  `#[axon::forward]` for it, or remove the {kind}",
                 kind = handler.kind(),
             ),
-            Problem::MissingState { handler, state } => write!(
+            HandlerProblem::MissingState { handler, state } => write!(
                 f,
                 "{handler} needs state `{state}`, which was not provided: call \
                  `.state(value)` with a `{state}` on the axon"
             ),
-            Problem::NameClash {
+            HandlerProblem::NameClash {
                 synapse,
                 first_type,
                 second_type,
@@ -213,42 +184,12 @@ impl fmt::Display for Problem {
                  `{second_type}` (by {handler}): give one another name with \
                  `#[synapse(name = \"..\")]`"
             ),
-            Problem::DuplicateState { state } => write!(
+            HandlerProblem::DuplicateState { state } => write!(
                 f,
                 "state `{state}` was provided twice: give one value per type (wrap them in \
                  distinct types to keep both)"
             ),
-            Problem::NoHotkey => f.write_str(
-                "no hotkey to serve with: give one with `.wallet(&config.wallet)`, or \
-                 `.hotkey(Keypair::from_uri(\"//Alice\")?)` for a local development key",
-            ),
-            Problem::Hotkey { error } => write!(f, "the hotkey could not be loaded: {error}"),
-            Problem::VerifierHotkey { verifier, hotkey } => write!(
-                f,
-                "the `Verifier` given as state checks signatures addressed to {verifier}, but \
-                 the axon serves hotkey {hotkey}: build it with the axon's hotkey, or leave it \
-                 out and the axon provides one"
-            ),
-            Problem::BadIp { ip } => write!(
-                f,
-                "--axon.ip `{ip}` is not an IP address: write `[::]` (IPv6 and IPv4), \
-                 `0.0.0.0` (IPv4) or `127.0.0.1` (this machine only)"
-            ),
-            Problem::BadProxy { error } => write!(f, "trusted proxies: {error}"),
-            Problem::ExternalIp { error } => write!(
-                f,
-                "the external IP could not be discovered ({error}): give it with \
-                 `--axon.external_ip` or `BT_AXON_EXTERNAL_IP`"
-            ),
-            Problem::Bind { address, error } => {
-                write!(f, "cannot listen on {address}: {error}")
-            }
-            Problem::HandlerThreads { threads, error } => write!(
-                f,
-                "cannot start {threads} threads for handler code (one per worker): {error}; \
-                 lower `--axon.max_workers`"
-            ),
-            Problem::DuplicateEndpoint {
+            HandlerProblem::DuplicateEndpoint {
                 endpoint,
                 first,
                 second,
@@ -256,7 +197,7 @@ impl fmt::Display for Problem {
                 f,
                 "endpoint `{endpoint}` is declared twice: {first} and {second}; keep one"
             ),
-            Problem::EndpointClash {
+            HandlerProblem::EndpointClash {
                 handler,
                 path,
                 synapse,
@@ -265,71 +206,11 @@ impl fmt::Display for Problem {
                 "{handler} is on `{path}`, where synapse `{synapse}` is served: give the \
                  endpoint another path (a prefix such as `/v1/..` keeps them apart)"
             ),
-            Problem::ReplayStore { error } => write!(f, "--axon.replay_store: {error}"),
-            Problem::AlreadyStarted { address } => {
-                write!(f, "the axon is already serving on {address}: stop it first")
-            }
         }
     }
 }
 
-/// The axon cannot start: every [`Problem`] found, reported together.
-///
-/// ```
-/// use axon::{Axon, BaseSynapse};
-///
-/// let err = Axon::new().state(1u8).state(2u8).handlers().unwrap_err();
-/// assert_eq!(
-///     err.to_string(),
-///     "the axon cannot start (1 problem):\n  - state `u8` was provided twice: give one value \
-///      per type (wrap them in distinct types to keep both)"
-/// );
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct StartupError {
-    problems: Vec<Problem>,
-}
-
-impl StartupError {
-    pub(crate) fn new(problems: Vec<Problem>) -> Self {
-        StartupError { problems }
-    }
-
-    /// Every problem, in a stable order.
-    ///
-    /// ```
-    /// let err = axon::Axon::new().state(1u8).state(2u8).handlers().unwrap_err();
-    /// assert_eq!(err.problems().len(), 1);
-    /// ```
-    pub fn problems(&self) -> &[Problem] {
-        &self.problems
-    }
-}
-
-impl fmt::Display for StartupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.problems.len();
-        write!(
-            f,
-            "the axon cannot start ({n} problem{}):",
-            if n == 1 { "" } else { "s" }
-        )?;
-        for p in &self.problems {
-            write!(f, "\n  - {p}")?;
-        }
-        Ok(())
-    }
-}
-
-/// The same text as `Display`, so `axon.start().await?` in `main` prints the problems, not
-/// a struct dump.
-impl fmt::Debug for StartupError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl std::error::Error for StartupError {}
+impl std::error::Error for HandlerProblem {}
 
 /// The handler of Python's built-in `Synapse` endpoint: answers the synapse it was given.
 /// It runs no user code, so the pipeline answers it without a worker (see [`PING`]).
@@ -345,7 +226,7 @@ pub struct TableBuilder<'a> {
     endpoints: BTreeMap<&'static str, Box<dyn AnyEndpoint>>,
     signed: Endpoints,
     routes: Routes,
-    problems: Vec<Problem>,
+    problems: Vec<HandlerProblem>,
 }
 
 /// A handler table and the routes to its synapses.
@@ -355,25 +236,11 @@ pub(crate) struct Built {
 }
 
 impl<'a> TableBuilder<'a> {
-    /// Builds the table from `entries` in order, with `states`.
-    /// The table and routes of `entries`, or every problem in them (after `leading`).
-    pub(crate) fn build(
+    /// The table and routes of `entries`, or the problems of the table alone.
+    pub(crate) fn collect(
         states: &'a States,
         entries: &[Entry],
-        mut leading: Vec<Problem>,
-    ) -> Result<Built, StartupError> {
-        match Self::collect(states, entries) {
-            Ok(built) if leading.is_empty() => Ok(built),
-            Ok(_) => Err(StartupError { problems: leading }),
-            Err(mut problems) => {
-                leading.append(&mut problems);
-                Err(StartupError { problems: leading })
-            }
-        }
-    }
-
-    /// The table and routes of `entries`, or the problems of the table alone.
-    pub(crate) fn collect(states: &'a States, entries: &[Entry]) -> Result<Built, Vec<Problem>> {
+    ) -> Result<Built, Vec<HandlerProblem>> {
         let ping_info = PING;
         let mut table = TableBuilder {
             states,
@@ -401,7 +268,7 @@ impl<'a> TableBuilder<'a> {
         for (name, endpoint) in &table.endpoints {
             if endpoint.forward_info().is_none() {
                 for handler in endpoint.checks().into_iter().flatten() {
-                    table.problems.push(Problem::NoForward {
+                    table.problems.push(HandlerProblem::NoForward {
                         synapse: name,
                         handler,
                     });
@@ -414,7 +281,7 @@ impl<'a> TableBuilder<'a> {
                 .strip_prefix('/')
                 .and_then(|n| table.endpoints.get_key_value(n));
             if let Some((synapse, _)) = synapse {
-                table.problems.push(Problem::EndpointClash {
+                table.problems.push(HandlerProblem::EndpointClash {
                     handler: route.handler,
                     path,
                     synapse,
@@ -433,7 +300,7 @@ impl<'a> TableBuilder<'a> {
     pub fn state<T: crate::handler::StateValue>(&mut self) -> Option<Arc<T>> {
         let found = self.states.get::<T>();
         if found.is_none() {
-            self.problems.push(Problem::MissingState {
+            self.problems.push(HandlerProblem::MissingState {
                 handler: self.current,
                 state: std::any::type_name::<T>(),
             });
@@ -452,7 +319,7 @@ impl<'a> TableBuilder<'a> {
             return endpoint.as_any_mut().downcast_mut();
         }
         let first_type = endpoint.synapse_type();
-        self.problems.push(Problem::NameClash {
+        self.problems.push(HandlerProblem::NameClash {
             synapse: S::NAME,
             first_type,
             second_type: std::any::type_name::<S>(),
@@ -477,7 +344,7 @@ impl<'a> TableBuilder<'a> {
                 return;
             }
         };
-        self.problems.push(Problem::DuplicateHandler {
+        self.problems.push(HandlerProblem::DuplicateHandler {
             synapse: name,
             first,
             second: info,
@@ -515,7 +382,7 @@ impl<'a> TableBuilder<'a> {
             .get(declaration.method(), declaration.path())
             .map(|e| e.info);
         if let Some(first) = first {
-            self.problems.push(Problem::DuplicateEndpoint {
+            self.problems.push(HandlerProblem::DuplicateEndpoint {
                 endpoint: declaration.label(),
                 first,
                 second: info,
@@ -554,7 +421,7 @@ impl<'a> TableBuilder<'a> {
         match check.bind(self.states) {
             Ok(f) => Some(f),
             Err(state) => {
-                self.problems.push(Problem::MissingState {
+                self.problems.push(HandlerProblem::MissingState {
                     handler: self.current,
                     state,
                 });
@@ -566,29 +433,5 @@ impl<'a> TableBuilder<'a> {
     /// Registers the verify of `S`.
     pub fn verify<S: Synapse>(&mut self, hook: Option<Check<S, Result<(), HandlerError>>>) {
         self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.verify));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_problem_says_what_to_do() {
-        let external = Problem::ExternalIp {
-            error: "checkip.amazonaws.com: failed to lookup".into(),
-        };
-        assert!(
-            external
-                .to_string()
-                .contains("give it with `--axon.external_ip`"),
-            "{external}"
-        );
-        let err = StartupError::new(vec![external, Problem::NoHotkey]);
-        assert_eq!(format!("{err:?}"), err.to_string());
-        assert!(
-            err.to_string().contains("\n  - no hotkey to serve with"),
-            "{err}"
-        );
     }
 }

@@ -129,6 +129,14 @@ fn registration(h: &Handler) -> TokenStream {
         }
     );
     quote! {
+        /// The synapse's name, for `Display` before the table is built. Read without
+        /// requiring `Synapse` (a type that is not one is reported once, by the table).
+        fn __axon_synapse() -> ::std::option::Option<&'static str> {
+            #[allow(unused_imports)]
+            use ::axon::__private::{KnownName as _, NoName as _};
+            (&::axon::__private::NameOf::<#s>::NEW).synapse_name()
+        }
+
         fn __axon_register(table: &mut ::axon::__private::TableBuilder<'_>) {
             #(#lookups)*
             #[allow(unused_parens)]
@@ -150,6 +158,7 @@ fn registration(h: &Handler) -> TokenStream {
                 ),
                 __axon_register,
             )
+            .synapse(__axon_synapse)
         }
     }
 }

@@ -288,7 +288,9 @@ impl Config {
             if let Some(value) = env(setting.var).filter(|v| !v.is_empty()) {
                 match setting.value {
                     Value::PythonSwitch => config.apply(setting, setting.var, "true")?,
-                    Value::Bool => config.apply(setting, setting.var, boolean(setting.var, &value)?)?,
+                    Value::Bool => {
+                        config.apply(setting, setting.var, boolean(setting.var, &value)?)?
+                    }
                     Value::Repeated { .. } => {
                         for one in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
                             config.apply(setting, setting.var, one)?;
@@ -373,7 +375,11 @@ impl Config {
                 var => format!("{var}; "),
             };
             let default = (setting.show)(&defaults).unwrap_or_else(|| setting.unset.to_owned());
-            let default = if default.is_empty() { setting.unset.to_owned() } else { default };
+            let default = if default.is_empty() {
+                setting.unset.to_owned()
+            } else {
+                default
+            };
             out.push_str(&format!(
                 "  {:<28} {} [{var}default {default}]\n",
                 format!("{}{value}", setting.flag),
@@ -500,15 +506,20 @@ mod tests {
         let c = parse(&["--logging.debug", "--logging.logging_dir", "/tmp/l"], &[]).unwrap();
         assert!(c.logging.debug && !c.logging.trace && !c.logging.record_log);
         assert_eq!(c.logging.logging_dir, "/tmp/l");
-        let c = parse(&["--axon.reuse_port", "false", "--logging.debug=true", "--logging.trace"], &[]);
+        let c = parse(
+            &[
+                "--axon.reuse_port",
+                "false",
+                "--logging.debug=true",
+                "--logging.trace",
+            ],
+            &[],
+        );
         let c = c.unwrap();
         assert!(!c.axon.reuse_port && c.logging.debug && c.logging.trace);
         // A word after a boolean that is not true or false is the next argument.
-        let (c, rest) = Config::parse(
-            ["--axon.reuse_port", "serve"].map(String::from),
-            |_| None,
-        )
-        .unwrap();
+        let (c, rest) =
+            Config::parse(["--axon.reuse_port", "serve"].map(String::from), |_| None).unwrap();
         assert!(c.axon.reuse_port);
         assert_eq!(rest, ["serve"]);
         assert_eq!(
@@ -523,7 +534,12 @@ mod tests {
         .unwrap();
         assert!(c.logging.trace && !c.logging.record_log);
         // The axon's own booleans read their variable as true or false.
-        assert!(!parse(&[], &[("BT_AXON_REUSE_PORT", "false")]).unwrap().axon.reuse_port);
+        assert!(
+            !parse(&[], &[("BT_AXON_REUSE_PORT", "false")])
+                .unwrap()
+                .axon
+                .reuse_port
+        );
         assert_eq!(
             parse(&[], &[("BT_AXON_REUSE_PORT", "1")]).unwrap_err(),
             "BT_AXON_REUSE_PORT: `1` is not true or false"
@@ -535,7 +551,11 @@ mod tests {
     #[test]
     fn a_repeated_setting_adds_each_value_and_its_flags_replace_its_variable() {
         let c = parse(
-            &["--axon.trusted_proxy", "10.0.0.1", "--axon.trusted_proxy=10.1.0.0/16"],
+            &[
+                "--axon.trusted_proxy",
+                "10.0.0.1",
+                "--axon.trusted_proxy=10.1.0.0/16",
+            ],
             &[("BT_AXON_TRUSTED_PROXIES", "192.0.2.1")],
         )
         .unwrap();
@@ -549,7 +569,9 @@ mod tests {
         let err = Config::parse(["--wallet.hotkeys".to_string(), "x".into()], |_| None);
         let err = err.unwrap_err();
         assert_eq!(err.setting(), "--wallet.hotkeys");
-        assert!(matches!(err.kind(), super::ConfigErrorKind::Unknown { known } if known.len() == SETTINGS.len()));
+        assert!(
+            matches!(err.kind(), super::ConfigErrorKind::Unknown { known } if known.len() == SETTINGS.len())
+        );
         let (_, rest) =
             Config::parse(["--netuidx", "--dev-key"].map(String::from), |_| None).unwrap();
         assert_eq!(rest, ["--netuidx", "--dev-key"]);
@@ -563,7 +585,11 @@ mod tests {
         let defaults = Config::default();
         for setting in SETTINGS {
             let from_flag = parse(&[setting.flag, setting.example], &[]).unwrap();
-            assert_ne!(from_flag, defaults, "{} {} changed nothing", setting.flag, setting.example);
+            assert_ne!(
+                from_flag, defaults,
+                "{} {} changed nothing",
+                setting.flag, setting.example
+            );
             let shown = (setting.show)(&from_flag).unwrap();
             assert_eq!(shown, setting.example, "{}", setting.flag);
             if !setting.var.is_empty() {

@@ -83,4 +83,3 @@ impl SubtensorConfig {
         (name.to_owned(), url)
     }
 }
-

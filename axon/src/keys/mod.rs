@@ -10,7 +10,7 @@ pub(crate) use ss58::decode as ss58_decode;
 pub use ss58::{canonical as canonical_ss58, BITTENSOR_PREFIX};
 #[cfg(feature = "logging")]
 pub(crate) use wallet::expand_home;
-pub use wallet::{coldkeypub, hotkey_path, DEFAULT_WALLET_PATH};
+pub use wallet::{coldkeypub, coldkeypub_path, hotkey_path, DEFAULT_WALLET_PATH};
 
 use schnorrkel::{ExpansionMode, MiniSecretKey};
 use std::fmt;

@@ -25,6 +25,16 @@ pub fn hotkey_path(path: &str, name: &str, hotkey: &str) -> PathBuf {
     expand_home(path).join(name).join("hotkeys").join(hotkey)
 }
 
+/// Where wallet `name` under `path` keeps its public coldkey (`coldkeypub.txt`).
+///
+/// ```
+/// let p = axon::keys::coldkeypub_path("/w", "miner");
+/// assert_eq!(p, std::path::PathBuf::from("/w/miner/coldkeypub.txt"));
+/// ```
+pub fn coldkeypub_path(path: &str, name: &str) -> PathBuf {
+    expand_home(path).join(name).join("coldkeypub.txt")
+}
+
 /// The coldkey address of wallet `name` under `path`, from its public `coldkeypub.txt`
 /// (the coldkey's secret is never needed by an axon).
 ///
@@ -33,7 +43,7 @@ pub fn hotkey_path(path: &str, name: &str, hotkey: &str) -> PathBuf {
 /// assert!(err.to_string().starts_with("cannot read /nonexistent/miner/coldkeypub.txt"));
 /// ```
 pub fn coldkeypub(path: &str, name: &str) -> Result<String, KeyError> {
-    let file = expand_home(path).join(name).join("coldkeypub.txt");
+    let file = coldkeypub_path(path, name);
     let at = file.display();
     let bytes = std::fs::read(&file).map_err(|e| KeyError(format!("cannot read {at}: {e}")))?;
     let json: serde_json::Value = serde_json::from_slice(&bytes)

@@ -50,9 +50,10 @@ pub(crate) use preprocess::Identity;
 pub(crate) use route::Routes;
 pub(crate) use unverified::BodyBudget;
 
-use crate::auth::Authenticator;
+use crate::auth::{AuthConfig, Authenticator};
 use crate::endpoint::Found;
 use crate::handler::{HandlerRuntime, Reply};
+use crate::keys::Keypair;
 use crate::metrics::Metrics;
 use crate::net::{canonical, TrustedProxies};
 use crate::replay::ReplayStore;
@@ -109,6 +110,66 @@ pub(crate) struct Shared {
     pub(crate) unverified: Arc<BodyBudget>,
     /// How long a signed-HTTP request's body may take to arrive.
     pub(crate) body_timeout: Duration,
+}
+
+/// What a running axon's requests are served with, apart from its table and its keys: the
+/// server's settings, as the pipeline reads them.
+pub(crate) struct Settings {
+    /// Forwards running at once; one handler thread each.
+    pub(crate) workers: usize,
+    /// Requests that may wait for a worker.
+    pub(crate) waiting: usize,
+    pub(crate) max_body: usize,
+    pub(crate) max_json_depth: usize,
+    pub(crate) max_timeout: Duration,
+    pub(crate) body_timeout: Duration,
+    /// The bytes of bodies not yet verified: per client address, and in total.
+    pub(crate) unverified_per_address: usize,
+    pub(crate) unverified_total: usize,
+    pub(crate) auth: AuthConfig,
+    pub(crate) replay: Option<ReplayStore>,
+    pub(crate) proxies: TrustedProxies,
+}
+
+impl Shared {
+    /// The shared state of an axon serving `handlers` (by `routes`) with `hotkey`, checking
+    /// synapse signatures with `verifier` (whose replay store the signed-HTTP endpoints
+    /// share). Fails when the handler threads cannot be started.
+    pub(crate) fn new(
+        handlers: Handlers,
+        routes: Routes,
+        hotkey: Keypair,
+        verifier: Arc<Verifier>,
+        settings: Settings,
+    ) -> std::io::Result<Shared> {
+        let names: Vec<&'static str> = handlers.synapses().collect();
+        let endpoints: Vec<&'static str> = handlers.signed().labels().collect();
+        let largest_body = handlers.signed().largest_body(settings.max_body);
+        let (store, retention) = verifier.store();
+        let auth = Authenticator::sharing(verifier.hotkey(), settings.auth, store, retention);
+        Ok(Shared {
+            handler_runtime: HandlerRuntime::new(settings.workers)?,
+            metrics: Arc::new(Metrics::with_endpoints(names, endpoints)),
+            handlers,
+            routes,
+            identity: Identity::new(hotkey),
+            verifier,
+            auth: Arc::new(auth),
+            replay: settings.replay,
+            admission: Admission::new(settings.workers, settings.waiting),
+            max_body: settings.max_body,
+            max_json_depth: settings.max_json_depth,
+            header_limits: HeaderLimits::default(),
+            max_timeout: settings.max_timeout,
+            proxies: settings.proxies,
+            unverified: BodyBudget::new(
+                settings.unverified_per_address,
+                settings.unverified_total,
+                largest_body,
+            ),
+            body_timeout: settings.body_timeout,
+        })
+    }
 }
 
 /// The stages of one synapse type, as a plain function pointer per type.
@@ -417,6 +478,7 @@ mod tests {
         let declaration = Declaration::new("POST", "/v1/x", "POST /v1/x").epistula(false);
         crate::registry::Entry {
             info,
+            synapse: None,
             register: Arc::new(move |table| {
                 let serve: crate::endpoint::Serve = Arc::new(|request: Request<Body>| {
                     let caller = request.extensions().get::<crate::auth::Caller>().cloned();

@@ -6,6 +6,7 @@ use super::connections::{Closed, Connections};
 use super::listen::App;
 use crate::metrics::Gauges;
 use crate::pipeline::Shared;
+use crate::replay::ReplayStore;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -99,4 +100,21 @@ async fn not_found() -> Response {
         "not found: the operations listener serves GET /metrics and GET /healthz\n",
     )
         .into_response()
+}
+
+/// The shared replay store's lines: whether it answered last, and the requests refused
+/// because it did not.
+pub(crate) fn replay_store_lines(store: ReplayStore) -> Exposition {
+    Arc::new(move |out: &mut String| {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "# HELP axon_replay_store_up Whether the shared replay store ({store}) answered the last request.\n\
+             # TYPE axon_replay_store_up gauge\naxon_replay_store_up {}\n\
+             # HELP axon_replay_store_failures_total Requests refused 503 because the shared replay store did not answer.\n\
+             # TYPE axon_replay_store_failures_total counter\naxon_replay_store_failures_total {}\n",
+            u8::from(store.is_up()),
+            store.failures()
+        );
+    })
 }

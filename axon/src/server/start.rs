@@ -1,0 +1,354 @@
+//! Starting an [`Axon`]: a plan decided without I/O (every problem at once), the sockets, the
+//! external address, then the launch that hands back the running [`Serving`].
+
+use super::connections::Connections;
+use super::listen::{self, Listening};
+use super::running::{self, Serving};
+use super::{descriptors, external_ip, operations, Axon, Limits, Problem, StartupError};
+use crate::config::AxonConfig;
+use crate::keys::Keypair;
+use crate::net::TrustedProxies;
+use crate::pipeline::{self, Shared};
+use crate::registry::{Built, TableBuilder};
+use crate::replay::{OnFailure, ReplayStore};
+use crate::state::States;
+use crate::verify::Verifier;
+use crate::wire::BITTENSOR_VERSION;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+impl Axon {
+    /// Starts serving on the current tokio runtime and returns once the socket listens,
+    /// so a client may connect as soon as it returns. Everything that keeps it from
+    /// serving is an error listing every problem: a missing hotkey, handler problems,
+    /// an ip that does not parse, an external IP that cannot be discovered, an address
+    /// already in use.
+    ///
+    /// The default signature check is a [`Verifier`] for the axon's hotkey, given to
+    /// handlers as state too (so a custom verify can call it and share its replay
+    /// store); a `Verifier` given with [`state`](Axon::state) is used instead.
+    ///
+    /// ```
+    /// use axon::{keys::Keypair, Axon};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut axon = Axon::new().hotkey(Keypair::from_uri("//Alice").unwrap()).ip("127.0.0.1").port(0);
+    /// axon.start().await.unwrap();
+    /// assert!(axon.started());
+    /// let addr = axon.local_addr().unwrap();
+    /// assert_eq!(axon.info().unwrap().ip_str(), format!("/ipv4/127.0.0.1:{}", addr.port()));
+    ///
+    /// // A second axon on the same port: the error says why.
+    /// let err = Axon::new().hotkey(Keypair::from_uri("//Bob").unwrap()).ip("127.0.0.1").port(addr.port())
+    ///     .start().await.unwrap_err();
+    /// assert!(err.to_string().contains(&format!("cannot listen on {addr}: ")), "{err}");
+    ///
+    /// axon.stop().await;
+    /// assert!(!axon.started());
+    /// # }
+    /// ```
+    pub async fn start(&mut self) -> Result<&mut Self, StartupError> {
+        if let Some(serving) = &self.serving {
+            return Err(StartupError::new(vec![Problem::AlreadyStarted {
+                address: serving.local_addr().to_string(),
+            }]));
+        }
+        // Every problem in one pass: the plan's, the sockets', the external IP's.
+        let settings = self.settings();
+        let plan = self.plan(&settings);
+        let sockets = self.bind(&settings);
+        let external_ip = announced_ip(&settings).await;
+        match (plan, sockets, external_ip) {
+            (Ok(plan), Ok(sockets), Ok(external_ip)) => {
+                let serving = self.launch(&settings, plan, sockets, external_ip)?;
+                self.serving = Some(serving);
+                Ok(self)
+            }
+            (plan, sockets, external_ip) => {
+                let mut problems = plan.err().unwrap_or_default();
+                problems.extend(sockets.err().into_iter().flatten());
+                problems.extend(external_ip.err());
+                Err(StartupError::new(problems))
+            }
+        }
+    }
+
+    /// Everything [`start`](Axon::start) needs, decided without I/O: every problem at once.
+    fn plan(&self, settings: &AxonConfig) -> Result<Plan, Vec<Problem>> {
+        let mut states = self.states.clone();
+        let hotkey = self.serving_hotkey();
+        let verifier = hotkey
+            .as_ref()
+            .ok()
+            .map(|hotkey| verifier_for(hotkey, &mut states));
+        let bind_ip = parse_ip(&settings.ip).ok_or_else(|| Problem::BadIp {
+            ip: settings.ip.clone(),
+        });
+        let external_ip = match &settings.external_ip {
+            None => Ok(()),
+            Some(ip) => parse_ip(ip)
+                .map(|_| ())
+                .ok_or_else(|| Problem::BadIp { ip: ip.clone() }),
+        };
+        let table = TableBuilder::collect(&states, &self.entries());
+        let replay = match (&self.replay, &settings.replay_store) {
+            (Some(store), _) => Ok(Some(store.clone())),
+            (None, Some(url)) => {
+                let rule = match settings.replay_store_local_fallback {
+                    true => OnFailure::LocalOnly,
+                    false => OnFailure::Refuse,
+                };
+                ReplayStore::redis(url)
+                    .map(|store| Some(store.on_failure(rule)))
+                    .map_err(|source| Problem::ReplayStore { source })
+            }
+            (None, None) => Ok(None),
+        };
+        let coldkey = self.serving_coldkey();
+        let proxies = self.trusted();
+        match (
+            hotkey,
+            verifier,
+            bind_ip,
+            external_ip,
+            table,
+            replay,
+            coldkey,
+            proxies,
+        ) {
+            (
+                Ok(hotkey),
+                Some(Ok(verifier)),
+                Ok(_),
+                Ok(()),
+                Ok(built),
+                Ok(replay),
+                Ok(coldkey),
+                Ok(proxies),
+            ) if self.problems.is_empty() => Ok(Plan {
+                built,
+                hotkey,
+                coldkey,
+                verifier,
+                replay,
+                proxies,
+            }),
+            (hotkey, verifier, bind_ip, external_ip, table, replay, coldkey, proxies) => {
+                let mut problems: Vec<Problem> =
+                    self.problems.iter().cloned().map(Problem::from).collect();
+                problems.extend(hotkey.err());
+                problems.extend(coldkey.err());
+                problems.extend(proxies.err());
+                problems.extend(replay.err());
+                problems.extend(verifier.and_then(Result::err));
+                problems.extend(bind_ip.err());
+                problems.extend(external_ip.err());
+                problems.extend(table.err().into_iter().flatten().map(Problem::from));
+                Err(problems)
+            }
+        }
+    }
+
+    /// Opens the listening sockets whose addresses parse (a bad `--axon.ip` is the plan's
+    /// problem); every one that cannot be opened is a problem.
+    fn bind(&self, settings: &AxonConfig) -> Result<Sockets, Vec<Problem>> {
+        descriptors::prepare(self.limits.max_connections);
+        let open = |address: SocketAddr, name: String, reuse_port: bool| {
+            listen::bind(address, reuse_port).map_err(|source| Problem::Bind {
+                address: name,
+                source: Arc::new(source),
+            })
+        };
+        let synapse = parse_ip(&settings.ip)
+            .map(|ip| SocketAddr::new(ip, settings.port))
+            .map(|address| open(address, address.to_string(), settings.reuse_port));
+        let operations = self
+            .operations
+            .map(|address| open(address, format!("{address} (operations)"), false));
+        match (synapse, operations) {
+            (Some(Ok(synapse)), None) => Ok(Sockets {
+                synapse,
+                operations: None,
+            }),
+            (Some(Ok(synapse)), Some(Ok(operations))) => Ok(Sockets {
+                synapse,
+                operations: Some(operations),
+            }),
+            (synapse, operations) => {
+                let mut problems: Vec<Problem> =
+                    synapse.and_then(Result::err).into_iter().collect();
+                problems.extend(operations.and_then(Result::err));
+                Err(problems)
+            }
+        }
+    }
+
+    /// Carries out `plan` on the bound `sockets`: starts the handler threads and spawns the
+    /// listeners.
+    fn launch(
+        &self,
+        settings: &AxonConfig,
+        plan: Plan,
+        sockets: Sockets,
+        external_ip: IpAddr,
+    ) -> Result<Serving, StartupError> {
+        let fail = |problem| StartupError::new(vec![problem]);
+        let threads = settings.max_workers;
+        let pipeline_settings = pipeline::Settings {
+            workers: settings.max_workers,
+            waiting: settings.priority_maxsize,
+            max_body: self.limits.max_body,
+            max_json_depth: self.limits.max_json_depth,
+            max_timeout: self.max_timeout,
+            body_timeout: self.limits.body_timeout,
+            unverified_per_address: self.limits.unverified_body_bytes_per_address,
+            unverified_total: self.limits.unverified_body_bytes,
+            auth: self.auth.clone(),
+            replay: plan.replay,
+            proxies: plan.proxies.clone(),
+        };
+        let Built { handlers, routes } = plan.built;
+        let hotkey = plan.hotkey.ss58().to_owned();
+        let shared = Shared::new(
+            handlers,
+            routes,
+            plan.hotkey,
+            plan.verifier,
+            pipeline_settings,
+        )
+        .map_err(|source| {
+            fail(Problem::HandlerThreads {
+                threads,
+                source: Arc::new(source),
+            })
+        })?;
+        let shared = Arc::new(shared);
+        let spawn_failed = |address: String| {
+            move |source: std::io::Error| {
+                fail(Problem::Bind {
+                    address,
+                    source: Arc::new(source),
+                })
+            }
+        };
+        let connections = Connections::new(
+            self.limits.max_connections,
+            self.limits.max_connections_per_address,
+            plan.proxies.clone(),
+        );
+        let pipeline = {
+            let shared = shared.clone();
+            move |request, client| pipeline::handle(shared.clone(), request, client)
+        };
+        let proxies = (!plan.proxies.is_empty()).then(|| Arc::new(plan.proxies));
+        let address = sockets.synapse.local_addr().map(|a| a.to_string());
+        let address = address.unwrap_or_else(|_| settings.ip.clone());
+        let listening = Listening::spawn(
+            sockets.synapse,
+            pipeline,
+            &self.limits,
+            &connections,
+            proxies,
+        )
+        .map_err(spawn_failed(address))?;
+        let operations = match sockets.operations {
+            None => None,
+            Some(listener) => {
+                let mut exposition = self.exposition.clone();
+                exposition.extend(shared.replay.clone().map(operations::replay_store_lines));
+                let app = operations::app(shared.clone(), connections.clone(), exposition);
+                let few = Connections::new(
+                    OPERATIONS_CONNECTIONS,
+                    OPERATIONS_CONNECTIONS,
+                    TrustedProxies::default(),
+                );
+                let listening = Listening::spawn(listener, app, &Limits::default(), &few, None)
+                    .map_err(spawn_failed("operations".into()))?;
+                tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");
+                Some(listening)
+            }
+        };
+        let port = settings
+            .external_port
+            .unwrap_or(listening.local_addr().port());
+        let info = running::axon_info(hotkey, plan.coldkey, external_ip, port);
+        let serving = Serving::new(listening, operations, shared, info);
+        let synapses = serving.synapses();
+        tracing::info!(
+            address = %serving.local_addr(),
+            announced = %SocketAddr::new(external_ip, serving.info().port),
+            hotkey = %serving.info().hotkey,
+            max_workers = settings.max_workers,
+            synapses = %synapses.join(", "),
+            "axon {} serving (bittensor {}.{}.{} protocol)",
+            env!("CARGO_PKG_VERSION"),
+            BITTENSOR_VERSION / 1_000_000,
+            BITTENSOR_VERSION / 1_000 % 1_000,
+            BITTENSOR_VERSION % 1_000,
+        );
+        Ok(serving)
+    }
+}
+
+/// The address to announce: the configured one, the loopback address an axon bound to
+/// loopback serves on, or the one discovered (the only I/O of this kind). An
+/// unparseable address is the plan's problem, not this one's.
+async fn announced_ip(settings: &AxonConfig) -> Result<IpAddr, Problem> {
+    let bind_ip = parse_ip(&settings.ip);
+    match (&settings.external_ip, bind_ip) {
+        (Some(ip), _) => Ok(parse_ip(ip).unwrap_or(Ipv4Addr::UNSPECIFIED.into())),
+        (None, Some(ip)) if ip.is_loopback() => Ok(ip),
+        (None, None) => Ok(Ipv4Addr::UNSPECIFIED.into()),
+        (None, Some(_)) => {
+            external_ip::discover(external_ip::DEFAULT_SERVICES, external_ip::DEFAULT_TIMEOUT)
+                .await
+                .map_err(|error| Problem::ExternalIp { error })
+        }
+    }
+}
+
+/// What [`Axon::start`] decided before any I/O.
+struct Plan {
+    built: Built,
+    hotkey: Keypair,
+    coldkey: Option<String>,
+    verifier: Arc<Verifier>,
+    replay: Option<ReplayStore>,
+    proxies: TrustedProxies,
+}
+
+/// The listening sockets [`Axon::start`] opened.
+struct Sockets {
+    synapse: tokio::net::TcpListener,
+    operations: Option<tokio::net::TcpListener>,
+}
+
+/// The default signature check for `hotkey`: the `Verifier` given as state (which must check
+/// signatures addressed to `hotkey`), or a new one, given to handlers as state too.
+fn verifier_for(hotkey: &Keypair, states: &mut States) -> Result<Arc<Verifier>, Problem> {
+    match states.get::<Verifier>() {
+        Some(given) if given.hotkey() != hotkey.ss58() => Err(Problem::VerifierHotkey {
+            verifier: given.hotkey().to_owned(),
+            hotkey: hotkey.ss58().to_owned(),
+        }),
+        Some(given) => Ok(given),
+        None => {
+            let made = Arc::new(Verifier::new(hotkey.ss58()));
+            states.insert_arc(made.clone());
+            Ok(made)
+        }
+    }
+}
+
+/// Open connections the operations listener takes at once (scrapers and probes).
+const OPERATIONS_CONNECTIONS: usize = 16;
+
+/// An IP as Python's config writes it: `[::]`, `::`, `0.0.0.0`, `127.0.0.1`.
+pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse().ok()
+}
