@@ -39,8 +39,9 @@ impl Layers {
             if !order.iter().any(|m| m == module) {
                 continue;
             }
+            // Every name, functions and modules too (`pub use server::shutdown_signal`).
             for name in names.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
-                if name.chars().next().is_some_and(char::is_uppercase) {
+                if !name.is_empty() && name != "self" {
                     reexports.insert(name.to_owned(), module.to_owned());
                 }
             }
@@ -60,11 +61,16 @@ impl Layers {
         }
     }
 
-    /// Every import of `source` (the text of a file of `module`) that points above `module`.
-    fn violations(&self, module: &str, source: &str) -> Vec<String> {
+    /// Every import of `source` (the text of a file of `module`, `depth` modules below the
+    /// crate root: 1 for `server/mod.rs`, 2 for `server/start.rs`) that points above
+    /// `module`, through `crate::` or through a `super::super::..` that climbs out of it.
+    fn violations(&self, module: &str, depth: usize, source: &str) -> Vec<String> {
         let own = self.rank(module).expect("a declared module");
         let mut found = Vec::new();
-        for (number, name) in crate_paths(&code(without_tests(source))) {
+        let code = code(without_tests(source));
+        let mut paths = crate_paths(&code);
+        paths.extend(climbing_paths(&code, depth));
+        for (number, name) in paths {
             let Some(target) = self.target(&name) else {
                 continue;
             };
@@ -165,6 +171,41 @@ fn crate_paths(code: &str) -> Vec<(usize, String)> {
     names
 }
 
+/// For each `super::` chain in `code` that climbs to the crate root from a file `depth`
+/// modules below it, its line and the name it reaches there (`super::super::pipeline` in
+/// `server/start.rs` reaches `pipeline`).
+fn climbing_paths(code: &str, depth: usize) -> Vec<(usize, String)> {
+    let line_of = |at: usize| code[..at].matches('\n').count() + 1;
+    let mut names = Vec::new();
+    let mut at = 0;
+    while let Some(found) = code[at..].find("super::") {
+        let start = at + found;
+        let mut rest = &code[start..];
+        let mut climbs = 0;
+        while let Some(after) = rest.strip_prefix("super::") {
+            climbs += 1;
+            rest = after;
+        }
+        at = code.len() - rest.len();
+        let preceded =
+            code[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == ':');
+        if !preceded && climbs >= depth {
+            names.push((line_of(start), segment(rest)));
+        }
+    }
+    names.retain(|(_, n)| !n.is_empty());
+    names
+}
+
+/// How many modules below the crate root the file at `path` (relative to `src`) is.
+fn depth_of(relative: &Path) -> usize {
+    let parts = relative.components().count();
+    match relative.file_name().and_then(|n| n.to_str()) {
+        Some("mod.rs") => parts - 1,
+        _ => parts,
+    }
+}
+
 fn segment(path: &str) -> String {
     path.chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
@@ -209,7 +250,8 @@ fn every_module_imports_only_from_modules_below_it() {
         for file in files_of(&src, module) {
             let source = fs::read_to_string(&file).unwrap();
             imports += crate_paths(&code(without_tests(&source))).len();
-            for v in layers.violations(module, &source) {
+            let depth = depth_of(file.strip_prefix(&src).unwrap());
+            for v in layers.violations(module, depth, &source) {
                 violations.push(format!("{}: {v}", file.display()));
             }
         }
@@ -229,12 +271,35 @@ fn an_import_from_above_is_reported() {
     let source = "use crate::wire::Headers;\nuse crate::{pipeline::Shared, Axon};\n\
                   // use crate::server::x; (a comment)\n\
                   #[cfg(test)]\nmod tests {\n    use crate::server::Axon;\n}\n";
-    let found = layers.violations("pipeline", source);
+    let found = layers.violations("pipeline", 1, source);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(
         found[0].starts_with("line 2: `pipeline` imports `server` (via crate::Axon)"),
         "{}",
         found[0]
     );
-    assert!(layers.violations("server", source).is_empty());
+    assert!(layers.violations("server", 1, source).is_empty());
+}
+
+#[test]
+fn a_lowercase_reexport_and_a_climbing_super_path_are_reported() {
+    let layers = Layers::read(
+        "pub mod wire;\nmod pipeline;\nmod server;\npub use server::{shutdown_signal, Axon};\n",
+    );
+    // `pipeline/stage/mod.rs` is two modules down: `super::super::server` reaches the root.
+    let source = "use crate::shutdown_signal;\nuse super::super::server::Axon;\n\
+                  use super::super::wire::Headers;\nuse super::sibling::X;\n";
+    let found = layers.violations("pipeline", 2, source);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert!(
+        found[0].starts_with("line 1: `pipeline` imports `server` (via crate::shutdown_signal)")
+    );
+    assert!(found[1].starts_with("line 2: `pipeline` imports `server` (via crate::server)"));
+    // Within its own module, `super::super` is fine.
+    assert!(layers.violations("pipeline", 3, source).len() == 1);
+    assert_eq!(
+        depth_of(Path::new("pipeline/stage/mod.rs")),
+        2,
+        "a mod.rs is its directory's module"
+    );
 }
