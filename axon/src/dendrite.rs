@@ -436,6 +436,7 @@ pub struct SendError {
     message: String,
     connect: bool,
     timeout: bool,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 impl SendError {
@@ -444,7 +445,13 @@ impl SendError {
             message,
             connect: false,
             timeout: false,
+            source: None,
         }
+    }
+
+    fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
     }
 
     /// Whether the answer did not come within the timeout.
@@ -464,7 +471,14 @@ impl std::fmt::Display for SendError {
     }
 }
 
-impl std::error::Error for SendError {}
+/// The client's error (hyper's, http's), when there is one.
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl Dendrite {
     /// A request to `target`'s signed-HTTP endpoint `method path` (the query included, as
@@ -515,9 +529,9 @@ impl Dendrite {
         for (name, value) in headers {
             builder = builder.header(name, value);
         }
-        builder
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| SendError::new(format!("{method} {path} cannot be sent: {e}")))
+        builder.body(Full::new(Bytes::from(body))).map_err(|e| {
+            SendError::new(format!("{method} {path} cannot be sent: {e}")).caused_by(e)
+        })
     }
 
     /// Sends [`signed_request`](Self::signed_request) and reads the whole answer, waiting
@@ -533,16 +547,18 @@ impl Dendrite {
     ) -> Result<SignedAnswer, SendError> {
         let request = self.signed_request(scheme, method, target, path, body)?;
         let exchange = async {
-            let response = self.client.request(request).await.map_err(|e| SendError {
-                message: format!("{method} {path} at {}:{}: {e}", target.ip, target.port),
-                connect: e.is_connect(),
-                timeout: false,
+            let response = self.client.request(request).await.map_err(|e| {
+                let message = format!("{method} {path} at {}:{}: {e}", target.ip, target.port);
+                SendError {
+                    connect: e.is_connect(),
+                    ..SendError::new(message).caused_by(e)
+                }
             })?;
             let (parts, body) = response.into_parts();
             let body = body
                 .collect()
                 .await
-                .map_err(|e| SendError::new(format!("reading the answer: {e}")))?
+                .map_err(|e| SendError::new(format!("reading the answer: {e}")).caused_by(e))?
                 .to_bytes();
             Ok(SignedAnswer {
                 status: parts.status,

@@ -35,17 +35,42 @@ use tracing_subscriber::util::SubscriberInitExt;
 /// The file under `--logging.logging_dir`, named as Python names it.
 pub const LOG_FILE: &str = "bittensor.log";
 
-/// Why logging could not be set up.
+/// Why logging could not be set up, with the underlying error as its
+/// [`source`](std::error::Error::source).
 #[derive(Debug)]
-pub struct LoggingError(String);
+pub enum LoggingError {
+    /// The log file could not be opened.
+    File {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The file system's error.
+        source: std::io::Error,
+    },
+    /// A `tracing` subscriber is already installed.
+    AlreadySet(tracing_subscriber::util::TryInitError),
+}
 
 impl fmt::Display for LoggingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            LoggingError::File { path, source } => write!(
+                f,
+                "cannot write the log file {}: {source} (set --logging.logging_dir)",
+                path.display()
+            ),
+            LoggingError::AlreadySet(e) => write!(f, "logging is already set up: {e}"),
+        }
     }
 }
 
-impl std::error::Error for LoggingError {}
+impl std::error::Error for LoggingError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LoggingError::File { source, .. } => Some(source),
+            LoggingError::AlreadySet(e) => Some(e),
+        }
+    }
+}
 
 /// The level `config` asks for: `--logging.trace`, `--logging.debug`, `--logging.info` (the
 /// most verbose given wins); without any, `rust_log` when it names a level (`RUST_LOG=debug`),
@@ -102,12 +127,7 @@ pub fn init(config: &LoggingConfig) -> Result<(), LoggingError> {
     let level = level(config, rust_log.as_deref());
     let file = match file(config) {
         None => None,
-        Some(path) => Some(open(&path).map_err(|e| {
-            LoggingError(format!(
-                "cannot write the log file {}: {e} (set --logging.logging_dir)",
-                path.display()
-            ))
-        })?),
+        Some(path) => Some(open(&path).map_err(|source| LoggingError::File { path, source })?),
     };
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
@@ -122,7 +142,7 @@ pub fn init(config: &LoggingConfig) -> Result<(), LoggingError> {
         .with(stderr)
         .with(file)
         .try_init()
-        .map_err(|e| LoggingError(format!("logging is already set up: {e}")))
+        .map_err(LoggingError::AlreadySet)
 }
 
 fn open(path: &std::path::Path) -> std::io::Result<File> {

@@ -7,7 +7,7 @@
 //! (`Keyfile.save_password_to_env`): a variable named after the file ([`env_var_name`]) holding
 //! the password XOR'd with that name, in base64. Without it, a terminal is prompted.
 
-use super::KeyError;
+use super::{KeyError, KeyErrorKind};
 use argon2::{Algorithm, Argon2, Params, Version};
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::{Nonce, XSalsa20Poly1305};
@@ -43,11 +43,14 @@ fn from_environment(variable: &str) -> Result<Option<String>, KeyError> {
         return Ok(None);
     };
     let bad = || {
-        KeyError(format!(
+        KeyError::new(
+            KeyErrorKind::Locked,
+            format!(
             "{variable} is not a password as bittensor_wallet stores it (base64 of the password \
              XOR'd with the variable's name): set it with \
              `Keyfile.save_password_to_env(password)` or unset it to be prompted"
-        ))
+        ),
+        )
     };
     let xored = crate::wire::base64_decode(encoded.trim()).ok_or_else(bad)?;
     let key = variable.as_bytes();
@@ -66,12 +69,15 @@ fn password(file: &Path) -> Result<String, KeyError> {
         return Ok(password);
     }
     prompt(file).ok_or_else(|| {
-        KeyError(format!(
-            "{} is encrypted: give its password in {variable} (as bittensor_wallet's \
+        KeyError::new(
+            KeyErrorKind::Locked,
+            format!(
+                "{} is encrypted: give its password in {variable} (as bittensor_wallet's \
              `Keyfile.save_password_to_env` stores it), or start the miner in a terminal to \
              type it",
-            file.display()
-        ))
+                file.display()
+            ),
+        )
     })
 }
 
@@ -79,10 +85,13 @@ fn password(file: &Path) -> Result<String, KeyError> {
 pub(crate) fn decrypt(file: &Path, data: &[u8]) -> Result<Vec<u8>, KeyError> {
     let password = password(file)?;
     open(data, &password).ok_or_else(|| {
-        KeyError(format!(
-            "wrong password for the encrypted hotkey {} (or the file is damaged)",
-            file.display()
-        ))
+        KeyError::new(
+            KeyErrorKind::WrongPassword,
+            format!(
+                "wrong password for the encrypted hotkey {} (or the file is damaged)",
+                file.display()
+            ),
+        )
     })
 }
 

@@ -14,25 +14,89 @@ pub use wallet::{coldkeypub, coldkeypub_path, hotkey_path, DEFAULT_WALLET_PATH};
 
 use schnorrkel::{ExpansionMode, MiniSecretKey};
 use std::fmt;
+use std::sync::Arc;
 
 use crate::wire::signing::CONTEXT;
 
-/// Why a key could not be made.
+/// Why a key could not be made: its [`kind`](KeyError::kind), a message that names the file
+/// or URI and says what to do, and the underlying error as its
+/// [`source`](std::error::Error::source) when there is one (the file system's, the JSON
+/// parser's).
 ///
 /// ```
-/// let err = axon::keys::Keypair::from_uri("Alice").unwrap_err();
+/// use axon::keys::{KeyErrorKind, Keypair};
+///
+/// let err = Keypair::from_uri("Alice").unwrap_err();
 /// assert!(err.to_string().contains("//Alice"));
+/// assert_eq!(err.kind(), KeyErrorKind::BadUri);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyError(String);
+#[derive(Clone, Debug)]
+pub struct KeyError {
+    kind: KeyErrorKind,
+    message: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+}
 
-impl fmt::Display for KeyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// What kind of problem a [`KeyError`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyErrorKind {
+    /// Not a development key URI this crate derives.
+    BadUri,
+    /// A seed or secret key of the wrong size or form.
+    BadSecret,
+    /// No file where the key should be.
+    NoFile,
+    /// The file could not be read.
+    Unreadable,
+    /// The file is not a keyfile (not JSON, no key in it, a key that does not match its
+    /// address).
+    NotAKeyfile,
+    /// The file is encrypted and no password was given.
+    Locked,
+    /// The password does not open the file.
+    WrongPassword,
+    /// A legacy encrypted format this crate does not read.
+    Legacy,
+}
+
+impl KeyError {
+    pub(crate) fn new(kind: KeyErrorKind, message: impl Into<String>) -> Self {
+        KeyError {
+            kind,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// The same error, caused by `source`.
+    pub(crate) fn caused_by(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// What kind of problem it is.
+    pub fn kind(&self) -> KeyErrorKind {
+        self.kind
     }
 }
 
-impl std::error::Error for KeyError {}
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for KeyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 /// An sr25519 keypair: an axon's hotkey.
 ///
@@ -59,8 +123,12 @@ impl Keypair {
     /// assert_eq!(k.ss58().len(), 48);
     /// ```
     pub fn from_seed(seed: &[u8]) -> Result<Keypair, KeyError> {
-        let mini = MiniSecretKey::from_bytes(seed)
-            .map_err(|_| KeyError(format!("a seed is 32 bytes, not {}", seed.len())))?;
+        let mini = MiniSecretKey::from_bytes(seed).map_err(|_| {
+            KeyError::new(
+                KeyErrorKind::BadSecret,
+                format!("a seed is 32 bytes, not {}", seed.len()),
+            )
+        })?;
         Ok(Keypair::from_schnorrkel(
             mini.expand_to_keypair(ExpansionMode::Ed25519),
         ))

@@ -1,6 +1,6 @@
 //! Substrate secret URIs on the development phrase: `//hard`, `/soft` junctions.
 
-use super::KeyError;
+use super::{KeyError, KeyErrorKind};
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use schnorrkel::derive::{ChainCode, Derivation};
@@ -53,17 +53,21 @@ fn compact_len(n: usize) -> Vec<u8> {
 /// is the development phrase; passwords (`///`) and other phrases are refused.
 pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
     if !uri.starts_with('/') {
-        return Err(KeyError(format!(
-            "`{uri}` is not a development key URI: write one like `//Alice` (a wallet's hotkey is loaded from its keyfile instead)"
-        )));
+        return Err(KeyError::new(
+            KeyErrorKind::BadUri,
+            format!(
+                "`{uri}` is not a development key URI: write one like `//Alice` (a wallet's hotkey is loaded from its keyfile instead)"
+            ),
+        ));
     }
     if uri.contains("///") {
-        return Err(KeyError(format!(
-            "`{uri}`: passwords (`///`) in key URIs are not supported"
-        )));
+        return Err(KeyError::new(
+            KeyErrorKind::BadUri,
+            format!("`{uri}`: passwords (`///`) in key URIs are not supported"),
+        ));
     }
     let mut pair = MiniSecretKey::from_bytes(&DEV_SEED)
-        .map_err(|_| KeyError("development seed".into()))?
+        .map_err(|_| KeyError::new(KeyErrorKind::BadSecret, "development seed"))?
         .expand_to_keypair(ExpansionMode::Ed25519);
     let mut rest = uri;
     while !rest.is_empty() {
@@ -72,7 +76,10 @@ pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
         let end = rest.find('/').unwrap_or(rest.len());
         let junction = &rest[..end];
         if junction.is_empty() {
-            return Err(KeyError(format!("`{uri}` has an empty junction")));
+            return Err(KeyError::new(
+                KeyErrorKind::BadUri,
+                format!("`{uri}` has an empty junction"),
+            ));
         }
         rest = &rest[end..];
         let code = chain_code(junction);

@@ -1,7 +1,7 @@
 //! Hotkeys from the standard Bittensor wallet layout: `{path}/{wallet}/hotkeys/{hotkey}`, the
 //! JSON keyfile that `btcli wallet new_hotkey` writes.
 
-use super::{hex_bytes, KeyError, Keypair};
+use super::{hex_bytes, KeyError, KeyErrorKind, Keypair};
 use std::path::{Path, PathBuf};
 
 /// Python's default wallet directory, `~/.bittensor/wallets/`.
@@ -45,14 +45,27 @@ pub fn coldkeypub_path(path: &str, name: &str) -> PathBuf {
 pub fn coldkeypub(path: &str, name: &str) -> Result<String, KeyError> {
     let file = coldkeypub_path(path, name);
     let at = file.display();
-    let bytes = std::fs::read(&file).map_err(|e| KeyError(format!("cannot read {at}: {e}")))?;
-    let json: serde_json::Value = serde_json::from_slice(&bytes)
-        .map_err(|e| KeyError(format!("{at} is not a JSON keyfile: {e}")))?;
+    let bytes = std::fs::read(&file).map_err(|e| {
+        KeyError::new(KeyErrorKind::Unreadable, format!("cannot read {at}: {e}")).caused_by(e)
+    })?;
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        KeyError::new(
+            KeyErrorKind::NotAKeyfile,
+            format!("{at} is not a JSON keyfile: {e}"),
+        )
+        .caused_by(e)
+    })?;
     let address = json
         .get("ss58Address")
         .and_then(|v| v.as_str())
-        .ok_or_else(|| KeyError(format!("{at} has no `ss58Address`")))?;
-    super::ss58_decode(address).map_err(|e| KeyError(format!("{at}: ss58Address: {e}")))?;
+        .ok_or_else(|| {
+            KeyError::new(
+                KeyErrorKind::NotAKeyfile,
+                format!("{at} has no `ss58Address`"),
+            )
+        })?;
+    super::ss58_decode(address)
+        .map_err(|e| KeyError::new(KeyErrorKind::NotAKeyfile, format!("{at}: ss58Address: {e}")))?;
     Ok(address.to_owned())
 }
 
@@ -67,11 +80,14 @@ impl Keypair {
     pub fn from_wallet(path: &str, name: &str, hotkey: &str) -> Result<Keypair, KeyError> {
         let file = hotkey_path(path, name, hotkey);
         if !file.exists() {
-            return Err(KeyError(format!(
-                "no hotkey file at {}: create it with `btcli wallet new_hotkey --wallet.name {name} \
-                 --wallet.hotkey {hotkey}`, or run with a development key",
-                file.display()
-            )));
+            return Err(KeyError::new(
+                KeyErrorKind::NoFile,
+                format!(
+                    "no hotkey file at {}: create it with `btcli wallet new_hotkey --wallet.name \
+                     {name} --wallet.hotkey {hotkey}`, or run with a development key",
+                    file.display()
+                ),
+            ));
         }
         Keypair::from_keyfile(&file)
     }
@@ -94,7 +110,10 @@ impl Keypair {
     pub fn from_keyfile(file: &Path) -> Result<Keypair, KeyError> {
         let bytes = match std::fs::read(file) {
             Ok(b) => b,
-            Err(e) => return Err(KeyError(format!("cannot read {}: {e}", file.display()))),
+            Err(e) => {
+                let message = format!("cannot read {}: {e}", file.display());
+                return Err(KeyError::new(KeyErrorKind::Unreadable, message).caused_by(e));
+            }
         };
         let at = file.display();
         for (marker, kind) in [
@@ -102,48 +121,66 @@ impl Keypair {
             (b"gAAAAA", "fernet"),
         ] {
             if bytes.starts_with(marker) {
-                return Err(KeyError(format!(
-                    "{at} is encrypted in bittensor's legacy {kind} format, which axon does not \
-                     read: re-encrypt it with a current btcli (NaCl) or regenerate the hotkey \
-                     (`btcli wallet regen_hotkey`), or run with a development key"
-                )));
+                return Err(KeyError::new(
+                    KeyErrorKind::Legacy,
+                    format!(
+                        "{at} is encrypted in bittensor's legacy {kind} format, which axon does \
+                         not read: re-encrypt it with a current btcli (NaCl) or regenerate the \
+                         hotkey (`btcli wallet regen_hotkey`), or run with a development key"
+                    ),
+                ));
             }
         }
         let bytes = match bytes.starts_with(super::encrypted::NACL) {
             true => super::encrypted::decrypt(file, &bytes)?,
             false => bytes,
         };
-        let json: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| KeyError(format!("{at} is not a JSON keyfile: {e}")))?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+            KeyError::new(
+                KeyErrorKind::NotAKeyfile,
+                format!("{at} is not a JSON keyfile: {e}"),
+            )
+            .caused_by(e)
+        })?;
         let field = |name: &str| json.get(name).and_then(|v| v.as_str());
         let keypair = match (field("secretSeed"), field("privateKey")) {
-            (Some(seed), _) => Keypair::from_seed(
-                &hex_bytes(seed.strip_prefix("0x").unwrap_or(seed))
-                    .map_err(|e| KeyError(format!("{at}: secretSeed: {e}")))?,
-            )?,
+            (Some(seed), _) => {
+                Keypair::from_seed(&hex_bytes(seed.strip_prefix("0x").unwrap_or(seed)).map_err(
+                    |e| KeyError::new(KeyErrorKind::BadSecret, format!("{at}: secretSeed: {e}")),
+                )?)?
+            }
             (None, Some(private)) => {
-                let bytes = hex_bytes(private.strip_prefix("0x").unwrap_or(private))
-                    .map_err(|e| KeyError(format!("{at}: privateKey: {e}")))?;
+                let bytes =
+                    hex_bytes(private.strip_prefix("0x").unwrap_or(private)).map_err(|e| {
+                        KeyError::new(KeyErrorKind::BadSecret, format!("{at}: privateKey: {e}"))
+                    })?;
                 let secret = schnorrkel::SecretKey::from_bytes(&bytes).map_err(|_| {
-                    KeyError(format!(
-                        "{at}: privateKey is not a 64-byte sr25519 secret key"
-                    ))
+                    KeyError::new(
+                        KeyErrorKind::BadSecret,
+                        format!("{at}: privateKey is not a 64-byte sr25519 secret key"),
+                    )
                 })?;
                 Keypair::from_schnorrkel(secret.to_keypair())
             }
             (None, None) => {
-                return Err(KeyError(format!(
-                    "{at} holds no secret key (neither `secretSeed` nor `privateKey`): is it a \
-                     public-only coldkeypub file?"
-                )))
+                return Err(KeyError::new(
+                    KeyErrorKind::NotAKeyfile,
+                    format!(
+                        "{at} holds no secret key (neither `secretSeed` nor `privateKey`): is it \
+                         a public-only coldkeypub file?"
+                    ),
+                ))
             }
         };
         if let Some(address) = field("ss58Address") {
             if address != keypair.ss58() {
-                return Err(KeyError(format!(
-                    "{at}: its ss58Address {address} is not the address of its key, {}",
-                    keypair.ss58()
-                )));
+                return Err(KeyError::new(
+                    KeyErrorKind::NotAKeyfile,
+                    format!(
+                        "{at}: its ss58Address {address} is not the address of its key, {}",
+                        keypair.ss58()
+                    ),
+                ));
             }
         }
         Ok(keypair)

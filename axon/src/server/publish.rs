@@ -81,7 +81,15 @@ impl fmt::Display for ServeError {
     }
 }
 
-impl std::error::Error for ServeError {}
+/// A chain failure is the source of [`ServeError::Chain`].
+impl std::error::Error for ServeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ServeError::Chain(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 impl From<ChainError> for ServeError {
     fn from(e: ChainError) -> Self {
