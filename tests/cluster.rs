@@ -1,5 +1,5 @@
 //! Past one process: three `echo_miner` processes sharing one real Redis (Debian's
-//! `redis-server`) behind a real nginx (Debian's, with the README's configuration), called
+//! `redis-server`) behind a real nginx (Debian's, with the guide's configuration), called
 //! by the real Python Dendrite. A request accepted by one process is refused by all; Redis
 //! stopping fails closed and recovers; a process drained under load loses nothing; two
 //! processes share one port with `--axon.reuse_port`.
@@ -11,7 +11,7 @@ use axon::keys::Keypair;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use support::services::{free_port, readme_nginx, substitute, Miner, Nginx, Redis};
+use support::services::{free_port, guide_nginx, substitute, Miner, Nginx, Redis};
 use support::Echo;
 
 fn alice() -> String {
@@ -46,10 +46,10 @@ fn upstream(miners: &[Miner]) -> String {
         .collect()
 }
 
-/// The README's HTTP proxy block, in front of `miners` (round robin).
+/// The guide's HTTP proxy block, in front of `miners` (round robin).
 async fn http_proxy(miners: &[Miner]) -> Nginx {
     let port = free_port();
-    let (server, _) = readme_nginx();
+    let (server, _) = guide_nginx();
     let server = substitute(
         &server,
         "listen 8091;",
@@ -68,10 +68,10 @@ async fn http_proxy(miners: &[Miner]) -> Nginx {
     Nginx::start(&conf, port, false).await
 }
 
-/// The README's `stream` block (PROXY protocol), in front of `miners`.
+/// The guide's `stream` block (PROXY protocol), in front of `miners`.
 async fn stream_proxy(miners: &[Miner]) -> Nginx {
     let port = free_port();
-    let (_, stream) = readme_nginx();
+    let (_, stream) = guide_nginx();
     let stream = substitute(
         &stream,
         "listen 8091;",
@@ -174,7 +174,7 @@ async fn a_request_accepted_by_one_process_is_refused_by_all() {
     .await;
     assert_eq!(status, Some(200));
 
-    // The README's `stream` block: the PROXY protocol names the client.
+    // The guide's `stream` block: the PROXY protocol names the client.
     let stream = stream_proxy(&miners).await;
     let (status, message) = call(&denied, stream.port, "who").await;
     assert_eq!(

@@ -117,7 +117,7 @@ fn rule<'a>(axon: &'a Value, case: &str) -> Vec<(u64, &'a str)> {
         .collect()
 }
 
-/// The rules where this axon and Python's differ on purpose (README, the default verify),
+/// The rules where this axon and Python's differ on purpose (docs/handlers.md, the default verify),
 /// each shown against the real Python axon.
 fn check_rules(out: &Value, release: &str) {
     let (rust, python) = (&out["rust"], &out["python"]);

@@ -262,8 +262,8 @@ async fn failed_calls_are_reported_as_python_reports_them() {
 
 /// A required `Optional` field sent as `None` has no header (Python's dendrite writes none,
 /// nor does ours). The Python 10.5.0 axon then fails the request (500, a
-/// `SynapseParsingError` in its log); this one reads the field as `None` (README, "Known,
-/// deliberate differences").
+/// `SynapseParsingError` in its log); this one reads the field as `None` (docs/synapses.md,
+/// "Known, deliberate differences").
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_required_optional_field_sent_as_none() {
     let py = tokio::task::spawn_blocking(PythonAxon::start)

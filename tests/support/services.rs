@@ -225,14 +225,16 @@ impl Drop for Nginx {
     }
 }
 
-/// The README's nginx configuration: its HTTP `server` block and its `stream` block.
-pub fn readme_nginx() -> (String, String) {
-    let readme = std::fs::read_to_string(super::workspace_root().join("README.md")).unwrap();
-    let block = readme
+/// The guide's nginx configuration (`docs/operations.md`): its HTTP `server` block and its
+/// `stream` block.
+pub fn guide_nginx() -> (String, String) {
+    let path = super::workspace_root().join("docs").join("operations.md");
+    let guide = std::fs::read_to_string(path).unwrap();
+    let block = guide
         .split("```nginx\n")
         .nth(1)
         .and_then(|b| b.split("\n```").next())
-        .expect("README.md has an ```nginx block");
+        .expect("docs/operations.md has an ```nginx block");
     let (http, stream) = block
         .split_once("stream {")
         .expect("the nginx block has a `stream {` block");
@@ -244,7 +246,7 @@ pub fn readme_nginx() -> (String, String) {
     (http, format!("stream {{{stream}"))
 }
 
-/// Replaces `from` with `to` in `text`, failing when `from` is not there (the README
+/// Replaces `from` with `to` in `text`, failing when `from` is not there (the guide
 /// changed: the test must follow it).
 pub fn substitute(text: &str, from: &str, to: &str) -> String {
     assert!(text.contains(from), "`{from}` not in:\n{text}");

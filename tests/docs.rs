@@ -1,7 +1,9 @@
-//! The README's Rust code compiles as written: its ```` ```rust ```` blocks, in order, are
-//! `examples/readme.rs` (items at the top level, statements in an async `main`), which
-//! `cargo test` builds with everything else. This test fails when the README and that file
-//! differ; `README_EXAMPLE=overwrite cargo test --test readme` regenerates the file.
+//! The Rust code of the README and of the guide (`docs/`) compiles as written: their
+//! ```` ```rust ```` blocks, in order, are `examples/docs.rs` (the README's in a module
+//! `readme`, the guide's chapters together in a module `guide`; items at the module's top
+//! level, statements in its async `main`), which `cargo test` builds with everything else.
+//! This test fails when the documents and that file differ;
+//! `DOCS_EXAMPLE=overwrite cargo test --test docs` regenerates the file.
 
 use std::path::Path;
 
@@ -76,11 +78,12 @@ fn split(block: &str) -> (String, String) {
     (items, statements)
 }
 
-/// The example the README's blocks make.
-fn example(readme: &str) -> String {
+/// One module of the example: the items of `markdown`'s blocks, and their statements in an
+/// async `main`.
+fn module(name: &str, markdown: &str) -> String {
     let mut items = String::new();
     let mut statements = String::new();
-    for block in rust_blocks(readme) {
+    for block in rust_blocks(markdown) {
         let (i, s) = split(&block);
         items.push_str(&i);
         items.push('\n');
@@ -91,15 +94,8 @@ fn example(readme: &str) -> String {
         }
     }
     format!(
-        "//! Generated from README.md by `tests/readme.rs`; do not edit (regenerate with\n\
-         //! `README_EXAMPLE=overwrite cargo test --test readme`). The README's Rust blocks as one\n\
-         //! program, built by `cargo test` so that the README compiles as written (in a module\n\
-         //! rustfmt leaves alone, so the code stays the README's).\n\
-         \n\
-         fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    readme::main()\n}}\n\
-         \n\
-         #[rustfmt::skip]\n\
-         mod readme {{\n\
+        "#[rustfmt::skip]\n\
+         mod {name} {{\n\
          #![allow(dead_code, unused_variables)]\n\
          \n\
          {items}\
@@ -111,22 +107,67 @@ fn example(readme: &str) -> String {
     )
 }
 
+/// The guide's chapters, in its order (`docs/README.md`).
+const CHAPTERS: [&str; 9] = [
+    "synapses.md",
+    "handlers.md",
+    "serving.md",
+    "operations.md",
+    "several-processes.md",
+    "chain.md",
+    "signed-http.md",
+    "benchmark.md",
+    "testing.md",
+];
+
+/// The example the README's and the guide's blocks make.
+fn example(readme: &str, guide: &str) -> String {
+    format!(
+        "//! Generated from README.md and docs/ by `tests/docs.rs`; do not edit (regenerate with\n\
+         //! `DOCS_EXAMPLE=overwrite cargo test --test docs`). Their Rust blocks as one program,\n\
+         //! built by `cargo test` so that the documents compile as written (in modules rustfmt\n\
+         //! leaves alone, so the code stays the documents').\n\
+         \n\
+         fn main() -> Result<(), Box<dyn std::error::Error>> {{\n    readme::main()?;\n    guide::main()\n}}\n\
+         \n\
+         {}\n\
+         {}",
+        module("readme", readme),
+        module("guide", guide)
+    )
+}
+
 #[test]
-fn the_readme_example_is_the_readmes_code() {
+fn the_docs_example_is_the_documents_code() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let expected = example(&readme);
-    let path = root.join("examples/readme.rs");
-    if std::env::var_os("README_EXAMPLE").is_some_and(|v| v == "overwrite") {
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let readme = read(&root.join("README.md"));
+    let guide: String = CHAPTERS
+        .iter()
+        .map(|chapter| read(&root.join("docs").join(chapter)))
+        .collect();
+    // Every chapter with Rust in it is compiled: none is missing from the list.
+    for entry in std::fs::read_dir(root.join("docs")).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let text = read(&root.join("docs").join(&name));
+        assert!(
+            CHAPTERS.contains(&name.as_str()) || rust_blocks(&text).is_empty(),
+            "docs/{name} has Rust blocks but is not in CHAPTERS"
+        );
+    }
+    let expected = example(&readme, &guide);
+    let path = root.join("examples/docs.rs");
+    if std::env::var_os("DOCS_EXAMPLE").is_some_and(|v| v == "overwrite") {
         std::fs::write(&path, &expected).unwrap();
     }
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         actual == expected,
-        "examples/readme.rs is not the README's code: run `README_EXAMPLE=overwrite cargo test --test readme`"
+        "examples/docs.rs is not the documents' code: run `DOCS_EXAMPLE=overwrite cargo test --test docs`"
     );
 }
-
 #[test]
 fn statements_and_items_are_told_apart() {
     let (items, statements) = split(

@@ -1,14 +1,50 @@
-//! Generated from README.md by `tests/readme.rs`; do not edit (regenerate with
-//! `README_EXAMPLE=overwrite cargo test --test readme`). The README's Rust blocks as one
-//! program, built by `cargo test` so that the README compiles as written (in a module
-//! rustfmt leaves alone, so the code stays the README's).
+//! Generated from README.md and docs/ by `tests/docs.rs`; do not edit (regenerate with
+//! `DOCS_EXAMPLE=overwrite cargo test --test docs`). Their Rust blocks as one program,
+//! built by `cargo test` so that the documents compile as written (in modules rustfmt
+//! leaves alone, so the code stays the documents').
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    readme::main()
+    readme::main()?;
+    guide::main()
 }
 
 #[rustfmt::skip]
 mod readme {
+#![allow(dead_code, unused_variables)]
+
+use axon::Axon;
+
+/// Python: `class Reverse(bt.Synapse): text: str; out: Optional[str] = None`,
+///         `required_hash_fields = ("text",)`
+#[axon::synapse]
+pub struct Reverse {
+    #[hash]
+    pub text: String,
+    #[default]
+    pub out: Option<String>,
+}
+
+#[axon::forward]
+async fn reverse(mut synapse: Reverse) -> Reverse {
+    synapse.out = Some(synapse.text.chars().rev().collect());
+    synapse
+}
+
+
+#[tokio::main]
+pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let (config, _rest) = axon::config::Config::from_process()?;   // --axon.*, --wallet.*, BT_* (--help lists them)
+    axon::logging::init(&config.logging)?;
+    let mut miner = Axon::from_registry().config(config.axon).wallet(&config.wallet);
+    miner.start().await?;                  // every problem at once, each saying what to do
+    axon::shutdown_signal().await?;        // SIGTERM or Ctrl-C
+    miner.stop().await;                    // answers every request it received, then returns
+    Ok(())
+}
+}
+
+#[rustfmt::skip]
+mod guide {
 #![allow(dead_code, unused_variables)]
 
 /// Python:
@@ -25,6 +61,29 @@ pub struct Echo {
     pub n: i64,
     #[default]
     pub out: Option<String>,
+}
+
+use axon::Streaming;
+
+#[axon::synapse]                          // Python: class Tokens(bt.StreamingSynapse)
+pub struct Tokens { #[hash] pub prompt: String, #[default] pub completion: String }
+
+pub struct Model;                         // your model, shared as state
+impl Model {
+    fn tokens(&self, prompt: &str) -> Vec<String> {
+        prompt.split(' ').map(|w| format!("{w} ")).collect()
+    }
+}
+
+#[axon::forward]                          // Tokens -> Streaming<Tokens> (or Result<Streaming<Tokens>, E>)
+async fn generate(synapse: Tokens, model: State<Model>) -> Streaming<Tokens> {
+    let prompt = synapse.prompt.clone();
+    Streaming::new(synapse, move |chunks| async move {
+        for token in model.tokens(&prompt) {
+            chunks.send(token).await?;    // waits while the client is slower; Err once it is gone
+        }
+        Ok::<(), axon::HandlerError>(())
+    })
 }
 
 use axon::{Axon, Blacklist, State};
@@ -53,29 +112,6 @@ fn urgent_first(synapse: &Echo) -> f64 {
     -synapse.timeout.unwrap_or(12.0)
 }
 
-
-use axon::Streaming;
-
-#[axon::synapse]                          // Python: class Tokens(bt.StreamingSynapse)
-pub struct Tokens { #[hash] pub prompt: String, #[default] pub completion: String }
-
-pub struct Model;                         // your model, shared as state
-impl Model {
-    fn tokens(&self, prompt: &str) -> Vec<String> {
-        prompt.split(' ').map(|w| format!("{w} ")).collect()
-    }
-}
-
-#[axon::forward]                          // Tokens -> Streaming<Tokens> (or Result<Streaming<Tokens>, E>)
-async fn generate(synapse: Tokens, model: State<Model>) -> Streaming<Tokens> {
-    let prompt = synapse.prompt.clone();
-    Streaming::new(synapse, move |chunks| async move {
-        for token in model.tokens(&prompt) {
-            chunks.send(token).await?;    // waits while the client is slower; Err once it is gone
-        }
-        Ok::<(), axon::HandlerError>(())
-    })
-}
 
 
 use axon::metagraph::{Metagraph, SyncOptions};
