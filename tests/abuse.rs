@@ -17,6 +17,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// The binary's log.
+/// One test of this file at a time: `a_flooding_address_cannot_take_the_slots_others_need`
+/// measures the process's resident memory, which the others would share.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn log() -> &'static support::log::Log {
     support::log::captured()
 }
@@ -59,6 +63,7 @@ async fn send(addr: SocketAddr, s: &Echo, extra: &[(&str, &str)]) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adding_or_removing_the_uuid_header_replays_nothing() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let (mut axon, addr, calls) = serve_counted(Limits::default(), echo).await;
     let none = [("bt_header_dendrite_uuid", "None")];
 
@@ -83,6 +88,7 @@ async fn adding_or_removing_the_uuid_header_replays_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_signed_field_costs_under_a_kilobyte_of_log_and_answer() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     log();
     let (mut axon, addr, calls) = serve_counted(Limits::default(), echo).await;
     let bob = Keypair::from_uri("//Bob").unwrap();
@@ -199,6 +205,7 @@ fn rss_kib() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_address_cannot_take_the_slots_others_need() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let mut limits = Limits::default();
     limits.max_connections = 100;
     limits.max_connections_per_address = 60;
@@ -232,37 +239,55 @@ async fn a_flooding_address_cannot_take_the_slots_others_need() {
     }
     metric_reaches(ops, "axon_connections_closed_total{reason=\"evicted\"}", 20).await;
 
-    // A validator's signed call from 127.0.0.2 is served at once.
+    // A validator's signed call from 127.0.0.2 is served at once: its connection closes the
+    // oldest idle one (counted below) instead of waiting for the flood's timeouts.
     let bob = Keypair::from_uri("//Bob").unwrap();
     let call = sign(Echo::new("from .2".into(), 7), &bob, &alice());
-    let started = std::time::Instant::now();
     let mut validator = connect_from([127, 0, 0, 2], addr).await;
     validator
         .write_all(&request_bytes("Echo", &call, &[]))
         .await
         .unwrap();
-    let answer = read_rest(&mut validator, Vec::new()).await;
-    let took = started.elapsed();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        read_rest(&mut validator, Vec::new()),
+    )
+    .await
+    .expect("the validator is answered");
     assert_eq!(status_of(&answer), 200, "{answer}");
     assert!(answer.contains("\"out\":\"2. morf\""), "{answer}");
-    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
 
     // The flood was closed and counted: 30 over the share, the oldest idle for each
-    // connection past the cap (20 for the half heads, one for the validator).
+    // connection past the cap (20 for the half heads, one for the validator: had it waited
+    // for an idle connection's first-head timeout instead, that would be 20).
     assert_eq!(
         metric(ops, "axon_connections_closed_total{reason=\"per_address\"}").await,
         30
     );
     let evicted = metric(ops, "axon_connections_closed_total{reason=\"evicted\"}").await;
     assert_eq!(evicted, 21);
-    let closed = idle.iter().filter(|c| closed_by_axon(c)).count() as u64;
-    assert_eq!(closed, 30 + evicted, "127.0.0.1's closed connections");
+    // Each close reaches its client a moment after it is counted: wait for all of them.
+    let expected = 30 + evicted;
+    let closed = async {
+        loop {
+            let closed = idle.iter().filter(|c| closed_by_axon(c)).count() as u64;
+            if closed >= expected {
+                return closed;
+            }
+            tokio::task::yield_now().await;
+        }
+    };
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), closed)
+        .await
+        .expect("every connection the axon closed is seen closed within 10 s");
+    assert_eq!(closed, expected, "127.0.0.1's closed connections");
     assert!(
         half.iter().all(|c| !closed_by_axon(c)),
         "the newer half heads stay"
     );
     assert!(metric(ops, "axon_connections_open").await <= 100);
-    // Bounded memory: 150 flooding connections cost the process less than 32 MiB.
+    // Bounded memory: 150 flooding connections cost the process less than 32 MiB (this
+    // file's other tests wait for this one, so the growth is this test's).
     let grown = rss_kib().saturating_sub(rss_before);
     eprintln!("150 flooding connections: resident memory grew {grown} KiB");
     assert!(grown < 32 * 1024, "resident memory grew {grown} KiB");
@@ -273,6 +298,7 @@ async fn a_flooding_address_cannot_take_the_slots_others_need() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_that_sends_nothing_is_closed_after_the_first_head_timeout() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let mut limits = Limits::default();
     limits.first_head_timeout = std::time::Duration::from_millis(200);
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));

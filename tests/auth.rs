@@ -1,8 +1,12 @@
-//! btauth/1 and Epistula v2 (`axon::auth`) against the real signers and verifiers:
-//! bittensor 11.3.0's `http_auth` (`tests/python/btauth.py`, `.venv-bt11/`) and an Epistula
-//! signer and verifier following the spec with the real `bittensor_wallet`
-//! (`tests/python/epistula.py`, 10.5.0's virtualenv). Every refusal is pinned to the class
-//! and message Python's verifier gives the same bytes at the same instant.
+//! btauth/1 and Epistula v2 (`axon::auth`) against Python: bittensor 11.3.0's own
+//! `http_auth` (`tests/python/btauth.py`, `.venv-bt11/`), the real signer and verifier, with
+//! every refusal pinned to the class and message it gives the same bytes at the same instant.
+//!
+//! Epistula has no released package to test against (nothing on PyPI; each subnet writes its
+//! own), so its reference here is this project's own transcription of the spec's signing
+//! rule over the real `bittensor_wallet` keypair (`tests/python/epistula.py`). It checks the
+//! message layout and the sr25519 signatures against bittensor_wallet, not an independent
+//! reading of the spec.
 
 mod support;
 
@@ -401,13 +405,14 @@ fn what_the_rust_client_signs_passes_pythons_verify() {
     );
 }
 
-/// Epistula requests signed by the spec's Python signer over `bittensor_wallet`.
+/// Epistula requests signed by this project's transcription of the spec in Python, over the
+/// real `bittensor_wallet` (see the file's docs: not an independent implementation).
 fn epistula_python(ops: Value) -> Value {
     run_script_stdin(&python(), "epistula.py", &ops)
 }
 
 #[test]
-fn epistula_requests_a_python_signer_makes_verify_here_and_refusals_are_pinned() {
+fn epistula_requests_the_spec_transcription_signs_over_bittensor_wallet_verify_here() {
     let alice = miner().ss58().to_owned();
     // A fixed instant: the checks run at it, whatever the clock (a virtualenv may be created
     // between signing and checking).
@@ -475,7 +480,7 @@ fn epistula_requests_a_python_signer_makes_verify_here_and_refusals_are_pinned()
 }
 
 #[test]
-fn epistula_requests_the_rust_client_signs_verify_in_python() {
+fn epistula_requests_the_rust_client_signs_verify_with_bittensor_wallet() {
     let bob = Keypair::from_uri("//Bob").unwrap();
     let body = br#"{"prompt": "x"}"#;
     let headers = epistula::sign(&bob, body, Some(miner().ss58()), None, None);

@@ -223,8 +223,26 @@ fn python_reads_at(netuid: u16, at: &str, hotkeys: &[&str]) -> serde_json::Value
     support::result_line(&support::run_python_script_with("chain_read.py", &args))
 }
 
+/// Waits until `condition` holds, yielding between checks; fails the test after 30 s.
+async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let wait = async {
+        while !condition() {
+            tokio::task::yield_now().await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .is_err()
+    {
+        panic!("{what}: not within 30 s");
+    }
+}
+
 #[tokio::test]
-async fn the_serve_call_bytes_are_pythons() {
+/// A snapshot of this crate's own encoding of `serve_axon` and `serve_axon_tls` against this
+/// runtime's metadata, pinned so a change to the encoder shows. What Python composes with the
+/// same metadata is compared in the next test.
+async fn the_serve_call_bytes_match_their_snapshot() {
     let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
     let args = |cert: Option<Vec<u8>>| {
         let mut args = vec![
@@ -559,17 +577,15 @@ async fn a_miner_with_the_policies_serves_validators_by_stake_and_fails_closed_w
     // (1000 TAO), and Bob runs first.
     let send = |bytes: Vec<u8>| tokio::spawn(async move { exchange(addr, &bytes).await });
     let hold = send(job_request("hold", "//Charlie"));
-    while axon.load().map(|l| l.running) != Some(1) {
-        tokio::task::yield_now().await;
-    }
+    let load = |running, waiting| {
+        let axon = &axon;
+        move || axon.load() == Some(axon::Load { running, waiting })
+    };
+    until("the held job runs", load(1, 0)).await;
     let low = send(job_request("low", "//Charlie"));
-    while axon.load().map(|l| l.waiting) != Some(1) {
-        tokio::task::yield_now().await;
-    }
+    until("the low job waits", load(1, 1)).await;
     let high = send(job_request("high", "//Bob"));
-    while axon.load().map(|l| l.waiting) != Some(2) {
-        tokio::task::yield_now().await;
-    }
+    until("both jobs wait", load(1, 2)).await;
     open.send_replace(true);
     for task in [hold, low, high] {
         assert_eq!(task.await.unwrap().status, 200);
@@ -598,9 +614,14 @@ async fn a_miner_with_the_policies_serves_validators_by_stake_and_fails_closed_w
 
     // The chain goes away: the snapshot ages past its bound and everything is refused.
     relay.down();
-    while !metagraph.is_stale() {
-        metagraph.next_sync().await;
-    }
+    let stale = async {
+        while !metagraph.is_stale() {
+            metagraph.next_sync().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), stale)
+        .await
+        .expect("the metagraph goes stale within 120 s of the chain going away");
     assert!(metagraph.last_error().is_some());
     let answer = exchange(addr, &job_request("stale", "//Bob")).await;
     assert_eq!(answer.status, 403);
@@ -627,9 +648,14 @@ async fn a_miner_with_the_policies_serves_validators_by_stake_and_fails_closed_w
 
     // Back: the next sync that succeeds serves again.
     relay.up();
-    while metagraph.is_stale() {
-        metagraph.next_sync().await;
-    }
+    let fresh = async {
+        while metagraph.is_stale() {
+            metagraph.next_sync().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), fresh)
+        .await
+        .expect("the metagraph is fresh again within 120 s of the chain coming back");
     let answer = exchange(addr, &job_request("back", "//Bob")).await;
     assert_eq!(answer.status, 200, "{}", refusal(&answer));
     let (_, metrics) = get(ops, "/metrics").await;

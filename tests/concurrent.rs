@@ -60,7 +60,6 @@ fn check(out: &Value, release: &str) {
         ours.len(),
         &ours[..ours.len().min(3)]
     );
-    assert!(ours.len() <= reference.len());
     for (name, axon) in [("rust", rust), ("python", python)] {
         for size in SIZES {
             let calls = axon["calls"][size.to_string()].as_array().unwrap();

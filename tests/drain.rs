@@ -248,7 +248,8 @@ async fn a_failed_start_exits_non_zero_with_the_reason() {
         let expected = match args[0] {
             "--axon.port" => format!("cannot listen on 127.0.0.1:{port}: "),
             "--ops" => format!("cannot listen on 127.0.0.1:{port} (operations): "),
-            _ => "echo_miner: ".to_owned(),
+            _ => "echo_miner: `not a uri` is not a development key URI: write one like `//Alice`"
+                .to_owned(),
         };
         assert!(stderr.contains(&expected), "{args:?}: {stderr}");
         assert!(stderr.starts_with("echo_miner: "), "{args:?}: {stderr}");

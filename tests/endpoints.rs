@@ -95,11 +95,15 @@ fn run(python: &std::path::Path, addr: SocketAddr, requests: Value) -> Vec<Value
     }
 }
 
-/// Asserts that the axon's `/metrics` (on `ops`) holds each of `lines`.
+/// Asserts that the axon's `/metrics` (on `ops`) holds each of `lines`, each a whole line
+/// (`status="200"} 3` does not match a line ending `} 30`).
 async fn assert_counted(ops: SocketAddr, lines: &[&str]) {
     let (_, metrics) = support::http::get(ops, "/metrics").await;
     for line in lines {
-        assert!(metrics.contains(line), "{line} not in\n{metrics}");
+        assert!(
+            metrics.lines().any(|l| l == *line),
+            "{line} not in\n{metrics}"
+        );
     }
 }
 

@@ -107,8 +107,6 @@ async fn a_forged_signature_flood_from_one_address_does_not_delay_another() {
     axon.start().await.unwrap();
     let addr = axon.local_addr().unwrap();
 
-    let (quiet, _) = calls(addr, 20, &AtomicUsize::new(0)).await;
-
     // The flood: 2,000 kept-alive connections, each sending the next forged request as
     // soon as the last is answered, until the validator's calls are done.
     let stop = Arc::new(AtomicBool::new(false));
@@ -161,13 +159,10 @@ async fn a_forged_signature_flood_from_one_address_does_not_delay_another() {
     for f in &flood {
         f.abort();
     }
-    let (q50, q_max) = (quiet[10], quiet[19]);
-    let (f50, f_max) = (flooded[5], flooded[9]);
     let forged = answered.load(Ordering::Relaxed);
     eprintln!(
-        "validator calls: quiet p50 {q50:?} max {q_max:?}; under 2,000 forging connections \
-         p50 {f50:?} max {f_max:?}, at most {most_meanwhile} forged requests answered during \
-         one; {forged} forged requests answered"
+        "validator calls under 2,000 forging connections: at most {most_meanwhile} forged \
+         requests answered during one; {forged} forged requests answered ({flooded:?})"
     );
     assert_eq!(
         not_refused.load(Ordering::Relaxed),
@@ -177,8 +172,7 @@ async fn a_forged_signature_flood_from_one_address_does_not_delay_another() {
     // The bound, on a signal rather than a clock (a loaded machine stretches both): a
     // validator's call waits for one batch of the flood's checks (at most 64 signatures)
     // and its turn, never for the flood's 2,000 queued forgeries, so far fewer than those
-    // are answered while any one call waits. Measured here (debug build, 2 cores shared
-    // with the flood's client): quiet about 12-19 ms, flooded about 40-100 ms.
+    // are answered while any one call waits.
     assert!(
         most_meanwhile < 1_000,
         "{most_meanwhile} forged requests answered during one validator call: it waited behind the flood ({flooded:?})"

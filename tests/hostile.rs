@@ -219,6 +219,14 @@ macro_rules! cases {
     };
 }
 
+/// `message` without serde_json's ` at line L column C` at its end.
+fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at) if message[at..].contains(" column ") => &message[..at],
+        _ => message,
+    }
+}
+
 fn r(req: Req) -> Vec<u8> {
     req.bytes()
 }
@@ -271,7 +279,7 @@ fn all_cases() -> Vec<Case> {
         "two different content-lengths" => || { let q = Req::good(); let n = (q.body.len() + 1).to_string(); r(q.add("content-length", &n)) }, 400, "";
         "content-length over the body limit" => || r(Req::good().set("content-length", "99999999999")), 413, "Request body larger than the limit of 1048576 bytes";
         "content-length longer than the body sent" => || { let q = Req::good().set("timeout", "1.0"); let n = (q.body.len() + 100).to_string(); r(q.set("content-length", &n)) }, 408, "Request timed out after 1s while its body was being read; the forward never ran";
-        "content-length shorter than the body" => || { let q = Req::good(); let n = (q.body.len() - 10).to_string(); r(q.set("content-length", &n)) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: EOF while parsing a string at line 1 column 713";
+        "content-length shorter than the body" => || { let q = Req::good(); let n = (q.body.len() - 10).to_string(); r(q.set("content-length", &n)) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: EOF while parsing a string";
         "chunked with a bad chunk size" => || r(Req::good().remove("content-length").add("transfer-encoding", "chunked").body(b"zz\r\nabc\r\n0\r\n\r\n").remove("content-length")), 400, "Could not read the request body: error reading a body from connection";
         "chunked over the body limit" => || {
             let q = Req::good().remove("content-length").body(b"").add("transfer-encoding", "chunked");
@@ -313,25 +321,25 @@ fn all_cases() -> Vec<Case> {
         "signature by another key" => || { let other = Req::signed_by(&Keypair::from_uri("//Charlie").unwrap()); let s = other.get("bt_header_dendrite_signature").to_owned(); r(Req::good().set("bt_header_dendrite_signature", &s)) }, 401, "Not Verified with error: Signature mismatch with *";
         "signed for another axon" => || r(Req::good().set("bt_header_axon_hotkey", Keypair::from_uri("//Charlie").unwrap().ss58()).resign()), 401, "Not Verified with error: Signature mismatch with *";
         "input_obj not base64" => || r(Req::good().set("bt_header_input_obj_text", "%%%")), 400, "Improperly formatted request. Could not parse headers into synapse of type Echo: header `bt_header_input_obj_text`: value is not standard base64";
-        "input_obj of the wrong type" => || r(Req::good().set("bt_header_input_obj_n", "ImFiYyI=")), 400, "Improperly formatted request. Could not parse headers into synapse of type Echo: header `bt_header_input_obj_n`: not JSON of the field's type: invalid type: string \"abc\", expected i64 at line 1 column 5";
+        "input_obj of the wrong type" => || r(Req::good().set("bt_header_input_obj_n", "ImFiYyI=")), 400, "Improperly formatted request. Could not parse headers into synapse of type Echo: header `bt_header_input_obj_n`: not JSON of the field's type: invalid type: string \"abc\", expected i64";
         // --- the body (signed headers, so each reaches the body stage)
-        "empty body" => || r(Req::good().body(b"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: EOF while parsing a value at line 1 column 0";
-        "invalid JSON" => || r(Req::good().body(b"{\"text\": ")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: EOF while parsing a value at line 1 column 9";
-        "JSON array" => || r(Req::good().body(b"[1, 2]")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid length 7, expected struct Echo with 10 elements at line 1 column 6";
-        "JSON string" => || r(Req::good().body(b"\"hello\"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: string \"hello\", expected struct Echo at line 1 column 7";
-        "text is a number" => || r(Req::good().field("text", "5")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: integer `5`, expected a string at line 1 column 699";
-        "n is a string" => || r(Req::good().field("n", "\"abc\"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: string \"abc\", expected i64 at line 1 column 715";
-        "n overflows i64" => || r(Req::good().field("n", "99999999999999999999")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: floating point `1e+20`, expected i64 at line 1 column 730";
-        "n is 1e400" => || r(Req::good().field("n", "1e400")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: number out of range at line 1 column 715";
-        "n is NaN" => || r(Req::good().field("n", "NaN")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: expected value at line 1 column 711";
-        "missing required field" => || r(Req::good().body(b"{\"n\": 7}")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: missing field `text` at line 1 column 8";
+        "empty body" => || r(Req::good().body(b"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: EOF while parsing a value";
+        "invalid JSON" => || r(Req::good().body(b"{\"text\": ")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: EOF while parsing a value";
+        "JSON array" => || r(Req::good().body(b"[1, 2]")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid length 7, expected struct Echo with 10 elements";
+        "JSON string" => || r(Req::good().body(b"\"hello\"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: string \"hello\", expected struct Echo";
+        "text is a number" => || r(Req::good().field("text", "5")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: integer `5`, expected a string";
+        "n is a string" => || r(Req::good().field("n", "\"abc\"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: string \"abc\", expected i64";
+        "n overflows i64" => || r(Req::good().field("n", "99999999999999999999")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid type: floating point `1e+20`, expected i64";
+        "n is 1e400" => || r(Req::good().field("n", "1e400")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: number out of range";
+        "n is NaN" => || r(Req::good().field("n", "NaN")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: expected value";
+        "missing required field" => || r(Req::good().body(b"{\"n\": 7}")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: missing field `text`";
         "deeply nested JSON" => || { let deep = format!("{{\"text\": \"hello\", \"n\": 7, \"x\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000)); r(Req::good().body(deep.as_bytes())) }, 400, "Could not parse the body as synapse Echo: JSON nested deeper than 64 levels";
-        "non-UTF-8 in a string" => || r(Req::good().field("text", "\"hel\u{1}o\"")).into_iter().map(|c| if c == 1 { 0xff } else { c }).collect(), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid unicode code point at line 1 column 703";
-        "lone surrogate escape" => || r(Req::good().field("text", "\"\\ud800\"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: unexpected end of hex escape at line 1 column 706";
-        "UTF-8 byte order mark" => || { let q = Req::good(); let mut b = b"\xef\xbb\xbf".to_vec(); b.extend_from_slice(&q.body); r(q.body(&b)) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: expected value at line 1 column 1";
-        "trailing garbage" => || { let q = Req::good(); let mut b = q.body.clone(); b.extend_from_slice(b"xyz"); r(q.body(&b)) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: trailing characters at line 1 column 724";
+        "non-UTF-8 in a string" => || r(Req::good().field("text", "\"hel\u{1}o\"")).into_iter().map(|c| if c == 1 { 0xff } else { c }).collect(), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: invalid unicode code point";
+        "lone surrogate escape" => || r(Req::good().field("text", "\"\\ud800\"")), 400, "Could not parse the body as synapse Echo: invalid synapse JSON: unexpected end of hex escape";
+        "UTF-8 byte order mark" => || { let q = Req::good(); let mut b = b"\xef\xbb\xbf".to_vec(); b.extend_from_slice(&q.body); r(q.body(&b)) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: expected value";
+        "trailing garbage" => || { let q = Req::good(); let mut b = q.body.clone(); b.extend_from_slice(b"xyz"); r(q.body(&b)) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: trailing characters";
         "tampered body" => || r(Req::good().field("text", "\"hellO\"")), 400, "body hash mismatch: the computed_body_hash header is *";
-        "duplicate JSON key" => || { let q = Req::good(); let b = String::from_utf8(q.body.clone()).unwrap().replacen('{', "{\"text\": \"evil\", ", 1); r(q.body(b.as_bytes())) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: duplicate field `text` at line 1 column 713";
+        "duplicate JSON key" => || { let q = Req::good(); let b = String::from_utf8(q.body.clone()).unwrap().replacen('{', "{\"text\": \"evil\", ", 1); r(q.body(b.as_bytes())) }, 400, "Could not parse the body as synapse Echo: invalid synapse JSON: duplicate field `text`";
     }
 }
 
@@ -364,10 +372,12 @@ async fn hostile_requests_are_refused_and_the_next_good_one_is_served() {
             );
         }
         // A message ending in `*` is a prefix: the rest names this request's nonce, uuid
-        // or hashes.
+        // or hashes. Where serde_json stopped (` at line 1 column 713`) is the parser's
+        // detail, not what the message must say: it is compared without it.
+        let said_message = without_position(&said.message);
         let message_ok = match case.message.strip_suffix('*') {
-            Some(prefix) => said.message.starts_with(prefix),
-            None => said.message == case.message,
+            Some(prefix) => said_message.starts_with(prefix),
+            None => said_message == case.message,
         };
         if said.status != case.status || !message_ok {
             failures.push(format!(

@@ -1,5 +1,7 @@
 """Epistula v2 as the spec and the reference miners write it, over the real
-`bittensor_wallet` keypair, for tests/auth.rs. Reads a JSON list of operations from stdin,
+`bittensor_wallet` keypair, for tests/auth.rs. This is this project's transcription of the
+spec, not an independent implementation: no Epistula package is released (PyPI has none).
+What it checks independently is bittensor_wallet's sr25519 signing and verifying. Reads a JSON list of operations from stdin,
 prints `RESULT ` and a JSON list:
 
 - {"op": "sign", "uri", "body" (hex), "signed_for", "timestamp" (ms), "uuid"}: the headers.

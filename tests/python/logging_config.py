@@ -1,4 +1,4 @@
-"""The logging configuration of the real bittensor, for tests/operator.rs: every
+"""The logging configuration of the real bittensor, for tests/command_line.rs: every
 `--logging.*` flag its parser takes (and whether it takes a value), what `BT_LOGGING_TRACE=0`
 and an empty `BT_LOGGING_RECORD_LOG` turn into, and the default directory and file name.
 It also has a fresh interpreter, with no `BT_LOGGING_*` variable, log one info and one

@@ -38,6 +38,23 @@ def signed(synapse, nonce, uuid, wrap=False):
     return {"headers": synapse.to_headers(), "message": message}
 
 
+def refusal(attempt):
+    """What bittensor_wallet raises for `attempt`, as its message."""
+    try:
+        attempt()
+    except ValueError as e:
+        return str(e)
+    raise AssertionError("bittensor_wallet accepted it")
+
+
+# bittensor_wallet's messages for malformed signatures and hotkeys, which the default verify
+# repeats.
+refusals = {
+    signature: refusal(lambda s=signature: Keypair(ss58_address=bob.ss58_address).verify("m", s))
+    for signature in ["nothex", "0xzz", "0x12"]
+}
+refusals["hotkey 5Bad"] = refusal(lambda: Keypair(ss58_address="5Bad"))
+
 print(
     json.dumps(
         {
@@ -51,6 +68,7 @@ print(
             "earlier": signed(Echo(text="before", n=2), NONCE - 1_000_000, "uuid-1"),
             "base": signed(bittensor.Synapse(), NONCE, "uuid-3"),
             "no_uuid": signed(Echo(text="hello", n=3), NONCE, None),
+            "refusals": refusals,
         }
     )
 )

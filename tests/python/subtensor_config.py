@@ -1,5 +1,5 @@
 """How the real bittensor 10.5.0 resolves `--subtensor.network` / `--subtensor.chain_endpoint`
-and `BT_SUBTENSOR_*` into the endpoint it dials, for tests/operator.rs. Reads JSON cases
+and `BT_SUBTENSOR_*` into the endpoint it dials, for tests/command_line.rs. Reads JSON cases
 from argv[1] (`[{"args": [...], "env": {...}}]`); each environment gets a fresh
 interpreter (bittensor reads the variables at import). Prints `RESULT ` and JSON: one
 `[endpoint, network]` per case."""

@@ -74,9 +74,13 @@ pub async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Answer {
     read_answer(&mut stream).await
 }
 
+/// Reads one whole answer, until the axon closes the connection (at most 60 s).
 pub async fn read_answer(stream: &mut TcpStream) -> Answer {
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut raw))
+        .await
+        .expect("answered and closed within 60 s")
+        .unwrap();
     let text = String::from_utf8(raw).unwrap();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
     let mut lines = head.lines();
@@ -129,8 +133,15 @@ pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
     (status_of(head), body.to_owned())
 }
 
-/// Reads one answer from a kept-alive connection: its head and its declared body.
+/// Reads one answer from a kept-alive connection: its head and its declared body (at most
+/// 60 s).
 pub async fn read_kept_answer(c: &mut TcpStream) -> String {
+    tokio::time::timeout(Duration::from_secs(60), read_kept(c))
+        .await
+        .expect("answered within 60 s")
+}
+
+async fn read_kept(c: &mut TcpStream) -> String {
     let mut raw = Vec::new();
     let mut byte = [0u8; 1];
     while !raw.ends_with(b"\r\n\r\n") {

@@ -332,8 +332,12 @@ mod tests {
     fn trusted_proxies_are_exempt() {
         let proxies = TrustedProxies::parse(["127.0.0.9"]).unwrap();
         let c = Connections::new(100, 1, proxies);
-        let held: Vec<_> = (0..5).map(|_| c.admit(ip(9)).unwrap()).collect();
-        assert_eq!(held.len(), 5);
+        let _held: Vec<_> = (0..5).map(|_| c.admit(ip(9)).unwrap()).collect();
+        assert_eq!(c.open(), 5);
+        // Another address under the same share of one gets one.
+        let _one = c.admit(ip(8)).unwrap();
+        assert_eq!(c.admit(ip(8)).err(), Some(Closed::PerAddress));
+        assert_eq!(c.closed(Closed::PerAddress), 1);
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -1,5 +1,5 @@
 """The real bittensor 10.5.0 Dendrite calling several axon processes through nginx, for
-tests/cluster.rs. argv[1] is JSON: {"port" (nginx's), "hotkey" (the axons'), "calls"}.
+tests/several_processes.rs. argv[1] is JSON: {"port" (nginx's), "hotkey" (the axons'), "calls"}.
 
 Fires `calls` Echo calls at once (asyncio.gather, as validators do), every request captured
 as sent (headers and body bytes, through aiohttp's tracing), then resends each captured

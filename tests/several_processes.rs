@@ -106,11 +106,19 @@ async fn call(dendrite: &Dendrite, port: u16, text: &str) -> (Option<i64>, Optio
     (out.dendrite.status_code, out.dendrite.status_message)
 }
 
-/// `GET /metrics` of a miner: the value of `line`'s metric, 0 when absent.
+/// `GET /metrics` of a miner: the value of the series `name` (a metric and its labels). A
+/// series not yet counted is 0, but its metric must be exported: a metric missing from the
+/// text fails the test instead of reading as 0.
 async fn metric(miner: &Miner, name: &str) -> u64 {
     let (_, text) = support::http::get(miner.ops.unwrap(), "/metrics").await;
+    let family = name.split('{').next().unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("# TYPE {family} "))),
+        "{family} is not in /metrics:\n{text}"
+    );
     text.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0)
 }
 
@@ -123,7 +131,7 @@ async fn a_request_accepted_by_one_process_is_refused_by_all() {
     // The real Python Dendrite through nginx; then every request resent byte for byte.
     const CALLS: usize = 24;
     let config = serde_json::json!({"port": nginx.port, "hotkey": alice(), "calls": CALLS});
-    let out = support::run_python_script_with("cluster_calls.py", &[&config.to_string()]);
+    let out = support::run_python_script_with("nginx_calls.py", &[&config.to_string()]);
     let result = support::result_line(&out);
     let calls = result["calls"].as_array().unwrap();
     assert_eq!(calls.len(), CALLS);

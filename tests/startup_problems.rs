@@ -37,7 +37,7 @@ fn verify_unserved(synapse: &Unserved) -> Result<(), axon::HandlerError> {
 
 /// The line of the attribute above `fn {name}(`.
 fn attribute_line(name: &str) -> u32 {
-    let src = include_str!("registry_problems.rs");
+    let src = include_str!("startup_problems.rs");
     let at = src.find(&format!("fn {name}(")).unwrap();
     src[..at].matches('\n').count() as u32 // the line above `fn`
 }
@@ -59,11 +59,11 @@ fn duplicate_forwards_and_an_orphan_verify_are_reported_with_their_lines() {
     assert_eq!(*synapse, "Twice");
     assert_eq!(
         (first.name(), first.line()),
-        ("registry_problems::first", attribute_line("first"))
+        ("startup_problems::first", attribute_line("first"))
     );
     assert_eq!(
         (second.name(), second.line()),
-        ("registry_problems::second", attribute_line("second"))
+        ("startup_problems::second", attribute_line("second"))
     );
     assert_eq!(*orphan, "Unserved");
     assert_eq!(handler.kind(), HandlerKind::Verify);
@@ -73,10 +73,10 @@ fn duplicate_forwards_and_an_orphan_verify_are_reported_with_their_lines() {
         err.to_string(),
         format!(
             "the axon cannot start (2 problems):\n  \
-             - synapse `Twice` has two forwards: forward `registry_problems::first` \
-             (tests/registry_problems.rs:{}) and forward `registry_problems::second` \
-             (tests/registry_problems.rs:{}); keep one\n  \
-             - verify `registry_problems::verify_unserved` (tests/registry_problems.rs:{}) is \
+             - synapse `Twice` has two forwards: forward `startup_problems::first` \
+             (tests/startup_problems.rs:{}) and forward `startup_problems::second` \
+             (tests/startup_problems.rs:{}); keep one\n  \
+             - verify `startup_problems::verify_unserved` (tests/startup_problems.rs:{}) is \
              for synapse `Unserved`, which has no forward: add a `#[axon::forward]` for it, or \
              remove the verify",
             attribute_line("first"),
