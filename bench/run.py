@@ -15,7 +15,9 @@ each connection count and payload drives each axon (and the Rust one a second ti
 gains) for `--duration` seconds with
 `examples/loadgen` and prints a Markdown table: req/s (answered 200), p50/p99 latency, the
 Rust/Python ratios, and each server's CPU time per answered request (from /proc) beside the
-crypto floor. A second table puts the same miner with the shared replay store on a real
+crypto floor, and beside the floor of the whole stack: the crypto floor plus what a bare hyper
++ serde_json server (`examples/bare`: it reads the body, parses it and answers the same JSON,
+with no signature work) costs on the same load in the same row. A second table puts the same miner with the shared replay store on a real
 Redis (`--axon.replay_store`) beside the in-memory one; a third puts the same Rust miner's signed-HTTP endpoint `POST /echo`
 (btauth/1 and Epistula, `loadgen --scheme`) beside its synapse row. The load generator runs
 on the same machine and competes for its cores.
@@ -35,9 +37,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def build():
-    """Builds the release echo miner and load generator the benchmarks run."""
+    """Builds the release echo miner, load generator and bare server the benchmarks run."""
     subprocess.run(["cargo", "build", "--quiet", "--release", "--example", "echo_miner",
-                    "--example", "loadgen"], cwd=ROOT, check=True)
+                    "--example", "loadgen", "--example", "bare"], cwd=ROOT, check=True)
 
 
 def cpu_seconds(pid):
@@ -98,6 +100,16 @@ def start_redis(port):
     raise SystemExit("redis-server did not start")
 
 
+def start_bare(port):
+    """Starts the bare hyper + serde_json server (`examples/bare`); returns once it listens."""
+    p = subprocess.Popen([os.path.join(RELEASE, "bare"), "--port", str(port)],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in p.stdout:
+        if line.startswith("bare: listening on"):
+            return p
+    raise SystemExit("examples/bare did not start")
+
+
 def start_python(port):
     p = subprocess.Popen([sys.executable, os.path.join(ROOT, "tests", "python", "py_axon.py"),
                           str(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -117,6 +129,7 @@ def main():
     ap.add_argument("--single-port", type=int, default=18193)
     ap.add_argument("--redis-port", type=int, default=18194)
     ap.add_argument("--shared-port", type=int, default=18195)
+    ap.add_argument("--bare-port", type=int, default=18196)
     a = ap.parse_args()
 
     build()
@@ -126,6 +139,7 @@ def main():
     shared, shared_hotkey = start_rust(a.shared_port, "--axon.replay_store",
                                        f"redis://127.0.0.1:{a.redis_port}")
     py, py_hotkey = start_python(a.python_port)
+    bare = start_bare(a.bare_port)
     try:
         floor = loadgen("--crypto-floor", 3000)["crypto_floor_us"]
         batch = loadgen("--batch-costs", 2000)
@@ -137,6 +151,8 @@ def main():
                         "floor": loadgen("--crypto-floor", 2000)["crypto_floor_us"],
                         "body_floor": loadgen("--hash-floor", payload)["hash_floor_us"]}
                 servers = [("rust", rust, a.rust_port, rust_hotkey, ()),
+                           # The stack floor: the same signed load, no signature work.
+                           ("bare", bare, a.bare_port, rust_hotkey, ()),
                            ("single", single, a.single_port, single_hotkey, ()),
                            ("shared", shared, a.shared_port, shared_hotkey, ()),
                            ("python", py, a.python_port, py_hotkey, ()),
@@ -149,6 +165,8 @@ def main():
                                          a.duration, extra)
                 rows.append(cell)
     finally:
+        bare.terminate()
+        bare.wait(timeout=30)
         rust.terminate()
         single.terminate()
         shared.terminate()
@@ -176,16 +194,19 @@ def main():
     print()
     print("| conns | payload | Rust req/s | Python req/s | ratio | Rust p50 / p99 ms | "
           "Python p50 / p99 ms | p99 ratio | Rust CPU us/req (x floor) | "
+          "crypto + stack floor us (Rust CPU x) | "
           "body floor us (Rust CPU x) | same, single verify | Python CPU us/req |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for c in rows:
         r, p, s, floor = c["rust"], c["python"], c["single"], c["floor"]
+        stack = floor + c["bare"]["cpu_us_per_req"]
         ratio = r["rps"] / p["rps"] if p["rps"] else float("inf")
         p99 = p["p99_ms"] / r["p99_ms"] if r["p99_ms"] else float("nan")
         size = f"{c['payload'] // 1024} KB" if c["payload"] < 1 << 20 else f"{c['payload'] >> 20} MB"
         print(f"| {c['connections']} | {size} | {r['rps']:.0f} | {p['rps']:.1f} | {ratio:.1f}x | "
               f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {p['p50_ms']:.1f} / {p['p99_ms']:.1f} | "
               f"{p99:.1f}x | {r['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / floor:.2f}x) | "
+              f"{floor:.0f} + {c['bare']['cpu_us_per_req']:.0f} ({r['cpu_us_per_req'] / stack:.2f}x) | "
               f"{c['body_floor']:.0f} ({r['cpu_us_per_req'] / c['body_floor']:.2f}x) | "
               f"{s['cpu_us_per_req']:.0f} ({s['cpu_us_per_req'] / floor:.2f}x), "
               f"{s['rps']:.0f} req/s | {p['cpu_us_per_req']:.0f} |")
