@@ -68,7 +68,7 @@ pub use handler::{Blacklist, HandlerError, HandlerInfo, HandlerKind, Streaming};
 pub use http::StatusCode;
 #[cfg(feature = "chain")]
 pub use metagraph::Metagraph;
-pub use net::TrustedProxies;
+pub use net::{ProxyError, TrustedProxies};
 pub use pipeline::Load;
 pub use registry::HandlerProblem;
 pub use server::{external_ip, shutdown_signal, Axon, Limits, Problem, Serving, StartupError};

@@ -3,8 +3,8 @@
 
 mod proxies;
 
-pub use proxies::TrustedProxies;
 pub(crate) use proxies::{read_header, Prefixed};
+pub use proxies::{ProxyError, TrustedProxies};
 
 use std::net::IpAddr;
 

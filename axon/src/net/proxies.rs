@@ -20,17 +20,43 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 /// assert!(proxies.contains("::ffff:127.0.0.1".parse().unwrap()));
 /// assert!(!proxies.contains("203.0.113.7".parse().unwrap()));
 /// let err = axon::TrustedProxies::parse(["10.0.0.0/33"]).unwrap_err();
-/// assert_eq!(err, "`10.0.0.0/33` is not an IP address or network (like 10.0.0.1 or 10.0.0.0/8)");
+/// assert_eq!(err.entry(), "10.0.0.0/33");
+/// assert_eq!(err.to_string(), "`10.0.0.0/33` is not an IP address or network (like 10.0.0.1 or 10.0.0.0/8)");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TrustedProxies {
     networks: Vec<(IpAddr, u8)>,
 }
 
+/// An entry of a trusted-proxy list that is neither an address nor a network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyError {
+    entry: String,
+}
+
+impl ProxyError {
+    /// The entry, as given (trimmed).
+    pub fn entry(&self) -> &str {
+        &self.entry
+    }
+}
+
+impl std::fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is not an IP address or network (like 10.0.0.1 or 10.0.0.0/8)",
+            self.entry
+        )
+    }
+}
+
+impl std::error::Error for ProxyError {}
+
 impl TrustedProxies {
     /// Addresses (`10.0.0.1`, `::1`) and networks (`10.0.0.0/8`, `fd00::/8`); the error names
     /// the first entry that is neither.
-    pub fn parse<I, T>(entries: I) -> Result<Self, String>
+    pub fn parse<I, T>(entries: I) -> Result<Self, ProxyError>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
@@ -38,8 +64,8 @@ impl TrustedProxies {
         let mut networks = Vec::new();
         for entry in entries {
             let entry = entry.as_ref().trim();
-            let bad = || {
-                format!("`{entry}` is not an IP address or network (like 10.0.0.1 or 10.0.0.0/8)")
+            let bad = || ProxyError {
+                entry: entry.to_owned(),
             };
             let (ip, bits) = match entry.split_once('/') {
                 Some((ip, bits)) => (ip, Some(bits.parse::<u8>().map_err(|_| bad())?)),

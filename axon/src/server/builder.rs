@@ -9,7 +9,7 @@ use crate::auth::AuthConfig;
 use crate::config::AxonConfig;
 use crate::handler::{BlacklistFn, ForwardFn, HandlerInfo, HandlerKind, PriorityFn, VerifyFn};
 use crate::keys::Keypair;
-use crate::net::TrustedProxies;
+use crate::net::{ProxyError, TrustedProxies};
 use crate::pipeline::DEFAULT_MAX_TIMEOUT;
 use crate::registry::{self, Entry, HandlerProblem, TableBuilder};
 use crate::replay::ReplayStore;
@@ -80,7 +80,7 @@ pub struct Axon {
     pub(super) limits: Limits,
     pub(super) operations: Option<SocketAddr>,
     /// The trusted proxies given in code (the config's otherwise), or why they do not parse.
-    pub(super) proxies: Option<Result<TrustedProxies, String>>,
+    pub(super) proxies: Option<Result<TrustedProxies, ProxyError>>,
     /// More lines of the `/metrics` exposition (the metagraph's).
     pub(super) exposition: Vec<Exposition>,
     /// The running server, once started.

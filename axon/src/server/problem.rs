@@ -2,6 +2,7 @@
 //! problem found at once.
 
 use crate::keys::KeyError;
+use crate::net::ProxyError;
 use crate::registry::HandlerProblem;
 use crate::replay::StoreError;
 use std::error::Error;
@@ -51,8 +52,8 @@ pub enum Problem {
     },
     /// A trusted proxy that is not an address or network.
     BadProxy {
-        /// Why, naming the entry.
-        error: String,
+        /// The entry.
+        source: ProxyError,
     },
     /// The external IP was neither given nor discovered.
     ExternalIp {
@@ -110,7 +111,7 @@ impl fmt::Display for Problem {
                 "--axon.ip `{ip}` is not an IP address: write `[::]` (IPv6 and IPv4), \
                  `0.0.0.0` (IPv4) or `127.0.0.1` (this machine only)"
             ),
-            Problem::BadProxy { error } => write!(f, "trusted proxies: {error}"),
+            Problem::BadProxy { source } => write!(f, "trusted proxies: {source}"),
             Problem::ExternalIp { error } => write!(
                 f,
                 "the external IP could not be discovered ({error}): give it with \
@@ -141,6 +142,7 @@ impl Error for Problem {
                 Some(&**source)
             }
             Problem::ReplayStore { source } => Some(source),
+            Problem::BadProxy { source } => Some(source),
             _ => None,
         }
     }

@@ -360,7 +360,7 @@ impl Axon {
             Some(given) => given.clone(),
             None => TrustedProxies::parse(&self.config.trusted_proxies),
         };
-        parsed.map_err(|error| Problem::BadProxy { error })
+        parsed.map_err(|source| Problem::BadProxy { source })
     }
 }
 
