@@ -18,7 +18,7 @@ use axon::{Axon, Blacklist, ServeError, Served, State};
 use serde_json::json;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use support::chain::{chain, Relay};
+use support::chain::{chain, python_reads, python_reads_at, until, Relay};
 use support::http::{exchange, get, request_bytes, sign};
 use tokio::sync::watch;
 
@@ -207,35 +207,6 @@ fn subnet() -> &'static Subnet {
         .join()
         .unwrap()
     })
-}
-
-/// The real bittensor's reading of the chain (`tests/python/chain_read.py`).
-fn python_reads(netuid: u16, hotkeys: &[&str]) -> serde_json::Value {
-    python_reads_at(netuid, "best", hotkeys)
-}
-
-/// [`python_reads`] at block `at` (a hash, or `best`).
-fn python_reads_at(netuid: u16, at: &str, hotkeys: &[&str]) -> serde_json::Value {
-    let netuid = netuid.to_string();
-    let endpoint = chain().endpoint();
-    let mut args = vec![endpoint.as_str(), netuid.as_str(), at];
-    args.extend(hotkeys);
-    support::result_line(&support::run_python_script_with("chain_read.py", &args))
-}
-
-/// Waits until `condition` holds, yielding between checks; fails the test after 30 s.
-async fn until(what: &str, mut condition: impl FnMut() -> bool) {
-    let wait = async {
-        while !condition() {
-            tokio::task::yield_now().await;
-        }
-    };
-    if tokio::time::timeout(Duration::from_secs(30), wait)
-        .await
-        .is_err()
-    {
-        panic!("{what}: not within 30 s");
-    }
 }
 
 #[tokio::test]

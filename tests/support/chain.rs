@@ -138,3 +138,32 @@ impl Relay {
         self.up.send_replace(true);
     }
 }
+
+/// The real bittensor's reading of the chain (`tests/python/chain_read.py`).
+pub fn python_reads(netuid: u16, hotkeys: &[&str]) -> serde_json::Value {
+    python_reads_at(netuid, "best", hotkeys)
+}
+
+/// [`python_reads`] at block `at` (a hash, or `best`).
+pub fn python_reads_at(netuid: u16, at: &str, hotkeys: &[&str]) -> serde_json::Value {
+    let netuid = netuid.to_string();
+    let endpoint = chain().endpoint();
+    let mut args = vec![endpoint.as_str(), netuid.as_str(), at];
+    args.extend(hotkeys);
+    super::result_line(&super::run_python_script_with("chain_read.py", &args))
+}
+
+/// Waits until `condition` holds, yielding between checks; fails the test after 30 s.
+pub async fn until(what: &str, mut condition: impl FnMut() -> bool) {
+    let wait = async {
+        while !condition() {
+            tokio::task::yield_now().await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(30), wait)
+        .await
+        .is_err()
+    {
+        panic!("{what}: not within 30 s");
+    }
+}
