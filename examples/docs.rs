@@ -33,7 +33,7 @@ async fn reverse(mut synapse: Reverse) -> Reverse {
 
 #[tokio::main]
 pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (config, _rest) = axon::config::Config::from_process()?;   // --axon.*, --wallet.*, BT_* (--help lists them)
+    let (config, _rest) = axon::config::Config::from_process()?;   // --axon.*, --wallet.*, BT_* (Config::help() lists them)
     axon::logging::init(&config.logging)?;
     let mut miner = Axon::from_registry().config(config.axon).wallet(&config.wallet);
     miner.start().await?;                  // every problem at once, each saying what to do
