@@ -45,16 +45,7 @@ pub fn coldkeypub_path(path: &str, name: &str) -> PathBuf {
 pub fn coldkeypub(path: &str, name: &str) -> Result<String, KeyError> {
     let file = coldkeypub_path(path, name);
     let at = file.display();
-    let bytes = std::fs::read(&file).map_err(|e| {
-        KeyError::new(KeyErrorKind::Unreadable, format!("cannot read {at}: {e}")).caused_by(e)
-    })?;
-    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        KeyError::new(
-            KeyErrorKind::NotAKeyfile,
-            format!("{at} is not a JSON keyfile: {e}"),
-        )
-        .caused_by(e)
-    })?;
+    let json = keyfile_json(&file, &read(&file)?)?;
     let address = json
         .get("ss58Address")
         .and_then(|v| v.as_str())
@@ -108,13 +99,7 @@ impl Keypair {
     /// # std::fs::remove_dir_all(&dir).unwrap();
     /// ```
     pub fn from_keyfile(file: &Path) -> Result<Keypair, KeyError> {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) => {
-                let message = format!("cannot read {}: {e}", file.display());
-                return Err(KeyError::new(KeyErrorKind::Unreadable, message).caused_by(e));
-            }
-        };
+        let bytes = read(file)?;
         let at = file.display();
         for (marker, kind) in [
             (&b"$ANSIBLE_VAULT"[..], "ansible-vault"),
@@ -135,13 +120,7 @@ impl Keypair {
             true => super::encrypted::decrypt(file, &bytes)?,
             false => bytes,
         };
-        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            KeyError::new(
-                KeyErrorKind::NotAKeyfile,
-                format!("{at} is not a JSON keyfile: {e}"),
-            )
-            .caused_by(e)
-        })?;
+        let json = keyfile_json(file, &bytes)?;
         let field = |name: &str| json.get(name).and_then(|v| v.as_str());
         let keypair = match (field("secretSeed"), field("privateKey")) {
             (Some(seed), _) => {
@@ -185,4 +164,20 @@ impl Keypair {
         }
         Ok(keypair)
     }
+}
+
+/// The bytes of `file`, or why not.
+fn read(file: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(file).map_err(|e| {
+        let message = format!("cannot read {}: {e}", file.display());
+        KeyError::new(KeyErrorKind::Unreadable, message).caused_by(e)
+    })
+}
+
+/// The JSON of the keyfile `file`, whose (decrypted) bytes are `bytes`.
+fn keyfile_json(file: &Path, bytes: &[u8]) -> Result<serde_json::Value, KeyError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = format!("{} is not a JSON keyfile: {e}", file.display());
+        KeyError::new(KeyErrorKind::NotAKeyfile, message).caused_by(e)
+    })
 }
