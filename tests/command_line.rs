@@ -9,7 +9,7 @@ mod support;
 
 use axon::dendrite::Dendrite;
 use axon::keys::Keypair;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
@@ -103,9 +103,71 @@ fn help_lists_every_flag_with_its_variable_and_default() {
     }
 }
 
+/// `--logging.record_log` rotates `bittensor.log` as bittensor does: the same limits, read
+/// from the handler bittensor 10.5.0 makes, and the same files with the same contents after
+/// the same records, with the limit lowered to 300 bytes on both sides
+/// (`tests/python/rotation.py`).
+#[test]
+fn the_log_file_rotates_as_bittensors() {
+    use std::io::Write;
+    let root = std::env::temp_dir().join(format!("axon-rotation-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (theirs, ours) = (root.join("python"), root.join("axon"));
+    std::fs::create_dir_all(&theirs).unwrap();
+    let max_bytes = 300;
+    let out = run_python_script_with(
+        "rotation.py",
+        &[theirs.to_str().unwrap(), &max_bytes.to_string()],
+    );
+    let python: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(python["bittensor_version"], support::BITTENSOR_VERSION);
+    assert_eq!(python["bittensor"]["max_bytes"], axon::logging::MAX_BYTES);
+    assert_eq!(python["bittensor"]["backup_count"], axon::logging::BACKUPS);
+
+    let log = axon::logging::RotatingFile::open(
+        ours.join("bittensor.log"),
+        max_bytes,
+        axon::logging::BACKUPS,
+    )
+    .unwrap();
+    for message in python["messages"].as_array().unwrap() {
+        (&log)
+            .write_all(format!("{}\n", message.as_str().unwrap()).as_bytes())
+            .unwrap();
+    }
+    drop(log);
+    let mut files = serde_json::Map::new();
+    let mut names: Vec<_> = std::fs::read_dir(&ours)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    for name in names {
+        let text = std::fs::read_to_string(ours.join(&name)).unwrap();
+        files.insert(name, Value::String(text));
+    }
+    assert_eq!(files.len(), 11, "bittensor.log and ten backups: {:?}", files.keys());
+    assert_eq!(Value::Object(files), python["files"]);
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 /// Starts the echo miner with `args`, its stderr into `stderr`; returns it and its port.
 fn start(args: &[&str], stderr: std::fs::File) -> (std::process::Child, u16) {
-    let mut child = std::process::Command::new(support::example("echo_miner"))
+    start_with(args, None, stderr)
+}
+
+/// The same, with `RUST_LOG` set to `rust_log` (or unset).
+fn start_with(
+    args: &[&str],
+    rust_log: Option<&str>,
+    stderr: std::fs::File,
+) -> (std::process::Child, u16) {
+    let mut command = std::process::Command::new(support::example("echo_miner"));
+    match rust_log {
+        Some(directives) => command.env("RUST_LOG", directives),
+        None => command.env_remove("RUST_LOG"),
+    };
+    let mut child = command
         .args(["--axon.port", "0", "--deny"])
         .arg(Keypair::from_uri("//Eve").unwrap().ss58())
         .args(args)
@@ -192,6 +254,41 @@ async fn the_banner_and_refusals_by_default_every_request_when_asked_and_a_file(
         );
     }
     assert!(!file.contains('\u{1b}'), "no colour codes in the file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `RUST_LOG` takes `tracing` directives: `axon=debug,hyper=warn` logs every request, a
+/// span directive logs the answers to one claimed hotkey only, and a directive that does
+/// not parse stops the miner with the reason.
+#[tokio::test]
+async fn rust_log_takes_directives() {
+    let dir = std::env::temp_dir().join(format!("axon-rust-log-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let only_bob = format!("[request{{claimed_hotkey={}}}]=debug", bob.ss58());
+    for (directives, requests) in [("axon=debug,hyper=warn", 2), (only_bob.as_str(), 1)] {
+        let stderr_path = dir.join("stderr");
+        let stderr = std::fs::File::create(&stderr_path).unwrap();
+        let (mut child, port) = start_with(&[], Some(directives), stderr);
+        call_twice(port).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let stderr = std::fs::read_to_string(&stderr_path).unwrap();
+        // (`axon -->`: the claimed hotkey is known by then.)
+        assert_eq!(stderr.matches("axon -->").count(), requests, "{directives}: {stderr}");
+    }
+
+    let out = std::process::Command::new(support::example("echo_miner"))
+        .env("RUST_LOG", "axon=loud")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("echo_miner: RUST_LOG=\"axon=loud\" does not parse: "),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -51,7 +51,7 @@ def refusal(attempt):
 # repeats.
 refusals = {
     signature: refusal(lambda s=signature: Keypair(ss58_address=bob.ss58_address).verify("m", s))
-    for signature in ["nothex", "0xzz", "0x12"]
+    for signature in ["nothex", "0xzz", "0x12", "0xabg", "0xa", "0xg0", "0x0g", "0xabcg", "0x0x12"]
 }
 refusals["hotkey 5Bad"] = refusal(lambda: Keypair(ss58_address="5Bad"))
 

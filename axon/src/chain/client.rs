@@ -50,7 +50,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn unhex(text: &str) -> Result<Vec<u8>, ChainError> {
-    crate::keys::hex_bytes(text.trim_start_matches("0x"))
+    hex::decode(text.trim_start_matches("0x"))
         .map_err(|e| ChainError::Unsupported(format!("the node answered bad hex: {e}")))
 }
 

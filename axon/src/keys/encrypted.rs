@@ -5,13 +5,19 @@
 //!
 //! The password comes from the environment as bittensor_wallet puts it there
 //! (`Keyfile.save_password_to_env`): a variable named after the file ([`env_var_name`]) holding
-//! the password XOR'd with that name, in base64. Without it, a terminal is prompted.
+//! the password XOR'd with that name, in base64. Without it, the terminal (`/dev/tty`) is
+//! asked, echo off, even when stdin is redirected.
+//!
+//! Every secret here (the password, the derived key, the plaintext) is held in
+//! [`Zeroizing`], wiped when dropped.
 
 use super::{KeyError, KeyErrorKind};
 use argon2::{Algorithm, Argon2, Params, Version};
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::{Nonce, XSalsa20Poly1305};
 use std::path::Path;
+use zeroize::Zeroizing;
+use base64ct::{Base64, Encoding};
 
 /// The prefix of a NaCl-encrypted keyfile.
 pub(crate) const NACL: &[u8] = b"$NACL";
@@ -38,51 +44,53 @@ pub fn env_var_name(file: &Path) -> String {
 }
 
 /// The password in `variable`, decoded as bittensor_wallet encodes it; `None` when unset.
-fn from_environment(variable: &str) -> Result<Option<String>, KeyError> {
-    let Ok(encoded) = std::env::var(variable) else {
+/// The variable is taken as it is, as bittensor_wallet takes it: no space is trimmed.
+fn from_environment(variable: &str) -> Result<Option<Zeroizing<String>>, KeyError> {
+    let Some(encoded) = std::env::var_os(variable) else {
         return Ok(None);
     };
-    let bad = || {
+    let encoded = Zeroizing::new(encoded.into_encoded_bytes());
+    let bad = |what: &str| {
         KeyError::new(
             KeyErrorKind::Locked,
             format!(
-            "{variable} is not a password as bittensor_wallet stores it (base64 of the password \
-             XOR'd with the variable's name): set it with \
-             `Keyfile.save_password_to_env(password)` or unset it to be prompted"
-        ),
+                "{variable} is not a password as bittensor_wallet stores it ({what}): set it \
+                 with `Keyfile.save_password_to_env(password)` (base64 of the password XOR'd \
+                 with the variable's name) or unset it to be prompted"
+            ),
         )
     };
-    let xored = crate::wire::base64_decode(encoded.trim()).ok_or_else(bad)?;
+    let mut bytes = Zeroizing::new(
+        Base64::decode_vec(std::str::from_utf8(&encoded).map_err(|_| bad("not UTF-8"))?)
+            .map_err(|_| bad("Base64 decoding error: Invalid Base64"))?,
+    );
     let key = variable.as_bytes();
-    let bytes: Vec<u8> = xored
-        .iter()
-        .enumerate()
-        .map(|(i, b)| b ^ key[i % key.len()])
-        .collect();
-    String::from_utf8(bytes).map(Some).map_err(|_| bad())
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b ^= key[i % key.len()];
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| bad("the password is not UTF-8"))?;
+    Ok(Some(Zeroizing::new(text.to_owned())))
 }
 
-/// The password of `file`: from its variable, or typed at a terminal.
-fn password(file: &Path) -> Result<String, KeyError> {
+/// The password of `file`: from its variable, or typed at the terminal.
+fn password(file: &Path) -> Result<Zeroizing<String>, KeyError> {
     let variable = env_var_name(file);
     if let Some(password) = from_environment(&variable)? {
         return Ok(password);
     }
-    prompt(file).ok_or_else(|| {
-        KeyError::new(
-            KeyErrorKind::Locked,
-            format!(
-                "{} is encrypted: give its password in {variable} (as bittensor_wallet's \
-             `Keyfile.save_password_to_env` stores it), or start the miner in a terminal to \
-             type it",
-                file.display()
-            ),
-        )
+    prompt(file).map_err(|cause| {
+        let message = format!(
+            "{} is encrypted: give its password in {variable} (as bittensor_wallet's \
+             `Keyfile.save_password_to_env` stores it), or start the miner where it can ask on \
+             a terminal (it could not: {cause})",
+            file.display()
+        );
+        KeyError::new(KeyErrorKind::Locked, message).caused_by(cause)
     })
 }
 
 /// Decrypts the NaCl keyfile `data` read from `file`.
-pub(crate) fn decrypt(file: &Path, data: &[u8]) -> Result<Vec<u8>, KeyError> {
+pub(crate) fn decrypt(file: &Path, data: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
     let password = password(file)?;
     open(data, &password).ok_or_else(|| {
         KeyError::new(
@@ -96,73 +104,66 @@ pub(crate) fn decrypt(file: &Path, data: &[u8]) -> Result<Vec<u8>, KeyError> {
 }
 
 /// The plaintext of a `$NACL` box sealed with `password`; `None` when it does not open.
-pub(crate) fn open(data: &[u8], password: &str) -> Option<Vec<u8>> {
+pub(crate) fn open(data: &[u8], password: &str) -> Option<Zeroizing<Vec<u8>>> {
     let boxed = data.strip_prefix(NACL)?;
     if boxed.len() < 24 {
         return None;
     }
     let (nonce, ciphertext) = boxed.split_at(24);
+    let key = derive_key(password)?;
+    let cipher = XSalsa20Poly1305::new(key.as_ref().into());
+    cipher
+        .decrypt(Nonce::from_slice(nonce), ciphertext)
+        .ok()
+        .map(Zeroizing::new)
+}
+
+/// The secret box's key for `password`: Argon2i as bittensor_wallet derives it.
+fn derive_key(password: &str) -> Option<Zeroizing<[u8; 32]>> {
     let params = Params::new(MEMORY_KIB, PASSES, 1, Some(32)).ok()?;
-    let mut key = [0u8; 32];
+    let mut key = Zeroizing::new([0u8; 32]);
     Argon2::new(Algorithm::Argon2i, Version::V0x13, params)
-        .hash_password_into(password.as_bytes(), SALT, &mut key)
+        .hash_password_into(password.as_bytes(), SALT, key.as_mut())
         .ok()?;
-    let cipher = XSalsa20Poly1305::new(&key.into());
-    cipher.decrypt(Nonce::from_slice(nonce), ciphertext).ok()
+    Some(key)
 }
 
-/// Asks for the password when stdin and stderr are a terminal, without echoing it.
-fn prompt(file: &Path) -> Option<String> {
-    use std::io::{BufRead, IsTerminal, Write};
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    eprint!("Password for {}: ", file.display());
-    let _ = std::io::stderr().flush();
-    let echo = EchoOff::new();
-    let mut line = String::new();
-    let read = std::io::stdin().lock().read_line(&mut line);
-    drop(echo);
-    eprintln!();
-    read.ok()?;
-    Some(line.trim_end_matches(['\n', '\r']).to_owned())
+/// Asks for the password on the process's terminal (`/dev/tty`, echo off), which works when
+/// stdin is redirected as long as the process has a terminal.
+fn prompt(file: &Path) -> std::io::Result<Zeroizing<String>> {
+    rpassword::prompt_password(format!("Password for {}: ", file.display())).map(Zeroizing::new)
 }
 
-/// The terminal's echo, off while it lives.
-struct EchoOff {
-    #[cfg(unix)]
-    saved: Option<libc::termios>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::ZeroizeOnDrop;
 
-impl EchoOff {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            // SAFETY: tcgetattr/tcsetattr on stdin with a zeroed, then filled, termios.
-            unsafe {
-                let mut t: libc::termios = std::mem::zeroed();
-                if libc::tcgetattr(libc::STDIN_FILENO, &mut t) != 0 {
-                    return EchoOff { saved: None };
-                }
-                let saved = t;
-                t.c_lflag &= !libc::ECHO;
-                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &t);
-                EchoOff { saved: Some(saved) }
-            }
-        }
-        #[cfg(not(unix))]
-        EchoOff {}
-    }
-}
+    /// Compiles only for a value whose type wipes it when dropped.
+    fn wiped<T: ZeroizeOnDrop>(_: &T) {}
 
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some(saved) = self.saved {
-            // SAFETY: restores the attributes read in `new`.
-            unsafe {
-                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved);
-            }
-        }
+    #[test]
+    fn the_password_the_key_and_the_plaintext_are_held_in_wiping_types() {
+        let variable = "BT_PW__AXON_UNIT_TEST_WIPED";
+        // "pw" XOR'd with the variable's name, in base64, as bittensor_wallet stores it.
+        let xored: Vec<u8> = b"pw".iter().zip(variable.bytes()).map(|(p, k)| p ^ k).collect();
+        std::env::set_var(variable, Base64::encode_string(&xored));
+        let password = from_environment(variable).unwrap().unwrap();
+        std::env::remove_var(variable);
+        assert_eq!(password.as_str(), "pw");
+        wiped(&password);
+
+        let key = derive_key(&password).unwrap();
+        wiped(&key);
+
+        // A box sealed here with that key opens to a plaintext that is wiped too.
+        let nonce = [9u8; 24];
+        let sealed = XSalsa20Poly1305::new(key.as_ref().into())
+            .encrypt(Nonce::from_slice(&nonce), &b"{}"[..])
+            .unwrap();
+        let data = [NACL, &nonce, &sealed].concat();
+        let plaintext = open(&data, &password).unwrap();
+        assert_eq!(plaintext.as_slice(), b"{}");
+        wiped(&plaintext);
     }
 }

@@ -179,38 +179,13 @@ impl Keypair {
     /// assert_eq!(k.sign(b"x").len(), 130);
     /// ```
     pub fn sign(&self, message: &[u8]) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let bytes = self.sign_bytes(message);
-        let mut out = String::with_capacity(130);
-        out.push_str("0x");
-        for b in bytes {
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 15)]));
-        }
-        out
+        format!("0x{}", hex::encode(self.sign_bytes(message)))
     }
 
     /// The 64 signature bytes of `message` (context `substrate`).
     pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
         self.inner.sign_simple(CONTEXT, message).to_bytes()
     }
-}
-
-/// Decodes hex digits (no `0x`), with the messages of bittensor_wallet's decoder.
-pub(crate) fn hex_bytes(hex: &str) -> Result<Vec<u8>, String> {
-    let nibbles = hex
-        .chars()
-        .enumerate()
-        .map(|(index, c)| {
-            c.to_digit(16).map(|d| d as u8).ok_or_else(|| {
-                format!("Invalid hex string: InvalidHexCharacter {{ c: {c:?}, index: {index} }}")
-            })
-        })
-        .collect::<Result<Vec<u8>, String>>()?;
-    if !nibbles.len().is_multiple_of(2) {
-        return Err("Invalid hex string: OddLength".into());
-    }
-    Ok(nibbles.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
 }
 
 impl fmt::Debug for Keypair {
@@ -229,6 +204,26 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     /// Addresses printed by bittensor 10.5.0's `Keypair.create_from_uri(uri).ss58_address`.
+    /// The secret half of every keypair wipes itself when dropped, as does a seed the
+    /// keyfile reader decoded. schnorrkel's secret keys derive `Zeroize` with
+    /// `#[zeroize(drop)]` (a `Drop` that wipes) rather than the `ZeroizeOnDrop` marker, so
+    /// for them the check is: zeroizable, and a `Drop` of their own (their fields are
+    /// plain byte arrays, which need none).
+    #[test]
+    fn the_secret_key_and_the_seed_are_held_in_wiping_types() {
+        fn wiped<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        fn wipes_in_drop<T: zeroize::Zeroize>(_: &T) -> bool {
+            std::mem::needs_drop::<T>()
+        }
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        assert!(wipes_in_drop(&alice.inner.secret));
+        let seed = zeroize::Zeroizing::new(vec![7u8; 32]);
+        wiped(&seed);
+        let mini = schnorrkel::MiniSecretKey::from_bytes(&seed).unwrap();
+        assert!(wipes_in_drop(&mini));
+        assert!(!std::mem::needs_drop::<[u8; 64]>());
+    }
+
     #[test]
     fn development_uris_match_bittensor_wallet() {
         for (uri, ss58) in [

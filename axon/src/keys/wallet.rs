@@ -1,8 +1,9 @@
 //! Hotkeys from the standard Bittensor wallet layout: `{path}/{wallet}/hotkeys/{hotkey}`, the
 //! JSON keyfile that `btcli wallet new_hotkey` writes.
 
-use super::{hex_bytes, KeyError, KeyErrorKind, Keypair};
+use super::{KeyError, KeyErrorKind, Keypair};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 /// Python's default wallet directory, `~/.bittensor/wallets/`.
 pub const DEFAULT_WALLET_PATH: &str = "~/.bittensor/wallets/";
@@ -46,18 +47,15 @@ pub fn coldkeypub(path: &str, name: &str) -> Result<String, KeyError> {
     let file = coldkeypub_path(path, name);
     let at = file.display();
     let json = keyfile_json(&file, &read(&file)?)?;
-    let address = json
-        .get("ss58Address")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| {
+    let address = json.ss58_address.ok_or_else(|| {
             KeyError::new(
                 KeyErrorKind::NotAKeyfile,
                 format!("{at} has no `ss58Address`"),
             )
         })?;
-    super::ss58_decode(address)
+    super::ss58_decode(&address)
         .map_err(|e| KeyError::new(KeyErrorKind::NotAKeyfile, format!("{at}: ss58Address: {e}")))?;
-    Ok(address.to_owned())
+    Ok(address)
 }
 
 impl Keypair {
@@ -118,21 +116,13 @@ impl Keypair {
         }
         let bytes = match bytes.starts_with(super::encrypted::NACL) {
             true => super::encrypted::decrypt(file, &bytes)?,
-            false => bytes,
+            false => Zeroizing::new(bytes),
         };
         let json = keyfile_json(file, &bytes)?;
-        let field = |name: &str| json.get(name).and_then(|v| v.as_str());
-        let keypair = match (field("secretSeed"), field("privateKey")) {
-            (Some(seed), _) => {
-                Keypair::from_seed(&hex_bytes(seed.strip_prefix("0x").unwrap_or(seed)).map_err(
-                    |e| KeyError::new(KeyErrorKind::BadSecret, format!("{at}: secretSeed: {e}")),
-                )?)?
-            }
+        let keypair = match (&json.secret_seed, &json.private_key) {
+            (Some(seed), _) => Keypair::from_seed(&secret_hex(file, "secretSeed", seed)?)?,
             (None, Some(private)) => {
-                let bytes =
-                    hex_bytes(private.strip_prefix("0x").unwrap_or(private)).map_err(|e| {
-                        KeyError::new(KeyErrorKind::BadSecret, format!("{at}: privateKey: {e}"))
-                    })?;
+                let bytes = secret_hex(file, "privateKey", private)?;
                 let secret = schnorrkel::SecretKey::from_bytes(&bytes).map_err(|_| {
                     KeyError::new(
                         KeyErrorKind::BadSecret,
@@ -151,7 +141,7 @@ impl Keypair {
                 ))
             }
         };
-        if let Some(address) = field("ss58Address") {
+        if let Some(address) = &json.ss58_address {
             if address != keypair.ss58() {
                 return Err(KeyError::new(
                     KeyErrorKind::NotAKeyfile,
@@ -166,6 +156,29 @@ impl Keypair {
     }
 }
 
+/// What an axon reads of a JSON keyfile; the secrets are wiped when it is dropped. A field
+/// that is not a string makes the file "not a JSON keyfile".
+#[derive(serde::Deserialize)]
+struct Keyfile {
+    #[serde(rename = "secretSeed")]
+    secret_seed: Option<Zeroizing<String>>,
+    #[serde(rename = "privateKey")]
+    private_key: Option<Zeroizing<String>>,
+    #[serde(rename = "ss58Address")]
+    ss58_address: Option<String>,
+}
+
+/// The bytes of a keyfile's secret `field` (hex, `0x` optional), wiped when dropped; the
+/// error is bittensor_wallet's for the same digits (the `hex` crate's), and, as there, every
+/// leading `0x` is stripped.
+fn secret_hex(file: &Path, field: &str, digits: &str) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    let digits = digits.trim_start_matches("0x");
+    hex::decode(digits).map(Zeroizing::new).map_err(|e| {
+        let message = format!("{}: {field}: {e}", file.display());
+        KeyError::new(KeyErrorKind::BadSecret, message).caused_by(e)
+    })
+}
+
 /// The bytes of `file`, or why not.
 fn read(file: &Path) -> Result<Vec<u8>, KeyError> {
     std::fs::read(file).map_err(|e| {
@@ -175,7 +188,7 @@ fn read(file: &Path) -> Result<Vec<u8>, KeyError> {
 }
 
 /// The JSON of the keyfile `file`, whose (decrypted) bytes are `bytes`.
-fn keyfile_json(file: &Path, bytes: &[u8]) -> Result<serde_json::Value, KeyError> {
+fn keyfile_json(file: &Path, bytes: &[u8]) -> Result<Keyfile, KeyError> {
     serde_json::from_slice(bytes).map_err(|e| {
         let message = format!("{} is not a JSON keyfile: {e}", file.display());
         KeyError::new(KeyErrorKind::NotAKeyfile, message).caused_by(e)

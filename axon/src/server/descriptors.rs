@@ -71,10 +71,9 @@ mod tests {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        assert_eq!(
-            unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
-            0
-        );
+        // SAFETY: `getrlimit` writes one `rlimit` through a valid pointer.
+        let read = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        assert_eq!(read, 0);
         assert_eq!(u64::from(limit.rlim_cur), after);
         if limit.rlim_max != libc::RLIM_INFINITY {
             assert_eq!(limit.rlim_cur, limit.rlim_max, "raised to the hard limit");

@@ -311,7 +311,7 @@ mod tests {
     fn claim(signer: &str, message: &str, signed: &str) -> Claim {
         let pair = Keypair::from_uri(signer).unwrap();
         let hex = pair.sign(signed.as_bytes());
-        let bytes = crate::keys::hex_bytes(&hex[2..]).unwrap();
+        let bytes = hex::decode(&hex[2..]).unwrap();
         Claim {
             public: PublicKey::from_bytes(&pair.public()).unwrap(),
             signature: Signature::from_bytes(&bytes).unwrap(),

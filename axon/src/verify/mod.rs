@@ -31,7 +31,7 @@
 mod batch;
 pub(crate) mod nonces;
 
-use crate::keys::{hex_bytes, ss58_decode};
+use crate::keys::ss58_decode;
 use crate::wire::signing::{self, Py};
 use crate::{HandlerError, Synapse};
 use batch::{Form, Verdict};
@@ -150,12 +150,15 @@ fn refuse(message: impl Into<String>) -> HandlerError {
     HandlerError::new(StatusCode::UNAUTHORIZED, message)
 }
 
-/// Decodes a `0x`-hex sr25519 signature, with bittensor_wallet's messages.
+/// Decodes a `0x`-hex sr25519 signature, with bittensor_wallet's messages (the same `hex`
+/// crate's errors, which it prints with `{:?}`).
 fn parse_signature(text: &str) -> Result<Signature, String> {
-    let hex = text
+    // bittensor_wallet strips every leading `0x`, not only the first.
+    let digits = text
         .strip_prefix("0x")
-        .ok_or("Invalid signature format. Expected hex string.")?;
-    let bytes = hex_bytes(hex)?;
+        .ok_or("Invalid signature format. Expected hex string.")?
+        .trim_start_matches("0x");
+    let bytes = hex::decode(digits).map_err(|e| format!("Invalid hex string: {e:?}"))?;
     Signature::from_bytes(&bytes).map_err(|_| "Invalid SR25519 signature.".to_string())
 }
 

@@ -138,25 +138,16 @@ impl BodyHasher {
 
 /// The hex SHA3-256 of `text`, as bytes.
 fn hex_digest(text: &str) -> [u8; 64] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha3_256::digest(text.as_bytes());
     let mut out = [0u8; 64];
-    for (i, b) in digest.iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(b >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(b & 15)];
-    }
+    // 32 bytes always fit 64 digits.
+    let _ = hex::encode_to_slice(digest, &mut out);
     out
 }
 
 /// Lowercase hex, as Python's `hexdigest()`: the crate's one hex encoder.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    out
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The `bt_header_input_obj_*` placeholders Python sends for required fields.
 
+use base64ct::{Base64, Encoding};
 use super::headers::Headers;
 use super::BigInt;
 
@@ -121,52 +122,16 @@ impl<'h> InputObjs<'h> {
     }
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding (Python's `base64.b64encode`).
 pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    Base64::encode_string(bytes)
 }
 
-/// Strict standard base64 with padding; `None` on anything else.
+/// Strict standard base64 with padding, canonical (`None` on anything else): what
+/// `base64.b64encode` writes. Python's lenient `b64decode` also takes non-zero padding bits
+/// (`e3==`); this refuses them, as bittensor_wallet does.
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    for (i, chunk) in bytes.chunks(4).enumerate() {
-        let last = i == bytes.len() / 4 - 1;
-        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && !last) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &chunk[..4 - pad] {
-            let v = B64.iter().position(|&b| b == c)? as u32;
-            n = (n << 6) | v;
-        }
-        n <<= 6 * pad as u32;
-        let decoded = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&decoded[..3 - pad]);
-    }
-    Some(out)
+    Base64::decode_vec(text).ok()
 }
 
 #[cfg(test)]
@@ -187,7 +152,8 @@ mod tests {
             assert_eq!(base64_decode(b64).unwrap(), json.as_bytes());
         }
         assert_eq!(base64_decode("e30"), None);
-        assert_eq!(base64_decode("e3=="), Some(vec![b'{']));
+        assert_eq!(base64_decode("e3=="), None);
+        assert_eq!(base64_decode("ew=="), Some(vec![b'{']));
         assert_eq!(base64_decode("=e30"), None);
         assert_eq!(base64_decode("e30=e30="), None);
         assert_eq!(base64_decode("!!!!"), None);

@@ -31,7 +31,7 @@ pub(crate) use hash::{hex, HashMemo};
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub(crate) use headers::excerpt;
 pub use headers::{HeaderError, HeaderLimits, Headers};
-pub(crate) use input_obj::base64_decode;
+
 pub use input_obj::{InputObj, InputObjs};
 pub(crate) use json::nested_deeper_than;
 pub(crate) use json::to_json_sized;
