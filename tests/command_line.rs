@@ -146,7 +146,12 @@ fn the_log_file_rotates_as_bittensors() {
         let text = std::fs::read_to_string(ours.join(&name)).unwrap();
         files.insert(name, Value::String(text));
     }
-    assert_eq!(files.len(), 11, "bittensor.log and ten backups: {:?}", files.keys());
+    assert_eq!(
+        files.len(),
+        11,
+        "bittensor.log and ten backups: {:?}",
+        files.keys()
+    );
     assert_eq!(Value::Object(files), python["files"]);
     std::fs::remove_dir_all(&root).unwrap();
 }
@@ -276,7 +281,11 @@ async fn rust_log_takes_directives() {
         child.wait().unwrap();
         let stderr = std::fs::read_to_string(&stderr_path).unwrap();
         // (`axon -->`: the claimed hotkey is known by then.)
-        assert_eq!(stderr.matches("axon -->").count(), requests, "{directives}: {stderr}");
+        assert_eq!(
+            stderr.matches("axon -->").count(),
+            requests,
+            "{directives}: {stderr}"
+        );
     }
 
     let out = std::process::Command::new(support::example("echo_miner"))

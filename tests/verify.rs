@@ -201,7 +201,9 @@ fn refuses_malformed_signatures_and_hotkeys_with_bittensor_wallets_messages() {
     };
     // The hex ones are the `hex` crate's errors, as bittensor_wallet prints them: the length
     // is checked before the digits (`0xabg` is OddLength).
-    let hexes = ["0xzz", "0x12", "0xabg", "0xa", "0xg0", "0x0g", "0xabcg", "0x0x12"];
+    let hexes = [
+        "0xzz", "0x12", "0xabg", "0xa", "0xg0", "0x0g", "0xabcg", "0x0x12",
+    ];
     for signature in std::iter::once("nothex").chain(hexes) {
         assert_eq!(
             refusal(v.verify_at(&with_signature(signature), at(1.0))),

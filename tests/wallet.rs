@@ -2,8 +2,8 @@
 
 mod support;
 
-use axon::keys::Keypair;
 use axon::keys::KeyErrorKind;
+use axon::keys::Keypair;
 use serde_json::Value;
 
 #[test]
@@ -114,7 +114,10 @@ fn malformed_hex_and_base64_are_refused_as_bittensor_wallet_refuses_them() {
         match theirs.strip_prefix("Generic error: ") {
             // Digits that decode to a short seed: both refuse it, in their own words.
             Some(length) if length.contains("seed length") => {
-                assert!(ours.to_string().ends_with("a seed is 32 bytes, not 1"), "{ours}")
+                assert!(
+                    ours.to_string().ends_with("a seed is 32 bytes, not 1"),
+                    "{ours}"
+                )
             }
             Some(hex) => assert_eq!(
                 ours.to_string(),

@@ -252,7 +252,11 @@ impl Subtensor {
         let hash = hex(&blake2_256(&extrinsic));
         let mut status = self
             .rpc
-            .subscribe("author_submitAndWatchExtrinsic", json!([hex(&extrinsic)]))
+            .subscribe(
+                "author_submitAndWatchExtrinsic",
+                json!([hex(&extrinsic)]),
+                "author_unwatchExtrinsic",
+            )
             .await
             .map_err(ChainError::refused)?;
         let waited = tokio::time::timeout(INCLUSION_TIMEOUT, async {
@@ -268,6 +272,13 @@ impl Subtensor {
                         "the transaction pool says {word}"
                     )));
                 }
+            }
+            if status.overflowed() {
+                return Err(ChainError::Unsupported(format!(
+                    "the node sent more than {} status updates for transaction {hash} before \
+                     a block: the watch was dropped (the transaction may still be included)",
+                    super::rpc::SUBSCRIPTION_BUFFER
+                )));
             }
             Err(ChainError::Unreachable {
                 endpoint: self.endpoint().to_owned(),

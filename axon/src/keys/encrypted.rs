@@ -13,11 +13,11 @@
 
 use super::{KeyError, KeyErrorKind};
 use argon2::{Algorithm, Argon2, Params, Version};
+use base64ct::{Base64, Encoding};
 use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::{Nonce, XSalsa20Poly1305};
 use std::path::Path;
 use zeroize::Zeroizing;
-use base64ct::{Base64, Encoding};
 
 /// The prefix of a NaCl-encrypted keyfile.
 pub(crate) const NACL: &[u8] = b"$NACL";
@@ -146,7 +146,11 @@ mod tests {
     fn the_password_the_key_and_the_plaintext_are_held_in_wiping_types() {
         let variable = "BT_PW__AXON_UNIT_TEST_WIPED";
         // "pw" XOR'd with the variable's name, in base64, as bittensor_wallet stores it.
-        let xored: Vec<u8> = b"pw".iter().zip(variable.bytes()).map(|(p, k)| p ^ k).collect();
+        let xored: Vec<u8> = b"pw"
+            .iter()
+            .zip(variable.bytes())
+            .map(|(p, k)| p ^ k)
+            .collect();
         std::env::set_var(variable, Base64::encode_string(&xored));
         let password = from_environment(variable).unwrap().unwrap();
         std::env::remove_var(variable);

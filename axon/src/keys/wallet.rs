@@ -48,11 +48,11 @@ pub fn coldkeypub(path: &str, name: &str) -> Result<String, KeyError> {
     let at = file.display();
     let json = keyfile_json(&file, &read(&file)?)?;
     let address = json.ss58_address.ok_or_else(|| {
-            KeyError::new(
-                KeyErrorKind::NotAKeyfile,
-                format!("{at} has no `ss58Address`"),
-            )
-        })?;
+        KeyError::new(
+            KeyErrorKind::NotAKeyfile,
+            format!("{at} has no `ss58Address`"),
+        )
+    })?;
     super::ss58_decode(&address)
         .map_err(|e| KeyError::new(KeyErrorKind::NotAKeyfile, format!("{at}: ss58Address: {e}")))?;
     Ok(address)

@@ -199,9 +199,15 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             // One callsite per level and target: `enabled!` needs literal targets.
             match (target, level) {
-                ("axon", Level::DEBUG) => vec![tracing::enabled!(target: "axon::pipeline", Level::DEBUG)],
-                ("hyper", Level::INFO) => vec![tracing::enabled!(target: "hyper::proto", Level::INFO)],
-                ("hyper", Level::WARN) => vec![tracing::enabled!(target: "hyper::proto", Level::WARN)],
+                ("axon", Level::DEBUG) => {
+                    vec![tracing::enabled!(target: "axon::pipeline", Level::DEBUG)]
+                }
+                ("hyper", Level::INFO) => {
+                    vec![tracing::enabled!(target: "hyper::proto", Level::INFO)]
+                }
+                ("hyper", Level::WARN) => {
+                    vec![tracing::enabled!(target: "hyper::proto", Level::WARN)]
+                }
                 ("other", Level::INFO) => vec![tracing::enabled!(target: "other", Level::INFO)],
                 ("other", Level::DEBUG) => vec![tracing::enabled!(target: "other", Level::DEBUG)],
                 ("other", Level::WARN) => vec![tracing::enabled!(target: "other", Level::WARN)],
@@ -213,18 +219,44 @@ mod tests {
     #[test]
     fn rust_log_takes_directives_and_the_flags_set_the_rest() {
         let none = LoggingConfig::default();
-        let mut debug = LoggingConfig::default();
-        debug.debug = true;
+        let debug = LoggingConfig {
+            debug: true,
+            ..LoggingConfig::default()
+        };
         let f = |config: &LoggingConfig, rust_log: Option<&str>| filter(config, rust_log).unwrap();
         let cases: &[(&LoggingConfig, Option<&str>, &str, Level, bool)] = &[
             (&none, None, "other", Level::INFO, true),
             (&none, None, "other", Level::DEBUG, false),
             (&none, Some("warn"), "other", Level::INFO, false),
-            (&none, Some("axon=debug,hyper=warn"), "axon", Level::DEBUG, true),
-            (&none, Some("axon=debug,hyper=warn"), "hyper", Level::INFO, false),
-            (&none, Some("axon=debug,hyper=warn"), "hyper", Level::WARN, true),
+            (
+                &none,
+                Some("axon=debug,hyper=warn"),
+                "axon",
+                Level::DEBUG,
+                true,
+            ),
+            (
+                &none,
+                Some("axon=debug,hyper=warn"),
+                "hyper",
+                Level::INFO,
+                false,
+            ),
+            (
+                &none,
+                Some("axon=debug,hyper=warn"),
+                "hyper",
+                Level::WARN,
+                true,
+            ),
             // As in any `tracing` program: a target RUST_LOG does not name is off.
-            (&none, Some("axon=debug,hyper=warn"), "other", Level::WARN, false),
+            (
+                &none,
+                Some("axon=debug,hyper=warn"),
+                "other",
+                Level::WARN,
+                false,
+            ),
             (&none, Some("info,hyper=warn"), "other", Level::INFO, true),
             (&none, Some(""), "other", Level::INFO, true),
             (&debug, Some("warn"), "other", Level::DEBUG, true),
@@ -240,7 +272,11 @@ mod tests {
             );
         }
         let bad = filter(&none, Some("axon=loud")).unwrap_err();
-        assert!(bad.to_string().starts_with("RUST_LOG=\"axon=loud\" does not parse: "), "{bad}");
+        assert!(
+            bad.to_string()
+                .starts_with("RUST_LOG=\"axon=loud\" does not parse: "),
+            "{bad}"
+        );
         assert!(std::error::Error::source(&bad).is_some());
     }
 }

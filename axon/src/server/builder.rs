@@ -1,6 +1,7 @@
 //! [`Axon`], the builder: its handlers (registered or attached) and the state they share.
 //! The serving settings are in `settings.rs`, the start in `start.rs`.
 
+use super::external_ip::Discovery;
 use super::operations::Exposition;
 use super::running::Serving;
 use super::settings::{Overrides, Wallet};
@@ -79,6 +80,8 @@ pub struct Axon {
     pub(super) replay: Option<ReplayStore>,
     pub(super) limits: Limits,
     pub(super) operations: Option<SocketAddr>,
+    /// How to discover the external address (bittensor's HTTPS services by default).
+    pub(super) discovery: Discovery,
     /// The trusted proxies given in code (the config's otherwise), or why they do not parse.
     pub(super) proxies: Option<Result<TrustedProxies, ProxyError>>,
     /// More lines of the `/metrics` exposition (the metagraph's).
@@ -111,6 +114,7 @@ impl Axon {
             replay: None,
             limits: Limits::default(),
             operations: None,
+            discovery: Discovery::default(),
             proxies: None,
             exposition: Vec::new(),
             serving: None,

@@ -1,6 +1,7 @@
 //! Why an axon cannot start: [`Problem`], each with its cause, and [`StartupError`], every
 //! problem found at once.
 
+use super::external_ip::DiscoveryError;
 use crate::keys::KeyError;
 use crate::net::ProxyError;
 use crate::registry::HandlerProblem;
@@ -55,10 +56,11 @@ pub enum Problem {
         /// The entry.
         source: ProxyError,
     },
-    /// The external IP was neither given nor discovered.
+    /// The external IP was neither given nor discovered: no service gave one, or two
+    /// disagreed.
     ExternalIp {
         /// What each discovery service answered.
-        error: String,
+        source: DiscoveryError,
     },
     /// A listening socket could not be opened.
     Bind {
@@ -112,9 +114,9 @@ impl fmt::Display for Problem {
                  `0.0.0.0` (IPv4) or `127.0.0.1` (this machine only)"
             ),
             Problem::BadProxy { source } => write!(f, "trusted proxies: {source}"),
-            Problem::ExternalIp { error } => write!(
+            Problem::ExternalIp { source } => write!(
                 f,
-                "the external IP could not be discovered ({error}): give it with \
+                "the external IP could not be discovered ({source}): give it with \
                  `--axon.external_ip` or `BT_AXON_EXTERNAL_IP`"
             ),
             Problem::Bind { address, source } => {
@@ -143,6 +145,7 @@ impl Error for Problem {
             }
             Problem::ReplayStore { source } => Some(source),
             Problem::BadProxy { source } => Some(source),
+            Problem::ExternalIp { source } => Some(source),
             _ => None,
         }
     }
@@ -228,14 +231,22 @@ mod tests {
 
     #[test]
     fn each_problem_says_what_to_do_and_keeps_its_cause() {
-        let external = Problem::ExternalIp {
-            error: "checkip.amazonaws.com: failed to lookup".into(),
-        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let nothing = super::super::external_ip::Discovery::default().services(vec![]);
+        let source = runtime.block_on(nothing.discover()).unwrap_err();
+        let external = Problem::ExternalIp { source };
         assert!(
             external
                 .to_string()
                 .contains("give it with `--axon.external_ip`"),
             "{external}"
+        );
+        assert_eq!(
+            external.source().unwrap().to_string(),
+            "no discovery service configured"
         );
         let err = StartupError::new(vec![external, Problem::NoHotkey]);
         assert_eq!(format!("{err:?}"), err.to_string());

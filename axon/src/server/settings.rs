@@ -3,6 +3,7 @@
 //! setting from [`config`](Axon::config) or [`wallet`](Axon::wallet), and a method called
 //! twice keeps its later value.
 
+use super::external_ip::Discovery;
 use super::{Axon, Limits, Problem};
 use crate::auth::AuthConfig;
 use crate::config::{AxonConfig, WalletConfig};
@@ -255,6 +256,22 @@ impl Axon {
     /// ```
     pub fn operations(mut self, addr: SocketAddr) -> Self {
         self.operations = Some(addr);
+        self
+    }
+
+    /// How the external address is discovered when neither `--axon.external_ip` nor a
+    /// loopback `--axon.ip` gives it: by default bittensor's HTTPS services under the web's
+    /// roots (see [`external_ip`](crate::external_ip)); your own services, or a private CA,
+    /// here.
+    ///
+    /// ```
+    /// use axon::external_ip::{Discovery, Service};
+    ///
+    /// let mine = Service::text("https://whoami.example.net/ip").unwrap();
+    /// let axon = axon::Axon::new().discovery(Discovery::default().services(vec![mine]));
+    /// ```
+    pub fn discovery(mut self, discovery: Discovery) -> Self {
+        self.discovery = discovery;
         self
     }
 

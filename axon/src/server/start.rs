@@ -2,9 +2,10 @@
 //! external address, then the launch that hands back the running [`Serving`].
 
 use super::connections::Connections;
+use super::external_ip::Discovery;
 use super::listen::{self, Listening};
 use super::running::{self, Serving};
-use super::{descriptors, external_ip, operations, Axon, Limits, Problem, StartupError};
+use super::{descriptors, operations, Axon, Limits, Problem, StartupError};
 use crate::config::AxonConfig;
 use crate::keys::Keypair;
 use crate::net::TrustedProxies;
@@ -58,7 +59,7 @@ impl Axon {
         let settings = self.settings();
         let plan = self.plan(&settings);
         let sockets = self.bind(&settings);
-        let external_ip = announced_ip(&settings).await;
+        let external_ip = announced_ip(&settings, &self.discovery).await;
         match (plan, sockets, external_ip) {
             (Ok(plan), Ok(sockets), Ok(external_ip)) => {
                 let serving = self.launch(&settings, plan, sockets, external_ip)?;
@@ -191,7 +192,7 @@ impl Axon {
         settings: &AxonConfig,
         plan: Plan,
         sockets: Sockets,
-        external_ip: IpAddr,
+        (external_ip, found_by): (IpAddr, String),
     ) -> Result<Serving, StartupError> {
         let fail = |problem| StartupError::new(vec![problem]);
         let threads = settings.max_workers;
@@ -278,6 +279,7 @@ impl Axon {
         tracing::info!(
             address = %serving.local_addr(),
             announced = %SocketAddr::new(external_ip, serving.info().port),
+            announced_from = %found_by,
             hotkey = %serving.info().hotkey,
             max_workers = settings.max_workers,
             synapses = %synapses.join(", "),
@@ -291,19 +293,36 @@ impl Axon {
     }
 }
 
-/// The address to announce: the configured one, the loopback address an axon bound to
-/// loopback serves on, or the one discovered (the only I/O of this kind). An
-/// unparseable address is the plan's problem, not this one's.
-async fn announced_ip(settings: &AxonConfig) -> Result<IpAddr, Problem> {
+/// The address to announce, and how it was found (for the banner): the configured one, the
+/// loopback address an axon bound to loopback serves on, or the one discovered (the only
+/// I/O of this kind). An unparseable address is the plan's problem, not this one's.
+async fn announced_ip(
+    settings: &AxonConfig,
+    discovery: &Discovery,
+) -> Result<(IpAddr, String), Problem> {
     let bind_ip = parse_ip(&settings.ip);
     match (&settings.external_ip, bind_ip) {
-        (Some(ip), _) => Ok(parse_ip(ip).unwrap_or(Ipv4Addr::UNSPECIFIED.into())),
-        (None, Some(ip)) if ip.is_loopback() => Ok(ip),
-        (None, None) => Ok(Ipv4Addr::UNSPECIFIED.into()),
+        (Some(ip), _) => Ok((
+            parse_ip(ip).unwrap_or(Ipv4Addr::UNSPECIFIED.into()),
+            "--axon.external_ip".into(),
+        )),
+        (None, Some(ip)) if ip.is_loopback() => Ok((ip, "the loopback --axon.ip".into())),
+        (None, None) => Ok((
+            Ipv4Addr::UNSPECIFIED.into(),
+            "nothing (--axon.ip is bad)".into(),
+        )),
         (None, Some(_)) => {
-            external_ip::discover(external_ip::DEFAULT_SERVICES, external_ip::DEFAULT_TIMEOUT)
+            let found = discovery
+                .discover()
                 .await
-                .map_err(|error| Problem::ExternalIp { error })
+                .map_err(|source| Problem::ExternalIp { source })?;
+            if found.agreeing.len() < 2 {
+                tracing::warn!(
+                    ip = %found.ip,
+                    "the external address comes from {found}; set --axon.external_ip to be sure"
+                );
+            }
+            Ok((found.ip, format!("discovery: {found}")))
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The `bt_header_input_obj_*` placeholders Python sends for required fields.
 
-use base64ct::{Base64, Encoding};
 use super::headers::Headers;
 use super::BigInt;
+use base64ct::{Base64, Encoding};
 
 /// The header name prefix of a required field's placeholder.
 pub(crate) const INPUT_OBJ: &str = "bt_header_input_obj_";
