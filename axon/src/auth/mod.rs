@@ -473,7 +473,8 @@ fn verifies(
 /// Hex with or without `0x`, read as bittensor 11's `verify` reads a signature
 /// (`bytes.fromhex(text.removeprefix("0x"))`): ASCII whitespace is skipped between bytes,
 /// never inside one. The signature is not part of any replay key, so its spellings cannot
-/// be used to replay a request.
+/// be used to replay a request. (Hand-written because the `hex` crate, used everywhere
+/// else, has no such leniency: Python's exact acceptance is the point here.)
 pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
     let text = text.strip_prefix("0x").unwrap_or(text).as_bytes();
     let digit = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
