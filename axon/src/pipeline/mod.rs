@@ -298,6 +298,25 @@ async fn stages<S: Synapse>(
     if let Some(nonce) = synapse.common().dendrite.nonce {
         span.record("nonce", nonce);
     }
+    refiltered(checked::<S>(shared, request, synapse, record)).await
+}
+
+/// `RUST_LOG` span directives (`[request{claimed_hotkey=5F..}]=debug`) are decided when a
+/// span is entered, and a field recorded since then counts only from the next entry: enter
+/// the request's span again around what follows a `record`, so that its lines (in this
+/// same poll too) are filtered with the fields just read.
+fn refiltered<F: Future>(stages: F) -> tracing::instrument::Instrumented<F> {
+    stages.instrument(Span::current())
+}
+
+/// Stages 4 to 9, once the headers are read and recorded in the span.
+async fn checked<S: Synapse>(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    mut synapse: S,
+    record: Recorder,
+) -> Response {
+    let span = Span::current();
     record.arrived();
 
     let timeout = timeout_of(synapse.common().timeout, shared.max_timeout);
@@ -319,7 +338,21 @@ async fn stages<S: Synapse>(
     if let Some(hotkey) = &synapse.common().dendrite.hotkey {
         span.record("hotkey", hotkey.as_str());
     }
+    refiltered(admitted(
+        shared, request, synapse, record, deadline, timeout,
+    ))
+    .await
+}
 
+/// Stages 6 to 9, once the request is verified and its hotkey recorded in the span.
+async fn admitted<S: Synapse>(
+    shared: Arc<Shared>,
+    request: Request<Body>,
+    mut synapse: S,
+    record: Recorder,
+    deadline: tokio::time::Instant,
+    timeout: Duration,
+) -> Response {
     let priority = shared.handlers.priority(&synapse).await.unwrap_or(0.0);
     let (parts, body) = request.into_parts();
     let served = async {
@@ -520,6 +553,88 @@ mod tests {
         // No signature at all.
         let unsigned = Request::post("/v1/x").body(Body::empty()).unwrap();
         assert_eq!(handle(shared, unsigned, peer).await.status(), 401);
+    }
+
+    /// What a `tracing` subscriber wrote, shared with the test.
+    #[derive(Clone, Default)]
+    struct Written(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Written {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Written {
+        fn take(&self) -> String {
+            String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+        }
+    }
+
+    /// A span directive on a field the pipeline records after the span was entered
+    /// (`claimed_hotkey`, `hotkey`) selects that request's lines, though every stage ran in
+    /// one poll: the span is entered again after each record.
+    #[tokio::test]
+    async fn span_directives_select_a_callers_lines() {
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        let bob = Keypair::from_uri("//Bob").unwrap();
+        let shared = shared_with(alice.clone(), &[endpoint()]);
+        let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
+        let target = AxonInfo {
+            version: crate::wire::BITTENSOR_VERSION,
+            ip: "127.0.0.1".into(),
+            port: 8091,
+            ip_type: 4,
+            hotkey: alice.ss58().into(),
+            coldkey: None,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        };
+        let ping = |key: &Keypair| {
+            let ping = Dendrite::new(key.clone()).sign(
+                &target,
+                BaseSynapse::default(),
+                Duration::from_secs(5),
+            );
+            post("/Synapse", &ping.to_headers(), ping.to_json().unwrap())
+        };
+        let call = |key: &Keypair| {
+            let headers =
+                crate::auth::btauth::sign(key, "POST", "/v1/x", b"{}", Some(alice.ss58()), None);
+            let mut request = Request::post("/v1/x");
+            for (name, value) in &headers {
+                request = request.header(*name, value);
+            }
+            request.body(Body::from(b"{}".to_vec())).unwrap()
+        };
+        let charlie = Keypair::from_uri("//Charlie").unwrap();
+        for field in ["claimed_hotkey", "hotkey"] {
+            let written = Written::default();
+            let writer = written.clone();
+            let filter = tracing_subscriber::EnvFilter::new(format!(
+                "[request{{{field}={}}}]=debug",
+                bob.ss58()
+            ));
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            let _default = tracing::subscriber::set_default(subscriber);
+            for (key, lines) in [(&bob, 1), (&charlie, 0)] {
+                let response = handle(shared.clone(), ping(key), peer).await;
+                assert_eq!(response.status(), 200);
+                let response = handle(shared.clone(), call(key), peer).await;
+                assert_eq!(response.status(), 200);
+                let log = written.take();
+                assert_eq!(log.matches("axon -->").count(), 2 * lines, "{field}: {log}");
+            }
+        }
     }
 
     #[test]

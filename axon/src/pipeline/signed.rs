@@ -43,7 +43,6 @@ pub(crate) async fn serve(
     peer: SocketAddr,
     record: Recorder,
 ) -> Response {
-    let declaration = &endpoint.declaration;
     let signed = match read(&shared, &endpoint, &request) {
         Ok(signed) => signed,
         Err(refusal) => return record.refused_plain(&refusal),
@@ -51,6 +50,21 @@ pub(crate) async fn serve(
     let span = Span::current();
     span.record("claimed_hotkey", signed.sender());
     span.record("nonce", signed.nonce_ns());
+    super::refiltered(checked(shared, endpoint, request, peer, record, signed)).await
+}
+
+/// Stages 3 onwards, once the headers are read and recorded in the span (and, once the
+/// signature verified, in it again for what follows).
+async fn checked(
+    shared: Arc<Shared>,
+    endpoint: Arc<Entry>,
+    request: Request<Body>,
+    peer: SocketAddr,
+    record: Recorder,
+    signed: Signed,
+) -> Response {
+    let declaration = &endpoint.declaration;
+    let span = Span::current();
     record.arrived();
 
     let mut claimed = signed.claimed();
@@ -72,7 +86,7 @@ pub(crate) async fn serve(
     let timeout = timeout_of(&stated, shared.max_timeout);
     let deadline = tokio::time::Instant::from_std(record.start()) + timeout;
     let (mut parts, body) = request.into_parts();
-    let served = async {
+    let verified = async {
         // The body before any worker, within its own (shorter) deadline and the budget.
         let limit = declaration.declared_max_body().unwrap_or(shared.max_body);
         let body_timeout = shared.body_timeout.min(timeout);
@@ -89,8 +103,15 @@ pub(crate) async fn serve(
         .await?;
         // The caller the signature proves is the one claimed (its address added above).
         shared.auth.confirm(&signed, &bytes).map_err(refused)?;
-        span.record("hotkey", signed.sender());
-        reservation.verified();
+        Ok::<_, Refusal>((bytes, reservation))
+    };
+    let (bytes, mut reservation) = match verified.await {
+        Ok(verified) => verified,
+        Err(refusal) => return record.refused_plain(&refusal),
+    };
+    span.record("hotkey", signed.sender());
+    reservation.verified();
+    let served = async {
         if let Some(store) = &shared.replay {
             let retention = shared.auth.retention();
             let replayed = || refused(shared.auth.replayed(&signed));
@@ -110,10 +131,13 @@ pub(crate) async fn serve(
         drop(worker);
         Ok::<_, Refusal>(answer)
     };
-    match served.await {
-        Ok(response) => record.answered_endpoint(response),
-        Err(refusal) => record.refused_plain(&refusal),
-    }
+    let answered = async {
+        match served.await {
+            Ok(response) => record.answered_endpoint(response),
+            Err(refusal) => record.refused_plain(&refusal),
+        }
+    };
+    super::refiltered(answered).await
 }
 
 /// Stages 1 and 2: the scheme and what the headers alone decide.
