@@ -201,7 +201,7 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let header = |name: &str| signed.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
     let caller = auth.btauth(header, "POST", "/v1/echo?v=1", body, std::time::SystemTime::now())?;
     println!("{} signed with {:?}", caller.hotkey, caller.scheme);
-    let _epistula = epistula::sign(&validator, body, Some(me.ss58()), None, None);
+    let _epistula = epistula::sign(&validator, body, Some(me.ss58()), None, None)?; // sr25519 keys only
     Ok(())
 }
 }

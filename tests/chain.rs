@@ -10,7 +10,7 @@
 
 mod support;
 
-use axon::auth::Scheme;
+use axon::auth::{Crypto, Scheme};
 use axon::chain::{Subtensor, Value};
 use axon::keys::Keypair;
 use axon::metagraph::{Metagraph, SyncOptions};
@@ -310,6 +310,35 @@ async fn the_call_bytes_match_what_python_composes_with_the_same_metadata() {
     assert_eq!(
         format!("0x{}", hex(&ours)),
         python["calls"]["burned_register"]
+    );
+}
+
+/// An ed25519 hotkey (bittensor 11's `btcli wallet create --crypto-type ed`) registers and
+/// serves: `Axon::serve` signs `serve_axon` with the hotkey itself, as MultiSignature's
+/// `Ed25519` variant, and the real bittensor 10.5.0 reads the axon back.
+#[tokio::test]
+async fn an_ed25519_hotkey_registers_and_serves() {
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let hotkey = Keypair::from_uri_with("//Alice//ed-miner", Crypto::Ed25519).unwrap();
+    register(&chain, netuid, &hotkey).await;
+    let miner = Axon::new()
+        .hotkey(hotkey.clone())
+        .external_ip("198.51.100.24")
+        .port(9001);
+    let served = miner.serve(netuid, &chain).await.unwrap();
+    assert!(matches!(served, Served::Published(_)), "{served:?}");
+    let python = python_reads(netuid, &[hotkey.ss58()]);
+    let stored = &python["axons"][hotkey.ss58()];
+    assert_eq!(
+        (&stored["ip"], &stored["port"], &stored["ip_type"]),
+        (&json!(3325256728u64), &json!(9001), &json!(4)),
+        "{stored}"
+    );
+    assert_eq!(
+        miner.serve(netuid, &chain).await.unwrap(),
+        Served::Unchanged
     );
 }
 

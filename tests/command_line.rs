@@ -377,3 +377,41 @@ fn the_subtensor_settings_resolve_to_the_endpoint_python_dials() {
         json!(["ws://127.0.0.1:9946", "local"])
     );
 }
+
+/// `--crypto-type` makes the development key ed25519 (btcli's `ed` accepted), as bittensor
+/// derives it; a type it does not know stops the miner with the reason.
+#[test]
+fn the_development_key_may_be_ed25519() {
+    let mut child = std::process::Command::new(support::example("echo_miner"))
+        .args(["--axon.port", "0", "--crypto-type", "ed"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut hotkey = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("echo_miner: hotkey ") {
+            hotkey = Some(rest.to_owned());
+        }
+        if line.starts_with("echo_miner: listening on ") {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let ed = Keypair::from_uri_with("//Alice", axon::keys::Crypto::Ed25519).unwrap();
+    assert_eq!(hotkey, Some(format!("{} (//Alice, ed25519)", ed.ss58())));
+
+    let out = std::process::Command::new(support::example("echo_miner"))
+        .args(["--crypto-type", "rsa"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr.trim_end(),
+        "echo_miner: --crypto-type: `rsa` is not a crypto type: write sr25519 or ed25519 (btcli's sr or ed)"
+    );
+}

@@ -72,8 +72,17 @@ fn alice() -> String {
 
 /// An axon of Alice's serving the endpoints above, with its operations listener.
 async fn start() -> (Axon, SocketAddr, SocketAddr) {
+    // //Bob's ed25519 key signs with ed25519: the server says so (tests/crypto.rs).
+    let mut pins = axon::auth::Pins::default();
+    let bob_ed = Keypair::from_uri_with("//Bob", axon::auth::Crypto::Ed25519).unwrap();
+    pins.pin(bob_ed.ss58(), axon::auth::Crypto::Ed25519)
+        .unwrap();
     let mut axon = Axon::from_registry()
         .hotkey(Keypair::from_uri("//Alice").unwrap())
+        .auth(axon::auth::AuthConfig {
+            pins,
+            ..axon::auth::AuthConfig::default()
+        })
         .ip("127.0.0.1")
         .port(0)
         .operations("127.0.0.1:0".parse().unwrap());

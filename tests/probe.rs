@@ -300,7 +300,7 @@ async fn a_duplicated_authentication_header_is_400() {
     let body = br#"{"text": "hi"}"#;
     let mut btauth_headers = btauth::sign(&bob, "POST", "/v1/echo", body, Some(&alice), None);
     btauth_headers.push(("X-Bittensor-Crypto", "sr25519".into()));
-    let epistula_headers = epistula::sign(&bob, body, Some(&alice), None, None);
+    let epistula_headers = epistula::sign(&bob, body, Some(&alice), None, None).unwrap();
     let mut refused = 0.0;
     for headers in [btauth_headers, epistula_headers] {
         for (name, value) in &headers {

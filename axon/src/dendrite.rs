@@ -514,7 +514,8 @@ impl Dendrite {
         let receiver = (!target.hotkey.is_empty()).then_some(target.hotkey.as_str());
         let headers = match scheme {
             Scheme::Btauth => btauth::sign(&self.keypair, method, path, &body, receiver, None),
-            Scheme::Epistula => epistula::sign(&self.keypair, &body, receiver, None, None),
+            Scheme::Epistula => epistula::sign(&self.keypair, &body, receiver, None, None)
+                .map_err(|e| SendError::new(e.to_string()).caused_by(e))?,
         };
         let host = match target.ip.parse::<std::net::IpAddr>() {
             Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),

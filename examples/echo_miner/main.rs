@@ -32,7 +32,7 @@
 //! hotkey must be registered there), on the chain `--subtensor.network` /
 //! `--subtensor.chain_endpoint` name.
 
-use axon::auth::Caller;
+use axon::auth::{AuthConfig, Caller, Crypto};
 use axon::config::Config;
 use axon::keys::Keypair;
 use axon::verify::{Verifier, VerifyConfig};
@@ -191,6 +191,8 @@ requests signed with btauth/1 (bittensor 11) or Epistula.
 
 Usage: cargo run --example echo_miner -- [FLAGS]
   --dev-key URI                the hotkey, a development URI [default //Alice]
+  --crypto-type TYPE           the development key's type: sr25519 or ed25519 (btcli's sr
+                               or ed) [default sr25519]
   --deny SS58                  refuse this hotkey (403), repeatable; any network's SS58
                                spelling of it
   --deny-ip IP                 refuse this client address (403; behind a trusted proxy, the
@@ -214,6 +216,7 @@ async fn main() {
     }
     axon::logging::init(&config.logging).unwrap_or_else(|e| fail(e));
     let mut dev_key = "//Alice".to_owned();
+    let mut crypto = Crypto::Sr25519;
     let mut deny = DenyList::default();
     let mut batch = true;
     let mut ops = None;
@@ -232,6 +235,11 @@ async fn main() {
         };
         match flag.as_str() {
             "--dev-key" => dev_key = value(),
+            "--crypto-type" => {
+                crypto = value()
+                    .parse()
+                    .unwrap_or_else(|e| fail(format!("--crypto-type: {e}")))
+            }
             // A hotkey in any network's SS58 spelling, kept in Bittensor's: the one the
             // axon accepts from the network.
             "--deny" => {
@@ -260,7 +268,7 @@ async fn main() {
             _ => fail(format!("unexpected argument `{arg}`: see --help")),
         }
     }
-    let hotkey = Keypair::from_uri(&dev_key).unwrap_or_else(|e| fail(e));
+    let hotkey = Keypair::from_uri_with(&dev_key, crypto).unwrap_or_else(|e| fail(e));
     let served = std::sync::Arc::new(Served::default());
     let mut verify = VerifyConfig::default();
     verify.batch = batch;
@@ -268,6 +276,10 @@ async fn main() {
 
     let mut axon = Axon::from_registry()
         .config(config.axon)
+        .auth(AuthConfig {
+            pins: config.auth,
+            ..AuthConfig::default()
+        })
         .hotkey(hotkey)
         .state(verifier)
         .state_arc(served.clone())
@@ -286,7 +298,7 @@ async fn main() {
     }
     let addr = axon.local_addr().expect("started");
     let info = axon.info().expect("started");
-    println!("echo_miner: hotkey {} ({dev_key})", info.hotkey);
+    println!("echo_miner: hotkey {} ({dev_key}, {crypto})", info.hotkey);
     println!("echo_miner: serving {axon}");
     println!("echo_miner: listening on {addr}");
     if let Some(ops) = axon.operations_addr() {

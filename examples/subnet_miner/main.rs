@@ -44,7 +44,7 @@
 //! Without `--policy`, the development validators `//Bob` (stake 1500) and `//Charlie`
 //! (stake 200) are allowed, with a minimum stake of 100.
 
-use axon::auth::Caller;
+use axon::auth::{AuthConfig, Caller, Crypto};
 use axon::chain::Subtensor;
 use axon::config::Config;
 use axon::keys::Keypair;
@@ -223,6 +223,8 @@ Usage: cargo run --example subnet_miner -- [FLAGS]
   --netuid N                   publish on subnet N and serve its validators (the metagraph)
   --policy FILE                offline: the validators and the minimum stake (JSON) [default: development]
   --dev-key URI                serve with a development key instead of the wallet
+  --crypto-type TYPE           the development key's type: sr25519 or ed25519 (btcli's sr
+                               or ed) [default sr25519]; a wallet's hotkey says its own
   --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
   --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
   --help                       this text
@@ -238,6 +240,7 @@ async fn main() {
     axon::logging::init(&config.logging).unwrap_or_else(|e| fail(e));
     let mut policy = None;
     let mut dev_key = None;
+    let mut crypto = Crypto::Sr25519;
     let mut ops = None;
     let mut proxies = Vec::new();
     let mut rest = rest.into_iter();
@@ -257,6 +260,11 @@ async fn main() {
                 );
             }
             "--dev-key" => dev_key = Some(value()),
+            "--crypto-type" => {
+                crypto = value()
+                    .parse()
+                    .unwrap_or_else(|e| fail(format!("--crypto-type: {e}")))
+            }
             "--trusted-proxy" => proxies.push(value()),
             "--ops" => {
                 let addr = value();
@@ -289,6 +297,10 @@ async fn main() {
     };
     let axon = Axon::from_registry()
         .config(config.axon)
+        .auth(AuthConfig {
+            pins: config.auth,
+            ..AuthConfig::default()
+        })
         .state_arc(served.clone());
     let axon = match &validators {
         Validators::Chain(metagraph) => axon.metagraph(metagraph.clone()),
@@ -305,7 +317,7 @@ async fn main() {
         axon.trusted_proxies(&proxies)
     };
     let mut axon = match dev_key {
-        Some(uri) => axon.hotkey(Keypair::from_uri(&uri).unwrap_or_else(|e| fail(e))),
+        Some(uri) => axon.hotkey(Keypair::from_uri_with(&uri, crypto).unwrap_or_else(|e| fail(e))),
         None => axon.wallet(&config.wallet),
     };
     if let Err(e) = axon.start().await {

@@ -17,6 +17,13 @@ pub fn generate(e: &Endpoint) -> TokenStream {
     let timeout = a
         .timeout
         .map(|t| quote!(.timeout(::std::time::Duration::from_secs_f64(#t))));
+    let crypto = a.crypto.as_ref().map(|types| {
+        let variants = types.iter().map(|t| match t.as_str() {
+            "ed25519" => quote!(::axon::auth::Crypto::Ed25519),
+            _ => quote!(::axon::auth::Crypto::Sr25519),
+        });
+        quote!(.crypto(&[#(#variants),*]))
+    });
     let max_body = a.max_body.map(|n| {
         let n = n as usize;
         quote!(.max_body(#n))
@@ -127,6 +134,7 @@ pub fn generate(e: &Endpoint) -> TokenStream {
                     .btauth(#btauth)
                     .epistula(#epistula)
                     .unbound(#unbound)
+                    #crypto
                     #timeout
                     #max_body;
                 table.signed_endpoint(declaration, __axon_serve, __axon_blacklist, __axon_priority);

@@ -18,7 +18,7 @@ const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// The options after the path.
 const OPTIONS: &str =
-    "`auth = btauth | epistula | [btauth, epistula]`, `unbound`, `timeout = <seconds>`, `max_body = <bytes>`, `blacklist = <fn>`, `priority = <fn>`";
+    "`auth = btauth | epistula | [btauth, epistula]`, `crypto = sr25519 | ed25519 | [sr25519, ed25519]`, `unbound`, `timeout = <seconds>`, `max_body = <bytes>`, `blacklist = <fn>`, `priority = <fn>`";
 
 /// What the attribute's arguments say.
 pub struct Args {
@@ -27,6 +27,8 @@ pub struct Args {
     pub btauth: bool,
     pub epistula: bool,
     pub unbound: bool,
+    /// The crypto types accepted (`sr25519`, `ed25519`), when narrowed.
+    pub crypto: Option<Vec<String>>,
     pub timeout: Option<f64>,
     pub max_body: Option<u64>,
     pub blacklist: Option<syn::Path>,
@@ -168,6 +170,7 @@ fn attribute(args: TokenStream, errors: &mut Errors) -> Option<Args> {
         btauth: true,
         epistula: true,
         unbound: false,
+        crypto: None,
         timeout: None,
         max_body: None,
         blacklist: None,
@@ -175,6 +178,19 @@ fn attribute(args: TokenStream, errors: &mut Errors) -> Option<Args> {
     };
     for option in &raw.options {
         self::option(option, &mut out, errors);
+    }
+    if let (Some(crypto), false) = (&out.crypto, out.btauth) {
+        if !crypto.iter().any(|c| c == "sr25519") {
+            let at = raw
+                .options
+                .iter()
+                .find(|m| m.path().is_ident("crypto"))
+                .expect("a crypto option was read");
+            errors.push(
+                at,
+                "Epistula is signed with sr25519 only, so an endpoint that accepts only Epistula cannot accept only ed25519: add `auth = [btauth, epistula]`, or accept sr25519",
+            );
+        }
     }
     Some(out)
 }
@@ -207,6 +223,13 @@ fn option(meta: &Meta, out: &mut Args, errors: &mut Errors) {
             None => errors.push(
                 &nv.value,
                 "`auth` names the schemes the endpoint accepts: `auth = btauth`, `auth = epistula` or `auth = [btauth, epistula]`",
+            ),
+        },
+        ("crypto", Meta::NameValue(nv)) => match crypto_types(&nv.value) {
+            Some(types) => out.crypto = Some(types),
+            None => errors.push(
+                &nv.value,
+                "`crypto` names the senders' crypto types the endpoint accepts: `crypto = sr25519`, `crypto = ed25519` or `crypto = [sr25519, ed25519]`",
             ),
         },
         ("timeout", Meta::NameValue(nv)) => match number(&nv.value) {
@@ -249,6 +272,25 @@ fn schemes(value: &Expr) -> Option<(bool, bool)> {
             "epistula" => found.1 = true,
             _ => return None,
         }
+    }
+    Some(found)
+}
+
+/// `sr25519`, `ed25519` or a non-empty list of them, each once.
+fn crypto_types(value: &Expr) -> Option<Vec<String>> {
+    let names: Vec<&Expr> = match value {
+        Expr::Array(a) if !a.elems.is_empty() => a.elems.iter().collect(),
+        Expr::Path(_) => vec![value],
+        _ => return None,
+    };
+    let mut found = Vec::new();
+    for name in names {
+        let Expr::Path(p) = name else { return None };
+        let name = p.path.get_ident()?.to_string();
+        if !matches!(name.as_str(), "sr25519" | "ed25519") || found.contains(&name) {
+            return None;
+        }
+        found.push(name);
     }
     Some(found)
 }

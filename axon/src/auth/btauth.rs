@@ -69,9 +69,9 @@ pub fn payload(
     .into_bytes()
 }
 
-/// Signs a request with an sr25519 hotkey: the `X-Bittensor-*` headers, as Python's
-/// `http_auth.sign` (a fresh nanosecond nonce unless one is given; `path` exactly as it
-/// will be sent, query included).
+/// Signs a request with `hotkey` (sr25519 or ed25519): the `X-Bittensor-*` headers, as
+/// Python's `http_auth.sign` (a fresh nanosecond nonce unless one is given; `path` exactly
+/// as it will be sent, query included; `X-Bittensor-Crypto` only for ed25519).
 pub fn sign(
     hotkey: &Keypair,
     method: &str,
@@ -87,7 +87,7 @@ pub fn sign(
             .as_nanos() as i128
     });
     let signed = payload(
-        "sr25519",
+        hotkey.crypto().name(),
         method,
         path,
         body,
@@ -101,6 +101,9 @@ pub fn sign(
         (HEADER_NONCE, nonce.to_string()),
         (HEADER_SIGNATURE, hotkey.sign(&signed)),
     ];
+    if hotkey.crypto() != Crypto::Sr25519 {
+        headers.push((HEADER_CRYPTO, hotkey.crypto().name().to_owned()));
+    }
     if let Some(receiver) = receiver {
         headers.push((HEADER_RECEIVER, receiver.to_owned()));
     }
@@ -211,7 +214,8 @@ fn read<'h>(
         header(HEADER_NONCE).ok_or_else(|| malformed(&format!("missing {HEADER_NONCE}")))?;
     let nonce = python_int(nonce)
         .ok_or_else(|| malformed(&format!("{HEADER_NONCE} is not a decimal integer")))?;
-    let crypto = crypto(header(HEADER_CRYPTO).unwrap_or("sr25519"))
+    let declared = header(HEADER_CRYPTO);
+    let crypto = crypto(declared.unwrap_or("sr25519"))
         .ok_or_else(|| malformed(&format!("unsupported {HEADER_CRYPTO}")))?;
     let signature = header(HEADER_SIGNATURE)
         .ok_or_else(|| malformed(&format!("missing {HEADER_SIGNATURE}")))?;
@@ -226,10 +230,8 @@ fn read<'h>(
         crypto,
         signature,
         layout: Layout::Btauth {
-            crypto: match crypto {
-                Crypto::Sr25519 => "sr25519",
-                Crypto::Ed25519 => "ed25519",
-            },
+            crypto: crypto.name(),
+            declared: declared.is_some(),
             method: method.to_owned(),
             path: path.to_owned(),
             nonce,

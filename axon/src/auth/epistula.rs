@@ -48,14 +48,26 @@ pub fn message(body: &[u8], uuid: &str, timestamp_ms: &str, signed_for: Option<&
 }
 
 /// Signs a request: the `Epistula-*` headers, with a fresh uuid and the time now unless
-/// given.
+/// given. Epistula is sr25519 only: an ed25519 hotkey is refused.
+///
+/// ```
+/// use axon::auth::epistula;
+/// use axon::keys::{Crypto, Keypair};
+///
+/// let ed = Keypair::from_uri_with("//Bob", Crypto::Ed25519).unwrap();
+/// let err = epistula::sign(&ed, b"", None, None, None).unwrap_err();
+/// assert_eq!(err.to_string(), "Epistula is signed with sr25519 only, and this hotkey is ed25519: sign with btauth/1");
+/// ```
 pub fn sign(
     hotkey: &Keypair,
     body: &[u8],
     signed_for: Option<&str>,
     uuid: Option<&str>,
     timestamp_ms: Option<u128>,
-) -> Vec<(&'static str, String)> {
+) -> Result<Vec<(&'static str, String)>, Sr25519Only> {
+    if hotkey.crypto() != Crypto::Sr25519 {
+        return Err(Sr25519Only(hotkey.crypto()));
+    }
     let uuid = uuid.map_or_else(crate::uuid::uuid4, str::to_owned);
     let timestamp = timestamp_ms
         .unwrap_or_else(|| {
@@ -76,8 +88,24 @@ pub fn sign(
     if let Some(receiver) = signed_for {
         headers.push((HEADER_SIGNED_FOR, receiver.to_owned()));
     }
-    headers
+    Ok(headers)
 }
+
+/// A hotkey of another crypto type than sr25519, which Epistula does not sign with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sr25519Only(pub Crypto);
+
+impl std::fmt::Display for Sr25519Only {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Epistula is signed with sr25519 only, and this hotkey is {}: sign with btauth/1",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Sr25519Only {}
 
 impl Authenticator {
     /// Checks an Epistula v2 request with the rules btauth/1 uses: the receiver, the

@@ -27,6 +27,9 @@
 
 pub mod btauth;
 pub mod epistula;
+mod pins;
+
+pub use pins::{CryptoRegistry, PinError, Pins};
 
 use crate::keys::ss58;
 use crate::verify::nonces::Nonces;
@@ -44,14 +47,7 @@ pub enum Scheme {
     Epistula,
 }
 
-/// The signature algorithm of a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Crypto {
-    /// sr25519 (every bittensor hotkey by default).
-    Sr25519,
-    /// ed25519.
-    Ed25519,
-}
+pub use crate::keys::Crypto;
 
 /// The verified sender of a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +76,10 @@ pub enum AuthError {
     Malformed(String),
     /// Signed for another hotkey, or for none where the endpoint requires one (401).
     WrongReceiver(String),
+    /// Declared with a crypto type other than the one this server expects of the sender
+    /// ([`AuthConfig::pins`]), or one the endpoint does not accept (401). Decided before
+    /// the signature is looked at.
+    WrongCrypto(String),
     /// Outside the freshness window (401).
     Stale(String),
     /// The signature does not verify (401).
@@ -103,6 +103,7 @@ impl fmt::Display for AuthError {
         match self {
             AuthError::Malformed(m)
             | AuthError::WrongReceiver(m)
+            | AuthError::WrongCrypto(m)
             | AuthError::Stale(m)
             | AuthError::BadSignature(m)
             | AuthError::Replayed(m) => f.write_str(m),
@@ -123,6 +124,15 @@ pub struct AuthConfig {
     /// endpoint declared `unbound` accepts them whatever this says, and `false` accepts them
     /// at every endpoint. A request bound to another hotkey is refused either way.
     pub require_receiver: bool,
+    /// Which crypto type each sender signs with: a default (sr25519) and per-hotkey pins
+    /// (`--auth.default_crypto`, `--auth.crypto SS58=ed25519`). Never the request's
+    /// `X-Bittensor-Crypto`, which the sender chooses: a request declaring another crypto
+    /// type is refused (401) before its signature is looked at.
+    pub pins: Pins,
+    /// Asked for the crypto type of a sender with no pin, before the default: a miner's own
+    /// account registry. Called on the I/O thread for every signed request before its
+    /// signature is checked, so it should be a lookup.
+    pub registry: Option<CryptoRegistry>,
 }
 
 impl Default for AuthConfig {
@@ -131,7 +141,20 @@ impl Default for AuthConfig {
             max_age: Duration::from_secs(10),
             allowed_skew: Duration::from_secs(2),
             require_receiver: true,
+            pins: Pins::default(),
+            registry: None,
         }
+    }
+}
+
+impl AuthConfig {
+    /// The crypto type this server expects of the sender whose address is `ss58` and key
+    /// `public`: its pin, else the registry's answer, else the default.
+    pub fn expected_crypto(&self, ss58: &str, public: &[u8; 32]) -> Crypto {
+        self.pins
+            .pinned(public)
+            .or_else(|| self.registry.as_ref().and_then(|r| r.resolve(ss58)))
+            .unwrap_or(self.pins.default)
     }
 }
 
@@ -172,9 +195,11 @@ pub struct Signed {
 /// What, besides the body, the signed message is made of.
 #[derive(Clone, Debug)]
 enum Layout {
-    /// btauth/1: the crypto line, method, path and full nonce.
+    /// btauth/1: the crypto line (and whether `X-Bittensor-Crypto` was sent), method, path
+    /// and full nonce.
     Btauth {
         crypto: &'static str,
+        declared: bool,
         method: String,
         path: String,
         nonce: i128,
@@ -193,6 +218,12 @@ impl Signed {
     /// The scheme.
     pub fn scheme(&self) -> Scheme {
         self.claims.scheme
+    }
+
+    /// The sender's crypto type: the one this server expects of it, which the request
+    /// declared too.
+    pub fn crypto(&self) -> Crypto {
+        self.claims.crypto
     }
 
     /// The nonce in nanoseconds.
@@ -221,6 +252,7 @@ impl Signed {
                 method,
                 path,
                 nonce,
+                ..
             } => btauth::payload(
                 crypto,
                 method,
@@ -370,6 +402,11 @@ impl Authenticator {
             }
             Err(ss58::Refused::Invalid(_)) => return Err(undecodable()),
         };
+        // The sender's crypto type is the server's to say, never the request's.
+        let expected = self.config.expected_crypto(&claims.sender, &public);
+        if claims.crypto != expected {
+            return Err(AuthError::WrongCrypto(wrong_crypto(&claims, expected)));
+        }
         if claims.signature.len() != 64 {
             return Err(undecodable());
         }
@@ -397,6 +434,24 @@ impl Authenticator {
             ip: None,
             ..signed.claimed()
         })
+    }
+}
+
+/// The refusal of a request declaring another crypto type than `expected`: it names the
+/// expected type and what the request declared, and nothing of its signature, which was
+/// never looked at.
+fn wrong_crypto(claims: &Claims, expected: Crypto) -> String {
+    match &claims.layout {
+        Layout::Btauth { declared, .. } => {
+            let declared = match declared {
+                true => format!("{} is {}", btauth::HEADER_CRYPTO, claims.crypto),
+                false => format!("{} is absent (sr25519)", btauth::HEADER_CRYPTO),
+            };
+            format!("{declared}, but this server expects {expected} from this hotkey")
+        }
+        Layout::Epistula { .. } => format!(
+            "Epistula requests are sr25519, but this server expects {expected} from this hotkey: sign with btauth/1"
+        ),
     }
 }
 

@@ -91,7 +91,12 @@ pub fn sign(call: &[u8], signer: &Keypair, s: &Signing<'_>) -> Result<Vec<u8>, C
         &address,
         &mut body,
     )?;
-    let sig = Value::variant("Sr25519", [Value::Bytes(signature.to_vec())]);
+    // MultiSignature's variant for the signer's key.
+    let variant = match signer.crypto() {
+        crate::keys::Crypto::Sr25519 => "Sr25519",
+        crate::keys::Crypto::Ed25519 => "Ed25519",
+    };
+    let sig = Value::variant(variant, [Value::Bytes(signature.to_vec())]);
     scale::encode(
         types,
         s.metadata.extrinsic_param("Signature")?,

@@ -171,6 +171,9 @@ pub struct Config {
     pub logging: LoggingConfig,
     /// `--subtensor.*`.
     pub subtensor: SubtensorConfig,
+    /// `--auth.*`: which crypto type each signed-HTTP sender signs with (the
+    /// [`pins`](crate::auth::AuthConfig::pins) of [`Axon::auth`](crate::Axon::auth)).
+    pub auth: crate::auth::Pins,
     /// `--netuid`: the subnet (the subnet template's flag); `None` when not given.
     pub netuid: Option<u16>,
 }

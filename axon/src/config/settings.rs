@@ -215,6 +215,35 @@ pub(super) const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        flag: "--auth.default_crypto",
+        example: "ed25519",
+        var: "BT_AUTH_DEFAULT_CRYPTO",
+        value: Value::One("sr25519|ed25519"),
+        help: "the crypto type signed-HTTP senders sign with, unless pinned (never taken from the request)",
+        show: |c| Some(c.auth.default.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.auth.default = v.parse().map_err(|e: crate::keys::UnknownCrypto| e.to_string())?;
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--auth.crypto",
+        example: "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpu=ed25519",
+        var: "BT_AUTH_CRYPTO",
+        value: Value::Repeated {
+            name: "SS58=sr25519|ed25519",
+            clear: |c| c.auth.clear(),
+        },
+        help: "pins one sender's crypto type (signed HTTP)",
+        show: |c| {
+            let pins: Vec<String> = c.auth.iter().map(|(a, t)| format!("{a}={t}")).collect();
+            Some(pins.join(","))
+        },
+        unset: "none",
+        apply: |c, v| c.auth.parse_pin(v).map_err(|e| e.to_string()),
+    },
+    Setting {
         flag: "--wallet.name",
         example: "miner",
         var: "BT_WALLET_NAME",

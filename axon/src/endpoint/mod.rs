@@ -7,7 +7,7 @@
 //!
 //! | piece | what it is |
 //! |---|---|
-//! | [`Declaration`] | method, path, accepted schemes, receiver rule, timeout, body limit |
+//! | [`Declaration`] | method, path, accepted schemes and crypto types, receiver rule, timeout, body limit |
 //! | [`EndpointRoute`] | a served endpoint as [`Handlers::endpoints`](crate::Handlers) lists it |
 //! | `policy` | a blacklist or priority over the claimed [`Caller`], with state (`CallerCheck`) |
 //! | `extract` | how the generated code runs the extractors and converts the answer |
@@ -19,7 +19,7 @@ pub(crate) use extract::Refused;
 pub use extract::{EndpointBody, EndpointPart, EndpointResponse};
 pub use policy::{CallerCheck, CallerFn};
 
-use crate::auth::{Caller, Scheme};
+use crate::auth::{Caller, Crypto, Scheme};
 use crate::handler::{Blacklist, BoxFuture, HandlerInfo};
 use axum::body::Body;
 use axum::response::Response;
@@ -43,6 +43,8 @@ pub struct Declaration {
     btauth: bool,
     epistula: bool,
     unbound: bool,
+    /// The crypto types accepted; `None`: every one.
+    crypto: Option<&'static [Crypto]>,
     timeout: Option<Duration>,
     max_body: Option<usize>,
 }
@@ -58,6 +60,7 @@ impl Declaration {
             btauth: true,
             epistula: true,
             unbound: false,
+            crypto: None,
             timeout: None,
             max_body: None,
         }
@@ -78,6 +81,20 @@ impl Declaration {
     /// Accepts requests bound to no receiver (one bound to another hotkey is still refused).
     pub const fn unbound(mut self, allowed: bool) -> Self {
         self.unbound = allowed;
+        self
+    }
+
+    /// Accepts senders of these crypto types only (by the crypto type the server expects of
+    /// each sender: [`AuthConfig::pins`](crate::auth::AuthConfig::pins)); every type when
+    /// not called.
+    ///
+    /// ```
+    /// use axon::{auth::Crypto, endpoint::Declaration};
+    /// let d = Declaration::new("POST", "/v1/x", "POST /v1/x").crypto(&[Crypto::Ed25519]);
+    /// assert!(d.accepts_crypto(Crypto::Ed25519) && !d.accepts_crypto(Crypto::Sr25519));
+    /// ```
+    pub const fn crypto(mut self, accepted: &'static [Crypto]) -> Self {
+        self.crypto = Some(accepted);
         self
     }
 
@@ -125,6 +142,17 @@ impl Declaration {
             Scheme::Btauth => self.btauth,
             Scheme::Epistula => self.epistula,
         }
+    }
+
+    /// Whether senders of `crypto` are accepted.
+    pub fn accepts_crypto(&self, crypto: Crypto) -> bool {
+        self.crypto
+            .is_none_or(|accepted| accepted.contains(&crypto))
+    }
+
+    /// The crypto types accepted, when narrowed.
+    pub fn declared_crypto(&self) -> Option<&'static [Crypto]> {
+        self.crypto
     }
 
     /// Whether requests bound to no receiver are accepted.

@@ -1,4 +1,5 @@
-//! Keys: sr25519 keypairs, SS58 addresses, and development keys from URIs like `//Alice`.
+//! Keys: sr25519 and ed25519 keypairs, SS58 addresses, and development keys from URIs like
+//! `//Alice`.
 
 mod encrypted;
 pub(crate) mod ss58;
@@ -98,45 +99,160 @@ impl std::error::Error for KeyError {
     }
 }
 
-/// An sr25519 keypair: an axon's hotkey.
+/// The signature algorithm of a key: sr25519 (every bittensor hotkey by default) or
+/// ed25519 (`btcli wallet create --crypto-type ed`). Its numbers are bittensor's
+/// `cryptoType`: 0 for ed25519, 1 for sr25519.
 ///
 /// ```
-/// use axon::keys::Keypair;
+/// use axon::keys::Crypto;
+///
+/// assert_eq!("ed".parse::<Crypto>().unwrap(), Crypto::Ed25519);
+/// assert_eq!(Crypto::Sr25519.to_string(), "sr25519");
+/// assert_eq!(Crypto::default(), Crypto::Sr25519);
+/// let err = "rsa".parse::<Crypto>().unwrap_err();
+/// assert_eq!(err.to_string(), "`rsa` is not a crypto type: write sr25519 or ed25519 (btcli's sr or ed)");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Crypto {
+    /// sr25519, Schnorr signatures on Ristretto (context `substrate`).
+    #[default]
+    Sr25519,
+    /// ed25519 (RFC 8032).
+    Ed25519,
+}
+
+impl Crypto {
+    /// Its name, as btauth/1's payload and `X-Bittensor-Crypto` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Crypto::Sr25519 => "sr25519",
+            Crypto::Ed25519 => "ed25519",
+        }
+    }
+
+    /// bittensor's `cryptoType` number (the keyfiles' field): 0 for ed25519, 1 for sr25519.
+    pub fn code(self) -> u8 {
+        match self {
+            Crypto::Ed25519 => 0,
+            Crypto::Sr25519 => 1,
+        }
+    }
+
+    /// The crypto type of bittensor's `cryptoType` number, if it is one this crate signs
+    /// with.
+    pub fn from_code(code: i64) -> Option<Crypto> {
+        match code {
+            0 => Some(Crypto::Ed25519),
+            1 => Some(Crypto::Sr25519),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Crypto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not a [`Crypto`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownCrypto(String);
+
+impl fmt::Display for UnknownCrypto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a crypto type: write sr25519 or ed25519 (btcli's sr or ed)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownCrypto {}
+
+impl std::str::FromStr for Crypto {
+    type Err = UnknownCrypto;
+
+    /// `sr25519` or `ed25519`, or btcli's `sr` and `ed`, in any case.
+    fn from_str(name: &str) -> Result<Crypto, UnknownCrypto> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "sr25519" | "sr" => Ok(Crypto::Sr25519),
+            "ed25519" | "ed" => Ok(Crypto::Ed25519),
+            _ => Err(UnknownCrypto(name.to_owned())),
+        }
+    }
+}
+
+/// A hotkey: an sr25519 or an ed25519 keypair. The secret half wipes itself when dropped.
+///
+/// ```
+/// use axon::keys::{Crypto, Keypair};
 ///
 /// let alice = Keypair::from_uri("//Alice").unwrap();
 /// assert_eq!(alice.ss58(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
 /// let signature = alice.sign(b"hello");
 /// assert!(signature.starts_with("0x") && signature.len() == 130);
+///
+/// let ed = Keypair::from_uri_with("//Alice", Crypto::Ed25519).unwrap();
+/// assert_eq!(ed.ss58(), "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpu");
+/// assert_eq!(ed.crypto(), Crypto::Ed25519);
 /// ```
 #[derive(Clone)]
 pub struct Keypair {
-    inner: schnorrkel::Keypair,
+    inner: Inner,
     ss58: String,
 }
 
+#[derive(Clone)]
+enum Inner {
+    Sr25519(schnorrkel::Keypair),
+    Ed25519(ed25519_dalek::SigningKey),
+}
+
 impl Keypair {
-    /// The keypair of a 32-byte mini secret key (a wallet's `secretSeed`), expanded as
-    /// Substrate does.
+    /// The sr25519 keypair of a 32-byte mini secret key (a wallet's `secretSeed`), expanded
+    /// as Substrate does.
     ///
     /// ```
     /// let k = axon::keys::Keypair::from_seed(&[7; 32]).unwrap();
     /// assert_eq!(k.ss58().len(), 48);
     /// ```
     pub fn from_seed(seed: &[u8]) -> Result<Keypair, KeyError> {
-        let mini = MiniSecretKey::from_bytes(seed).map_err(|_| {
+        Keypair::from_seed_with(seed, Crypto::Sr25519)
+    }
+
+    /// The `crypto` keypair of a 32-byte seed: for sr25519 a mini secret key expanded as
+    /// Substrate does, for ed25519 the RFC 8032 secret key (as bittensor's
+    /// `Keypair.create_from_seed(seed, crypto_type)`).
+    ///
+    /// ```
+    /// use axon::keys::{Crypto, Keypair};
+    /// let sr = Keypair::from_seed_with(&[7; 32], Crypto::Sr25519).unwrap();
+    /// let ed = Keypair::from_seed_with(&[7; 32], Crypto::Ed25519).unwrap();
+    /// assert_ne!(sr.ss58(), ed.ss58());
+    /// ```
+    pub fn from_seed_with(seed: &[u8], crypto: Crypto) -> Result<Keypair, KeyError> {
+        let seed: &[u8; 32] = seed.try_into().map_err(|_| {
             KeyError::new(
                 KeyErrorKind::BadSecret,
                 format!("a seed is 32 bytes, not {}", seed.len()),
             )
         })?;
-        Ok(Keypair::from_schnorrkel(
-            mini.expand_to_keypair(ExpansionMode::Ed25519),
-        ))
+        Ok(match crypto {
+            Crypto::Sr25519 => {
+                let mini = MiniSecretKey::from_bytes(seed)
+                    .map_err(|_| KeyError::new(KeyErrorKind::BadSecret, "a seed is 32 bytes"))?;
+                Keypair::from_schnorrkel(mini.expand_to_keypair(ExpansionMode::Ed25519))
+            }
+            Crypto::Ed25519 => Keypair::from_ed25519(ed25519_dalek::SigningKey::from_bytes(seed)),
+        })
     }
 
-    /// A development key from a Substrate URI on the well-known development phrase:
-    /// `//Alice`, `//Bob`, `//Alice//stash`, `//0`, `//Alice/soft`. For local runs only: the
-    /// development phrase is public.
+    /// An sr25519 development key from a Substrate URI on the well-known development
+    /// phrase: `//Alice`, `//Bob`, `//Alice//stash`, `//0`, `//Alice/soft`. For local runs
+    /// only: the development phrase is public.
     ///
     /// ```
     /// let bob = axon::keys::Keypair::from_uri("//Bob").unwrap();
@@ -146,9 +262,45 @@ impl Keypair {
         uri::derive(uri).map(Keypair::from_schnorrkel)
     }
 
+    /// A development key of `crypto` from a Substrate URI, derived as bittensor's
+    /// `Keypair.create_from_uri(uri, crypto_type)`: ed25519 keys have hard junctions
+    /// (`//Alice`) only.
+    ///
+    /// ```
+    /// use axon::keys::{Crypto, Keypair};
+    /// let bob = Keypair::from_uri_with("//Bob", Crypto::Ed25519).unwrap();
+    /// assert_eq!(bob.ss58(), "5GoNkf6WdbxCFnPdAnYYQyCjAKPJgLNxXwPjwTh6DGg6gN3E");
+    /// assert!(Keypair::from_uri_with("//Alice/soft", Crypto::Ed25519).is_err());
+    /// ```
+    pub fn from_uri_with(uri: &str, crypto: Crypto) -> Result<Keypair, KeyError> {
+        match crypto {
+            Crypto::Sr25519 => Keypair::from_uri(uri),
+            Crypto::Ed25519 => uri::derive_ed25519(uri).map(Keypair::from_ed25519),
+        }
+    }
+
     fn from_schnorrkel(inner: schnorrkel::Keypair) -> Keypair {
         let ss58 = ss58::encode(&inner.public.to_bytes());
-        Keypair { inner, ss58 }
+        Keypair {
+            inner: Inner::Sr25519(inner),
+            ss58,
+        }
+    }
+
+    fn from_ed25519(key: ed25519_dalek::SigningKey) -> Keypair {
+        let ss58 = ss58::encode(key.verifying_key().as_bytes());
+        Keypair {
+            inner: Inner::Ed25519(key),
+            ss58,
+        }
+    }
+
+    /// Its signature algorithm.
+    pub fn crypto(&self) -> Crypto {
+        match self.inner {
+            Inner::Sr25519(_) => Crypto::Sr25519,
+            Inner::Ed25519(_) => Crypto::Ed25519,
+        }
     }
 
     /// The SS58 address (prefix 42) of the public key.
@@ -168,11 +320,14 @@ impl Keypair {
     /// assert_eq!(k.public()[0], 0xd4);
     /// ```
     pub fn public(&self) -> [u8; 32] {
-        self.inner.public.to_bytes()
+        match &self.inner {
+            Inner::Sr25519(pair) => pair.public.to_bytes(),
+            Inner::Ed25519(key) => key.verifying_key().to_bytes(),
+        }
     }
 
-    /// Signs `message` (context `substrate`), as `0x` followed by 128 hex digits: the form
-    /// of the `bt_header_*_signature` headers.
+    /// Signs `message` (sr25519 with context `substrate`, ed25519 as RFC 8032), as `0x`
+    /// followed by 128 hex digits: the form of the `bt_header_*_signature` headers.
     ///
     /// ```
     /// # let k = axon::keys::Keypair::from_uri("//Alice").unwrap();
@@ -182,9 +337,13 @@ impl Keypair {
         format!("0x{}", hex::encode(self.sign_bytes(message)))
     }
 
-    /// The 64 signature bytes of `message` (context `substrate`).
+    /// The 64 signature bytes of `message`.
     pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
-        self.inner.sign_simple(CONTEXT, message).to_bytes()
+        use ed25519_dalek::Signer;
+        match &self.inner {
+            Inner::Sr25519(pair) => pair.sign_simple(CONTEXT, message).to_bytes(),
+            Inner::Ed25519(key) => key.sign(message).to_bytes(),
+        }
     }
 }
 
@@ -216,7 +375,16 @@ mod tests {
             std::mem::needs_drop::<T>()
         }
         let alice = Keypair::from_uri("//Alice").unwrap();
-        assert!(wipes_in_drop(&alice.inner.secret));
+        let super::Inner::Sr25519(pair) = &alice.inner else {
+            panic!("//Alice is sr25519")
+        };
+        assert!(wipes_in_drop(&pair.secret));
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>(_: &T) {}
+        let ed = Keypair::from_uri_with("//Alice", super::Crypto::Ed25519).unwrap();
+        let super::Inner::Ed25519(key) = &ed.inner else {
+            panic!("ed25519")
+        };
+        wiped_on_drop(key);
         let seed = zeroize::Zeroizing::new(vec![7u8; 32]);
         wiped(&seed);
         let mini = schnorrkel::MiniSecretKey::from_bytes(&seed).unwrap();

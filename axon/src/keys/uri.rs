@@ -49,9 +49,9 @@ fn compact_len(n: usize) -> Vec<u8> {
     }
 }
 
-/// Derives the keypair of `uri`, which must start with a junction (`//` or `/`): the phrase
-/// is the development phrase; passwords (`///`) and other phrases are refused.
-pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
+/// The junctions of `uri` (hard or not, and their text), after the checks both schemes
+/// share: it starts with a junction, has no password and no empty junction.
+fn junctions(uri: &str) -> Result<Vec<(bool, &str)>, KeyError> {
     if !uri.starts_with('/') {
         return Err(KeyError::new(
             KeyErrorKind::BadUri,
@@ -66,9 +66,7 @@ pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
             format!("`{uri}`: passwords (`///`) in key URIs are not supported"),
         ));
     }
-    let mut pair = MiniSecretKey::from_bytes(&DEV_SEED)
-        .map_err(|_| KeyError::new(KeyErrorKind::BadSecret, "development seed"))?
-        .expand_to_keypair(ExpansionMode::Ed25519);
+    let mut junctions = Vec::new();
     let mut rest = uri;
     while !rest.is_empty() {
         let hard = rest.starts_with("//");
@@ -82,6 +80,18 @@ pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
             ));
         }
         rest = &rest[end..];
+        junctions.push((hard, junction));
+    }
+    Ok(junctions)
+}
+
+/// Derives the sr25519 keypair of `uri`, which must start with a junction (`//` or `/`):
+/// the phrase is the development phrase; passwords (`///`) and other phrases are refused.
+pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
+    let mut pair = MiniSecretKey::from_bytes(&DEV_SEED)
+        .map_err(|_| KeyError::new(KeyErrorKind::BadSecret, "development seed"))?
+        .expand_to_keypair(ExpansionMode::Ed25519);
+    for (hard, junction) in junctions(uri)? {
         let code = chain_code(junction);
         pair = if hard {
             pair.secret
@@ -93,4 +103,28 @@ pub(super) fn derive(uri: &str) -> Result<schnorrkel::Keypair, KeyError> {
         };
     }
     Ok(pair)
+}
+
+/// Derives the ed25519 key of `uri` as Substrate's `ed25519::Pair` does: the development
+/// phrase's seed, then for each hard junction blake2b-256 of the SCALE encoding of
+/// `("Ed25519HDKD", seed, chain code)`. ed25519 has no soft derivation.
+pub(super) fn derive_ed25519(uri: &str) -> Result<ed25519_dalek::SigningKey, KeyError> {
+    let mut seed = zeroize::Zeroizing::new(DEV_SEED);
+    for (hard, junction) in junctions(uri)? {
+        if !hard {
+            return Err(KeyError::new(
+                KeyErrorKind::BadUri,
+                format!(
+                    "`{uri}`: ed25519 keys have hard junctions (`//{junction}`) only, not soft ones (`/{junction}`)"
+                ),
+            ));
+        }
+        let mut hasher = Blake2b::<U32>::new();
+        hasher.update(compact_len(b"Ed25519HDKD".len()));
+        hasher.update(b"Ed25519HDKD");
+        hasher.update(*seed);
+        hasher.update(chain_code(junction).0);
+        seed.copy_from_slice(&hasher.finalize());
+    }
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
 }

@@ -1,7 +1,7 @@
 //! Hotkeys from the standard Bittensor wallet layout: `{path}/{wallet}/hotkeys/{hotkey}`, the
 //! JSON keyfile that `btcli wallet new_hotkey` writes.
 
-use super::{KeyError, KeyErrorKind, Keypair};
+use super::{Crypto, KeyError, KeyErrorKind, Keypair};
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -81,8 +81,9 @@ impl Keypair {
         Keypair::from_keyfile(&file)
     }
 
-    /// Loads a JSON keyfile (`secretSeed`, or else `privateKey`), checking that its
-    /// `ss58Address` matches the key. A keyfile bittensor_wallet encrypted (`$NACL`) is
+    /// Loads a JSON keyfile (`secretSeed`, or else `privateKey`) of its `cryptoType`
+    /// (sr25519 when absent, ed25519 when 0, as bittensor_wallet 4 and bittensor-core write
+    /// them), checking that its `ss58Address` matches the key. A keyfile bittensor_wallet encrypted (`$NACL`) is
     /// decrypted with the password from its variable
     /// ([`password_variable`](super::password_variable)) or typed at a terminal; the legacy
     /// ansible-vault and fernet formats are refused with a message.
@@ -119,17 +120,33 @@ impl Keypair {
             false => Zeroizing::new(bytes),
         };
         let json = keyfile_json(file, &bytes)?;
+        let crypto = match json.crypto_type {
+            None => Crypto::Sr25519,
+            Some(code) => Crypto::from_code(code).ok_or_else(|| {
+                KeyError::new(
+                    KeyErrorKind::NotAKeyfile,
+                    format!(
+                        "{at}: cryptoType {code} is not a crypto type axon serves with (0 is ed25519, 1 sr25519)"
+                    ),
+                )
+            })?,
+        };
         let keypair = match (&json.secret_seed, &json.private_key) {
-            (Some(seed), _) => Keypair::from_seed(&secret_hex(file, "secretSeed", seed)?)?,
+            (Some(seed), _) => {
+                Keypair::from_seed_with(&secret_hex(file, "secretSeed", seed)?, crypto)?
+            }
             (None, Some(private)) => {
                 let bytes = secret_hex(file, "privateKey", private)?;
-                let secret = schnorrkel::SecretKey::from_bytes(&bytes).map_err(|_| {
+                private_key(&bytes, crypto).ok_or_else(|| {
+                    let what = match crypto {
+                        Crypto::Sr25519 => "a 64-byte sr25519 secret key",
+                        Crypto::Ed25519 => "a 32-byte ed25519 secret key",
+                    };
                     KeyError::new(
                         KeyErrorKind::BadSecret,
-                        format!("{at}: privateKey is not a 64-byte sr25519 secret key"),
+                        format!("{at}: privateKey is not {what} (its cryptoType is {crypto})"),
                     )
-                })?;
-                Keypair::from_schnorrkel(secret.to_keypair())
+                })?
             }
             (None, None) => {
                 return Err(KeyError::new(
@@ -166,6 +183,22 @@ struct Keyfile {
     private_key: Option<Zeroizing<String>>,
     #[serde(rename = "ss58Address")]
     ss58_address: Option<String>,
+    /// bittensor's `cryptoType`: 0 ed25519, 1 sr25519; absent in keyfiles written before
+    /// ed25519 hotkeys, which are sr25519.
+    #[serde(rename = "cryptoType")]
+    crypto_type: Option<i64>,
+}
+
+/// The keypair of a keyfile's `privateKey`: sr25519's 64-byte secret key (scalar and
+/// nonce), or ed25519's 32-byte secret key.
+fn private_key(bytes: &[u8], crypto: Crypto) -> Option<Keypair> {
+    match crypto {
+        Crypto::Sr25519 => {
+            let secret = schnorrkel::SecretKey::from_bytes(bytes).ok()?;
+            Some(Keypair::from_schnorrkel(secret.to_keypair()))
+        }
+        Crypto::Ed25519 => Keypair::from_seed_with(bytes, Crypto::Ed25519).ok(),
+    }
 }
 
 /// The bytes of a keyfile's secret `field` (hex, `0x` optional), wiped when dropped; the

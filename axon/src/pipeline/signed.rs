@@ -184,7 +184,23 @@ fn read(shared: &Shared, endpoint: &Entry, request: &Request<Body>) -> Result<Si
         }
         Scheme::Epistula => shared.auth.read_epistula_for(header, now, require_receiver),
     };
-    read.map_err(refused)
+    let signed = read.map_err(refused)?;
+    if !declaration.accepts_crypto(signed.crypto()) {
+        let accepted: Vec<&str> = declaration
+            .declared_crypto()
+            .unwrap_or_default()
+            .iter()
+            .map(|c| c.name())
+            .collect();
+        let message = format!(
+            "{} accepts {} senders only, and this server expects {} from this hotkey",
+            declaration.label(),
+            accepted.join(" or "),
+            signed.crypto()
+        );
+        return Err(refused(AuthError::WrongCrypto(message)));
+    }
+    Ok(signed)
 }
 
 /// 400 for an auth header sent more than once: servers that keep the first copy and
