@@ -1,0 +1,3 @@
+"""Type stubs of the extension module."""
+
+__version__: str
