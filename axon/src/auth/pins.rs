@@ -142,6 +142,63 @@ impl fmt::Debug for CryptoRegistry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{btauth, AuthConfig, AuthError, Authenticator};
+    use crate::keys::Keypair;
+
+    /// The order of the server's word: a pin, else the registry, else the default; and a
+    /// request is checked against it, never against its own header.
+    #[test]
+    fn a_pin_wins_over_the_registry_which_wins_over_the_default() {
+        let alice = Keypair::from_uri("//Alice").unwrap();
+        let dave = Keypair::from_uri_with("//Dave", Crypto::Ed25519).unwrap();
+        let eve = Keypair::from_uri_with("//Eve", Crypto::Ed25519).unwrap();
+        let dave_ss58 = dave.ss58().to_owned();
+        let registry = CryptoRegistry::new(move |ss58| {
+            // The registry says both are ed25519; Eve is pinned sr25519 over it.
+            (ss58 == dave_ss58 || ss58.starts_with('5')).then_some(Crypto::Ed25519)
+        });
+        let mut pins = Pins::default();
+        pins.pin(eve.ss58(), Crypto::Sr25519).unwrap();
+        let config = AuthConfig {
+            pins,
+            registry: Some(registry),
+            ..AuthConfig::default()
+        };
+        assert_eq!(
+            config.expected_crypto(dave.ss58(), &dave.public()),
+            Crypto::Ed25519
+        );
+        assert_eq!(
+            config.expected_crypto(eve.ss58(), &eve.public()),
+            Crypto::Sr25519
+        );
+        let without = AuthConfig::default();
+        assert_eq!(
+            without.expected_crypto(dave.ss58(), &dave.public()),
+            Crypto::Sr25519
+        );
+
+        let auth = Authenticator::with_config(alice.ss58(), config);
+        let now = std::time::SystemTime::now();
+        let call = |key: &Keypair| {
+            let headers = btauth::sign(key, "POST", "/x", b"", Some(alice.ss58()), None);
+            let get = |name: &str| {
+                headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.as_str())
+            };
+            auth.btauth(get, "POST", "/x", b"", now)
+        };
+        assert_eq!(call(&dave).unwrap().crypto, Crypto::Ed25519);
+        assert_eq!(
+            call(&eve).unwrap_err(),
+            AuthError::WrongCrypto(
+                "X-Bittensor-Crypto is ed25519, but this server expects sr25519 from this hotkey"
+                    .into()
+            )
+        );
+    }
 
     #[test]
     fn a_key_is_pinned_however_its_address_is_spelled() {
