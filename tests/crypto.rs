@@ -378,6 +378,40 @@ fn keyfiles_of_both_types_from_both_packages() {
         }
         let verified = run_script_stdin(&python, "keyfiles.py", &json!(checks));
         assert_eq!(verified, json!(vec![true; 8]), "{package}");
+
+        // A type this crate does not sign with, and a key of the wrong size for its type,
+        // are refused naming the file and what is wrong (snapshots of our messages).
+        let plain = |name: &str| {
+            let file = dir.join(name);
+            let json: Value =
+                serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            (file, json)
+        };
+        let (_, mut json) = plain("ed25519-uri-plain");
+        json["cryptoType"] = json!(7);
+        let edited = dir.join("edited");
+        std::fs::write(&edited, json.to_string()).unwrap();
+        let err = Keypair::from_keyfile(&edited).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: cryptoType 7 is not a crypto type axon serves with (0 is ed25519, 1 sr25519)",
+                edited.display()
+            )
+        );
+        let (_, mut json) = plain("sr25519-uri-plain");
+        json["cryptoType"] = json!(0);
+        json.as_object_mut().unwrap().remove("secretSeed");
+        std::fs::write(&edited, json.to_string()).unwrap();
+        let err = Keypair::from_keyfile(&edited).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}: privateKey is not a 32-byte ed25519 secret key (its cryptoType is ed25519)",
+                edited.display()
+            )
+        );
+        assert_eq!(err.kind(), axon::keys::KeyErrorKind::BadSecret);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

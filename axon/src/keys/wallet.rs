@@ -83,8 +83,8 @@ impl Keypair {
 
     /// Loads a JSON keyfile (`secretSeed`, or else `privateKey`) of its `cryptoType`
     /// (sr25519 when absent, ed25519 when 0, as bittensor_wallet 4 and bittensor-core write
-    /// them), checking that its `ss58Address` matches the key. A keyfile bittensor_wallet encrypted (`$NACL`) is
-    /// decrypted with the password from its variable
+    /// them), checking that its `ss58Address` matches the key. A keyfile bittensor_wallet
+    /// encrypted (`$NACL`) is decrypted with the password from its variable
     /// ([`password_variable`](super::password_variable)) or typed at a terminal; the legacy
     /// ansible-vault and fernet formats are refused with a message.
     ///
