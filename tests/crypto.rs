@@ -35,6 +35,14 @@ fn key(uri: &str, crypto: Crypto) -> Keypair {
     Keypair::from_uri_with(uri, crypto).unwrap()
 }
 
+/// The value of header `name` (any case) among signed `headers`.
+fn header<'h>(headers: &'h [(&str, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -83,17 +91,14 @@ fn the_guides_golden_vectors() {
         Some(BOB),
         Some(GUIDE_NONCE),
     );
-    let get = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
+    let signature = header(&headers, "X-Bittensor-Signature")
+        .unwrap()
+        .to_owned();
     assert_eq!(
-        get("X-Bittensor-Signature").unwrap(),
+        signature,
         "0x1a6b631988bf1f7ea093ab9d5acf61f05c316d0b0e428b24b487b75a5f6ee0e1a56a26918fdf871b6cf09437e6588023a4ce423cf622621b2a7feee17612f704"
     );
-    assert_eq!(get("X-Bittensor-Crypto").as_deref(), Some("ed25519"));
+    assert_eq!(header(&headers, "X-Bittensor-Crypto"), Some("ed25519"));
 
     // Each signature verifies at Bob's axon (the sr25519 one is randomized: signed here).
     let mut pins = Pins::default();
@@ -113,12 +118,7 @@ fn the_guides_golden_vectors() {
             Some(BOB),
             Some(GUIDE_NONCE),
         );
-        let get = |name: &str| {
-            headers
-                .iter()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| header(&headers, name);
         let caller = auth
             .btauth(get, "POST", GUIDE_PATH, GUIDE_BODY, now)
             .unwrap();
@@ -135,10 +135,7 @@ fn the_guides_golden_vectors() {
     let python = run_script_stdin(&python_11(), "btauth.py", &ops);
     assert_eq!(python[0]["payload"], hex(&payload));
     assert_eq!(python[1]["ss58"], ed.ss58());
-    assert_eq!(
-        python[1]["headers"]["X-Bittensor-Signature"],
-        get("X-Bittensor-Signature").unwrap()
-    );
+    assert_eq!(python[1]["headers"]["X-Bittensor-Signature"], signature);
 }
 
 /// A running axon of Alice's whose pins are `pins`.

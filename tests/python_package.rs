@@ -11,22 +11,31 @@ mod support;
 
 use std::path::Path;
 use std::process::Command;
-use support::workspace_root;
+use support::{run, workspace_root};
 
-/// Runs `command`, failing with its output when it fails.
-fn run(command: &mut Command, what: &str) -> String {
-    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+/// `python -m pip` with `args` (quiet, and the wheel built with the `dev` profile).
+fn pip(python: &Path, args: &[&str], target: Option<&Path>, what: &str) -> String {
+    let mut command = Command::new(python);
+    command
+        .args(["-m", "pip"])
+        .args(args)
+        .args(["--quiet", "--disable-pip-version-check"])
+        .args(target)
+        .env("MATURIN_PEP517_ARGS", "--profile dev");
+    run(&mut command, what)
+}
+
+/// Runs `python/tests` with pytest: every test passes, none is skipped.
+fn pytest(python: &Path, root: &Path) {
+    let out = run(
+        Command::new(python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .arg(root.join("python").join("tests"))
+            .current_dir(root),
+        "pytest python/tests",
     );
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{text}",
-        out.status
-    );
-    text
+    assert!(out.contains(" passed"), "{out}");
+    assert!(!out.contains("skipped"), "{out}");
 }
 
 #[test]
@@ -34,13 +43,11 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
     let root = workspace_root();
     let venv = root.join(".venv-axon-rs");
     let python = venv.join("bin").join("python");
-    let has_pytest = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import pytest"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !has_pytest(&python) {
+    let has_pytest = Command::new(&python)
+        .args(["-c", "import pytest"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pytest {
         let system = std::env::var("PYTHON3").unwrap_or_else(|_| "python3".into());
         run(
             Command::new(&system)
@@ -48,55 +55,22 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
                 .arg(&venv),
             "python3 -m venv",
         );
-        run(
-            Command::new(&python).args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "pytest",
-            ]),
-            "pip install pytest",
-        );
+        pip(&python, &["install", "pytest"], None, "pip install pytest");
     }
-    run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--force-reinstall",
-                "--no-deps",
-            ])
-            .arg(root.join("python"))
-            .env("MATURIN_PEP517_ARGS", "--profile dev"),
-        "pip install ./python",
-    );
-    let out = pytest(&python, root);
-    assert!(out.contains(" passed"), "{out}");
-    assert!(!out.contains("skipped"), "{out}");
+    let package = root.join("python");
+    let reinstall = ["install", "--force-reinstall", "--no-deps"];
+    pip(&python, &reinstall, Some(&package), "pip install ./python");
+    pytest(&python, root);
 
     // Built once as a wheel (`pip wheel ./python -w dist/`) for miner boxes without a Rust
     // toolchain: one abi3 wheel for CPython 3.9 and newer, which installs and passes too.
     let dist = std::env::temp_dir().join(format!("axon-rs-dist-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dist);
-    run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "wheel",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "-w",
-            ])
-            .arg(&dist)
-            .arg(root.join("python"))
-            .env("MATURIN_PEP517_ARGS", "--profile dev"),
+    let out = dist.to_str().unwrap();
+    pip(
+        &python,
+        &["wheel", "--no-deps", "-w", out],
+        Some(&package),
         "pip wheel ./python",
     );
     let wheels: Vec<String> = std::fs::read_dir(&dist)
@@ -110,32 +84,8 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
         wheels[0].starts_with(&prefix) && wheels[0].ends_with("_x86_64.whl"),
         "{wheels:?}"
     );
-    run(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--force-reinstall",
-                "--no-deps",
-            ])
-            .arg(dist.join(&wheels[0])),
-        "pip install the wheel",
-    );
-    let out = pytest(&python, root);
-    assert!(out.contains(" passed"), "{out}");
+    let wheel = dist.join(&wheels[0]);
+    pip(&python, &reinstall, Some(&wheel), "pip install the wheel");
+    pytest(&python, root);
     std::fs::remove_dir_all(&dist).unwrap();
-}
-
-/// Runs `python/tests` with pytest.
-fn pytest(python: &Path, root: &Path) -> String {
-    run(
-        Command::new(python)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(root.join("python").join("tests"))
-            .current_dir(root),
-        "pytest python/tests",
-    )
 }

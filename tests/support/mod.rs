@@ -123,17 +123,22 @@ fn imports(python: &Path, version: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn run(cmd: &mut Command, what: &str) {
+/// Runs `cmd`, failing with its output when it fails; its stdout and stderr.
+pub fn run(cmd: &mut Command, what: &str) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("{what}: could not start: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed ({}):\n{}\n{}",
-        out.status,
+    let text = format!(
+        "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n{text}",
+        out.status
+    );
+    text
 }
 
 impl Pinned {

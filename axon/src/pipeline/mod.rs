@@ -459,6 +459,21 @@ mod tests {
         })
     }
 
+    /// `hotkey`'s axon as a dendrite targets it.
+    fn axon_of(hotkey: &Keypair) -> AxonInfo {
+        AxonInfo {
+            version: crate::wire::BITTENSOR_VERSION,
+            ip: "127.0.0.1".into(),
+            port: 8091,
+            ip_type: 4,
+            hotkey: hotkey.ss58().into(),
+            coldkey: None,
+            protocol: 4,
+            placeholder1: 0,
+            placeholder2: 0,
+        }
+    }
+
     fn post(path: &str, headers: &crate::wire::Headers, body: Vec<u8>) -> Request<Body> {
         let mut request = Request::post(path);
         for (name, value) in headers.iter() {
@@ -477,17 +492,7 @@ mod tests {
         let response = handle(shared.clone(), post("/Nope", &none, Vec::new()), peer).await;
         assert_eq!(response.status(), 404);
 
-        let target = AxonInfo {
-            version: crate::wire::BITTENSOR_VERSION,
-            ip: "127.0.0.1".into(),
-            port: 8091,
-            ip_type: 4,
-            hotkey: alice.ss58().into(),
-            coldkey: None,
-            protocol: 4,
-            placeholder1: 0,
-            placeholder2: 0,
-        };
+        let target = axon_of(&alice);
         let bob = Dendrite::new(Keypair::from_uri("//Bob").unwrap());
         let ping = bob.sign(&target, BaseSynapse::default(), Duration::from_secs(5));
         let body = ping.to_json().unwrap();
@@ -584,17 +589,7 @@ mod tests {
         let bob = Keypair::from_uri("//Bob").unwrap();
         let shared = shared_with(alice.clone(), &[endpoint()]);
         let peer: SocketAddr = "127.0.0.1:4000".parse().unwrap();
-        let target = AxonInfo {
-            version: crate::wire::BITTENSOR_VERSION,
-            ip: "127.0.0.1".into(),
-            port: 8091,
-            ip_type: 4,
-            hotkey: alice.ss58().into(),
-            coldkey: None,
-            protocol: 4,
-            placeholder1: 0,
-            placeholder2: 0,
-        };
+        let target = axon_of(&alice);
         let ping = |key: &Keypair| {
             let ping = Dendrite::new(key.clone()).sign(
                 &target,
