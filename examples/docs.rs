@@ -86,6 +86,11 @@ async fn generate(synapse: Tokens, model: State<Model>) -> Streaming<Tokens> {
     })
 }
 
+use axon::{DynamicSynapse, SynapseSchema};
+
+// Python: class Echo(bt.Synapse): text: str; out: Optional[str] = None
+//         required_hash_fields = ("text",)
+
 use axon::{Axon, Blacklist, State};
 
 #[derive(Default)]
@@ -164,6 +169,21 @@ use axon::auth::{btauth, epistula, Authenticator};
 
 #[tokio::main]
 pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let echo = SynapseSchema::builder("Echo")
+        .required("text")
+        .default("out", serde_json::Value::Null)
+        .hash(["text"])
+        .build()?;                            // refused: a bad name, a field twice, an unknown hashed field
+    let axon = axon::Axon::new()
+        .attach_dynamic(&echo, |mut s: DynamicSynapse| {
+            let text = s.get("text").and_then(|t| t.as_str()).unwrap_or("");
+            let reversed: String = text.chars().rev().collect();
+            s.set("out", serde_json::json!(reversed)).unwrap();
+            s
+        })
+        .blacklist_dynamic(&echo, |s: &DynamicSynapse| {
+            (s.base.dendrite.hotkey.is_none(), "no hotkey".to_string())
+        });
     let handlers = Axon::from_registry().state(Served::default()).state(DenyList(vec![])).handlers()?;
     let (config, _rest) = axon::config::Config::from_process()?;   // --axon.*, --wallet.*, --logging.*, BT_*
     axon::logging::init(&config.logging)?;  // stderr (and bittensor.log with --logging.record_log)

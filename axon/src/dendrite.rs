@@ -367,7 +367,7 @@ impl Dendrite {
         } else {
             target.ip.clone()
         };
-        let url = format!("http://{host}:{}/{}", target.port, S::NAME);
+        let url = format!("http://{host}:{}/{}", target.port, synapse.route());
         let body = synapse.to_json().map_err(|e| Failure {
             status: 422,
             message: format!("Failed to encode the synapse: {e}"),
@@ -406,7 +406,7 @@ impl Dendrite {
                         "Service unavailable at {}:{}/{}",
                         target.ip,
                         target.port,
-                        S::NAME
+                        synapse.route()
                     ),
                 }
             } else {
@@ -674,7 +674,7 @@ fn timed_out(timeout: Duration) -> Failure {
 /// Python's `process_server_response`.
 fn answer<S: Synapse>(mut local: S, status: u16, headers: &http::HeaderMap, body: &[u8]) -> S {
     if status == 200 {
-        match S::from_json(body) {
+        match local.parse_body(body) {
             Ok(server) => local = server,
             Err(e) => {
                 failed(

@@ -96,7 +96,7 @@ pub use axon_macros::verify;
 
 #[doc = include_str!("../docs/endpoint.md")]
 pub use axon_macros::endpoint;
-pub use wire::{BaseSynapse, PyStr, Synapse, TerminalInfo};
+pub use wire::{BaseSynapse, DynamicSynapse, PyStr, Synapse, SynapseSchema, TerminalInfo};
 
 #[doc(hidden)]
 pub mod __private;

@@ -8,7 +8,7 @@ use crate::endpoint::{
 use crate::handler::{
     Blacklist, Check, Forward, HandlerError, HandlerInfo, IntoBlacklist, IntoPriority,
 };
-use crate::pipeline::Routes;
+use crate::pipeline::{Compiled, Kind, Routes};
 use crate::state::States;
 use crate::table::{AnyEndpoint, Endpoint, Handlers, Slot, PING};
 use crate::{BaseSynapse, Synapse};
@@ -308,19 +308,19 @@ impl<'a> TableBuilder<'a> {
         found
     }
 
-    /// The endpoint of `S`, created if new; `None` (and a problem) if another type holds
-    /// the name.
-    fn endpoint<S: Synapse>(&mut self) -> Option<&mut Endpoint<S>> {
+    /// The endpoint of the synapse `name` of type `S`, created if new; `None` (and a
+    /// problem) if another type holds the name.
+    fn endpoint<S: Synapse>(&mut self, name: &'static str) -> Option<&mut Endpoint<S>> {
         let endpoint = self
             .endpoints
-            .entry(S::NAME)
+            .entry(name)
             .or_insert_with(|| Box::new(Endpoint::<S>::default()));
         if endpoint.as_any().is::<Endpoint<S>>() {
             return endpoint.as_any_mut().downcast_mut();
         }
         let first_type = endpoint.synapse_type();
         self.problems.push(HandlerProblem::NameClash {
-            synapse: S::NAME,
+            synapse: name,
             first_type,
             second_type: std::any::type_name::<S>(),
             handler: self.current,
@@ -353,18 +353,42 @@ impl<'a> TableBuilder<'a> {
 
     /// Registers the forward of `S` (`None`: a state it needs is missing).
     pub fn forward<S: Synapse>(&mut self, hook: Option<Forward<S>>) {
-        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.forward));
-        self.routes.add::<S>();
+        self.forward_of(Compiled::<S>::new(), hook);
+    }
+
+    /// Registers the forward of the synapse type `kind`.
+    pub(crate) fn forward_of<K: Kind>(&mut self, kind: K, hook: Option<Forward<K::Synapse>>) {
+        let name = kind.name();
+        self.fill(name, hook, |t| Some(&mut t.endpoint(name)?.forward));
+        self.routes.add(kind);
     }
 
     /// Registers the blacklist of `S`.
     pub fn blacklist<S: Synapse>(&mut self, hook: Option<Check<S, Blacklist>>) {
-        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.blacklist));
+        self.blacklist_of(S::NAME, hook);
+    }
+
+    /// Registers the blacklist of the synapse `name` of type `S`.
+    pub(crate) fn blacklist_of<S: Synapse>(
+        &mut self,
+        name: &'static str,
+        hook: Option<Check<S, Blacklist>>,
+    ) {
+        self.fill(name, hook, |t| Some(&mut t.endpoint(name)?.blacklist));
     }
 
     /// Registers the priority of `S`.
     pub fn priority<S: Synapse>(&mut self, hook: Option<Check<S, f64>>) {
-        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.priority));
+        self.priority_of(S::NAME, hook);
+    }
+
+    /// Registers the priority of the synapse `name` of type `S`.
+    pub(crate) fn priority_of<S: Synapse>(
+        &mut self,
+        name: &'static str,
+        hook: Option<Check<S, f64>>,
+    ) {
+        self.fill(name, hook, |t| Some(&mut t.endpoint(name)?.priority));
     }
 
     /// Registers a signed-HTTP endpoint (`serve` is `None` when a state it needs is
@@ -432,6 +456,15 @@ impl<'a> TableBuilder<'a> {
 
     /// Registers the verify of `S`.
     pub fn verify<S: Synapse>(&mut self, hook: Option<Check<S, Result<(), HandlerError>>>) {
-        self.fill(S::NAME, hook, |t| Some(&mut t.endpoint::<S>()?.verify));
+        self.verify_of(S::NAME, hook);
+    }
+
+    /// Registers the verify of the synapse `name` of type `S`.
+    pub(crate) fn verify_of<S: Synapse>(
+        &mut self,
+        name: &'static str,
+        hook: Option<Check<S, Result<(), HandlerError>>>,
+    ) {
+        self.fill(name, hook, |t| Some(&mut t.endpoint(name)?.verify));
     }
 }

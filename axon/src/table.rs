@@ -68,6 +68,8 @@ pub(crate) trait AnyEndpoint: Send + Sync + 'static {
     fn forward_info(&self) -> Option<HandlerInfo>;
     /// The blacklist, priority and verify present.
     fn checks(&self) -> [Option<HandlerInfo>; 3];
+    /// The watch over the forward, if any.
+    fn forward_watch(&self) -> Option<&Watch>;
 }
 
 impl<S: Synapse> AnyEndpoint for Endpoint<S> {
@@ -89,6 +91,9 @@ impl<S: Synapse> AnyEndpoint for Endpoint<S> {
             self.priority.as_ref().map(|s| s.info),
             self.verify.as_ref().map(|s| s.info),
         ]
+    }
+    fn forward_watch(&self) -> Option<&Watch> {
+        Some(&self.forward.as_ref()?.watch)
     }
 }
 
@@ -223,8 +228,9 @@ impl Handlers {
         })
     }
 
-    fn endpoint<S: Synapse>(&self) -> Option<&Endpoint<S>> {
-        self.endpoints.get(S::NAME)?.as_any().downcast_ref()
+    /// The handlers of the synapse type `S` served at `route`.
+    fn endpoint<S: Synapse>(&self, route: &str) -> Option<&Endpoint<S>> {
+        self.endpoints.get(route)?.as_any().downcast_ref()
     }
 
     /// The answer when `S` is not served: Python's 404 message.
@@ -253,11 +259,12 @@ impl Handlers {
     /// # }
     /// ```
     pub async fn forward<S: Synapse>(&self, synapse: S) -> Result<S, HandlerError> {
+        let route = synapse.route();
         match self.reply(synapse).await? {
             Reply::Synapse(out) => Ok(out),
             Reply::Stream(_) => Err(HandlerError::internal(format!(
                 "the forward of {} streams: call Handlers::reply to read its chunks",
-                S::NAME
+                route
             ))),
         }
     }
@@ -293,9 +300,10 @@ impl Handlers {
         synapse: S,
         runtime: &tokio::runtime::Handle,
     ) -> Result<Reply<S>, HandlerError> {
-        let slot = self.endpoint::<S>().and_then(|e| e.forward.as_ref());
+        let route = synapse.route();
+        let slot = self.endpoint::<S>(route).and_then(|e| e.forward.as_ref());
         let Some((forward, slot)) = slot.and_then(|s| Some((s.hook.clone()?, s))) else {
-            return Err(self.not_found(S::NAME));
+            return Err(self.not_found(route));
         };
         let watch = &slot.watch;
         // Dropping this future (a timeout) cancels an async forward at its next `.await`;
@@ -326,20 +334,23 @@ impl Handlers {
         joined.unwrap_or_else(|e| Err(HandlerError::internal(join_failure(e))))
     }
 
-    /// Whether `S` has a custom verify (which replaces the default check).
-    pub(crate) fn has_custom_verify<S: Synapse>(&self) -> bool {
-        self.endpoint::<S>().is_some_and(|e| e.verify.is_some())
+    /// Whether the synapse `route` has a custom verify (which replaces the default check).
+    pub(crate) fn has_custom_verify(&self, route: &str) -> bool {
+        self.endpoints
+            .get(route)
+            .is_some_and(|e| e.checks()[2].is_some())
     }
 
-    /// Whether `S` is served by the built-in ping, which needs no worker.
-    pub(crate) fn is_ping<S: Synapse>(&self) -> bool {
-        let forward = self.endpoint::<S>().and_then(|e| e.forward.as_ref());
-        forward.is_some_and(|slot| slot.info == PING)
+    /// Whether the synapse `route` is served by the built-in ping, which needs no worker.
+    pub(crate) fn is_ping(&self, route: &str) -> bool {
+        let forward = self.endpoints.get(route).and_then(|e| e.forward_info());
+        forward.is_some_and(|info| info == PING)
     }
 
-    /// The watch over the forward of `S`, which its stream producer is timed by too.
-    pub(crate) fn forward_watch<S: Synapse>(&self) -> Option<&Watch> {
-        Some(&self.endpoint::<S>()?.forward.as_ref()?.watch)
+    /// The watch over the forward of the synapse `route`, which its stream producer is
+    /// timed by too.
+    pub(crate) fn forward_watch(&self, route: &str) -> Option<&Watch> {
+        self.endpoints.get(route)?.forward_watch()
     }
 
     /// Runs the blacklist of `S`; [`Blacklist::Allow`] when it has none.
@@ -354,7 +365,7 @@ impl Handlers {
     /// ```
     pub async fn blacklist<S: Synapse>(&self, synapse: &S) -> Blacklist {
         match self
-            .endpoint::<S>()
+            .endpoint::<S>(synapse.route())
             .and_then(|e| e.blacklist.as_ref()?.hook.as_ref())
         {
             Some(check) => check.run(synapse).await,
@@ -372,7 +383,12 @@ impl Handlers {
     /// # }
     /// ```
     pub async fn priority<S: Synapse>(&self, synapse: &S) -> Option<f64> {
-        let check = self.endpoint::<S>()?.priority.as_ref()?.hook.as_ref()?;
+        let check = self
+            .endpoint::<S>(synapse.route())?
+            .priority
+            .as_ref()?
+            .hook
+            .as_ref()?;
         Some(check.run(synapse).await)
     }
 
@@ -387,7 +403,12 @@ impl Handlers {
     /// # }
     /// ```
     pub async fn custom_verify<S: Synapse>(&self, synapse: &S) -> Option<Result<(), HandlerError>> {
-        let check = self.endpoint::<S>()?.verify.as_ref()?.hook.as_ref()?;
+        let check = self
+            .endpoint::<S>(synapse.route())?
+            .verify
+            .as_ref()?
+            .hook
+            .as_ref()?;
         Some(check.run(synapse).await)
     }
 }

@@ -87,7 +87,10 @@ pub(crate) fn parse<S: Synapse>(
         Refusal::new(
             Reason::BadBody,
             StatusCode::BAD_REQUEST,
-            format!("Could not parse the body as synapse {}: {why}", S::NAME),
+            format!(
+                "Could not parse the body as synapse {}: {why}",
+                headers.route()
+            ),
         )
     };
     if nested_deeper_than(bytes, max_depth) {
@@ -95,11 +98,19 @@ pub(crate) fn parse<S: Synapse>(
             "JSON nested deeper than {max_depth} levels"
         )));
     }
-    let mut synapse = S::from_json(bytes).map_err(|e| unparsable(&e))?;
+    let mut synapse = headers.parse_body(bytes).map_err(|e| unparsable(&e))?;
     let signed = headers.common().computed_body_hash.as_deref().unwrap_or("");
-    let mut hasher = BodyHasher::recording();
-    synapse.hash_fields(&mut hasher);
-    let (actual, memo) = hasher.finish_recorded();
+    let (actual, memo) = match synapse.own_body_hash() {
+        Some(Ok(own)) => (own, HashMemo::default()),
+        Some(Err(why)) => {
+            return Err(unparsable(&format_args!("its body hash: {why}")));
+        }
+        None => {
+            let mut hasher = BodyHasher::recording();
+            synapse.hash_fields(&mut hasher);
+            hasher.finish_recorded()
+        }
+    };
     if actual != signed {
         return Err(Refusal::new(
             Reason::BodyHash,

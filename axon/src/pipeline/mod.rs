@@ -47,7 +47,7 @@ mod verify;
 pub use admission::Load;
 pub(crate) use admission::{Admission, DEFAULT_MAX_WAITING};
 pub(crate) use preprocess::Identity;
-pub(crate) use route::Routes;
+pub(crate) use route::{Compiled, Kind, Routes};
 pub(crate) use unverified::BodyBudget;
 
 use crate::auth::{AuthConfig, Authenticator};
@@ -172,13 +172,17 @@ impl Shared {
     }
 }
 
-/// The stages of one synapse type, as a plain function pointer per type.
-pub(crate) type ServeFn = fn(
-    Arc<Shared>,
-    Request<Body>,
-    SocketAddr,
-    Recorder,
-) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+/// The stages of one synapse type.
+pub(crate) type ServeFn = Arc<
+    dyn Fn(
+            Arc<Shared>,
+            Request<Body>,
+            SocketAddr,
+            Recorder,
+        ) -> Pin<Box<dyn Future<Output = Response> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Answers one request from `peer`.
 pub(crate) async fn handle(
@@ -237,7 +241,7 @@ pub(crate) async fn handle(
         };
     let record = Recorder::new(shared.metrics.clone(), Some(synapse), &request, start);
     let span = request_span(synapse, peer);
-    let stages = serve(shared, request, peer, record.clone()).instrument(span.clone());
+    let stages = serve.clone()(shared, request, peer, record.clone()).instrument(span.clone());
     match CatchUnwind(Box::pin(stages)).await {
         Ok(response) => response,
         Err(panic) => {
@@ -270,25 +274,23 @@ fn named(name: &str) -> BaseSynapse {
     }
 }
 
-/// The stages for synapse type `S`.
-pub(crate) fn serve<S: Synapse>(
-    shared: Arc<Shared>,
-    request: Request<Body>,
-    peer: SocketAddr,
-    record: Recorder,
-) -> Pin<Box<dyn Future<Output = Response> + Send>> {
-    Box::pin(stages::<S>(shared, request, peer, record))
+/// The stages for the synapse type `kind`.
+pub(crate) fn serve<K: route::Kind>(kind: K) -> ServeFn {
+    Arc::new(move |shared, request, peer, record| {
+        Box::pin(stages(kind.clone(), shared, request, peer, record))
+    })
 }
 
-async fn stages<S: Synapse>(
+async fn stages<K: route::Kind>(
+    kind: K,
     shared: Arc<Shared>,
     request: Request<Body>,
     peer: SocketAddr,
     record: Recorder,
 ) -> Response {
-    let mut synapse: S = match preprocess::read(request.headers(), &shared.header_limits) {
+    let mut synapse = match preprocess::read(&kind, request.headers(), &shared.header_limits) {
         Ok(synapse) => synapse,
-        Err(refusal) => return record.refused(&mut named(S::NAME), &refusal, None),
+        Err(refusal) => return record.refused(&mut named(kind.name()), &refusal, None),
     };
     shared.identity.stamp(&mut synapse, peer);
     let span = Span::current();
@@ -298,7 +300,7 @@ async fn stages<S: Synapse>(
     if let Some(nonce) = synapse.common().dendrite.nonce {
         span.record("nonce", nonce);
     }
-    refiltered(checked::<S>(shared, request, synapse, record)).await
+    refiltered(checked(shared, request, synapse, record)).await
 }
 
 /// `RUST_LOG` span directives (`[request{claimed_hotkey=5F..}]=debug`) are decided when a
@@ -325,7 +327,7 @@ async fn checked<S: Synapse>(
         blacklist::check(&shared.handlers, &synapse).await?;
         verify::check(&shared.handlers, &shared.verifier, &synapse, deadline).await?;
         match &shared.replay {
-            Some(store) if !shared.handlers.has_custom_verify::<S>() => {
+            Some(store) if !shared.handlers.has_custom_verify(synapse.route()) => {
                 verify::shared(store, shared.verifier.retention(), &synapse).await
             }
             _ => Ok(()),
@@ -364,11 +366,11 @@ async fn admitted<S: Synapse>(
             ));
         }
         // The built-in ping runs no handler code: it needs no worker.
-        let worker = match shared.handlers.is_ping::<S>() {
+        let worker = match shared.handlers.is_ping(synapse.route()) {
             true => None,
             false => Some(shared.admission.admit(priority, deadline, timeout).await?),
         };
-        let limit = S::MAX_BODY.unwrap_or(shared.max_body);
+        let limit = synapse.max_body().unwrap_or(shared.max_body);
         let bytes = body::read_by(
             body,
             &parts.headers,
@@ -397,7 +399,7 @@ async fn admitted<S: Synapse>(
         Ok((Reply::Stream(streaming), _, _, permit)) => {
             let run = stream::Run {
                 runtime: shared.handler_runtime.handle().clone(),
-                watch: shared.handlers.forward_watch::<S>().cloned(),
+                watch: shared.handlers.forward_watch(synapse.route()).cloned(),
                 deadline,
                 timeout,
                 permit,

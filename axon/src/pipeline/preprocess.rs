@@ -2,6 +2,7 @@
 //! called it (Python's `preprocess`).
 
 use super::refusal::Refusal;
+use super::route::Kind;
 use crate::keys::ss58;
 use crate::keys::Keypair;
 use crate::metrics::Reason;
@@ -20,18 +21,24 @@ pub(crate) const MAX_IDENTITY_LEN: usize = 128;
 
 /// Reads the synapse a request's headers describe; 400 naming the offending header, or
 /// a signed field no dendrite sends (see [`signed_fields`]).
-pub(crate) fn read<S: Synapse>(headers: &HeaderMap, limits: &HeaderLimits) -> Result<S, Refusal> {
+pub(crate) fn read<K: Kind>(
+    kind: &K,
+    headers: &HeaderMap,
+    limits: &HeaderLimits,
+) -> Result<K::Synapse, Refusal> {
     let refuse = |e: String| {
         Refusal::new(
             Reason::BadHeaders,
             StatusCode::BAD_REQUEST,
             format!(
                 "Improperly formatted request. Could not parse headers into synapse of type {}: {e}",
-                S::NAME
+                kind.name()
             ),
         )
     };
-    let synapse: S = S::from_headers_with(headers, limits).map_err(|e| refuse(e.to_string()))?;
+    let synapse = kind
+        .read_headers(headers, limits)
+        .map_err(|e| refuse(e.to_string()))?;
     signed_fields(&synapse).map_err(refuse)?;
     Ok(synapse)
 }
@@ -176,7 +183,8 @@ mod tests {
     fn header_errors_name_the_synapse_and_the_header() {
         let mut map = HeaderMap::new();
         map.insert("timeout", "soon".parse().unwrap());
-        let err = read::<BaseSynapse>(&map, &HeaderLimits::default()).unwrap_err();
+        let kind = super::super::Compiled::<BaseSynapse>::new();
+        let err = read(&kind, &map, &HeaderLimits::default()).unwrap_err();
         assert_eq!(err.status, 400);
         assert!(err.message.starts_with("Improperly formatted request. Could not parse headers into synapse of type Synapse: header `timeout`"), "{}", err.message);
     }

@@ -30,17 +30,18 @@ pub(crate) fn success<S: Synapse>(
     start: Instant,
 ) -> Response {
     answering(&mut out, &request, identity, start);
-    match to_json_sized(&out, 2 * request_len + 1024) {
-        Ok(body) => {
+    let hash = match out.own_body_hash() {
+        Some(own) => own,
+        None => {
             let mut hasher = BodyHasher::replaying(memo);
             out.hash_fields(&mut hasher);
-            build(
-                StatusCode::OK,
-                out.to_headers_with_hash(hasher.finish()),
-                body,
-            )
+            Ok(hasher.finish())
         }
-        Err(e) => {
+    };
+    let body = to_json_sized(&out, 2 * request_len + 1024).map_err(|e| e.to_string());
+    match (body, hash) {
+        (Ok(body), Ok(hash)) => build(StatusCode::OK, out.to_headers_with_hash(hash), body),
+        (Err(e), _) | (_, Err(e)) => {
             let refusal = Refusal::internal(format!("the returned synapse cannot be sent: {e}"));
             refused(&mut request, &refusal, Some(identity), start)
         }

@@ -16,7 +16,7 @@ use crate::registry::{self, Entry, HandlerProblem, TableBuilder};
 use crate::replay::ReplayStore;
 use crate::state::States;
 use crate::table::Handlers;
-use crate::Synapse;
+use crate::{DynamicSynapse, Synapse, SynapseSchema};
 use std::fmt;
 use std::net::SocketAddr;
 use std::panic::Location;
@@ -225,6 +225,17 @@ impl Axon {
         location: &'static Location<'static>,
         register: impl Fn(&mut TableBuilder<'_>) + Send + Sync + 'static,
     ) {
+        self.push_named::<F>(S::NAME, kind, location, register)
+    }
+
+    /// [`push`](Self::push) for the synapse `synapse`.
+    fn push_named<F>(
+        &mut self,
+        synapse: &'static str,
+        kind: HandlerKind,
+        location: &'static Location<'static>,
+        register: impl Fn(&mut TableBuilder<'_>) + Send + Sync + 'static,
+    ) {
         let info = HandlerInfo::new(
             kind,
             std::any::type_name::<F>(),
@@ -233,7 +244,7 @@ impl Axon {
         );
         self.attached.push(Entry {
             info,
-            synapse: Some(S::NAME),
+            synapse: Some(synapse),
             register: Arc::new(register),
         });
     }
@@ -307,6 +318,88 @@ impl Axon {
         let hook = verify.into_verify_handler();
         self.push::<F, S>(HandlerKind::Verify, Location::caller(), move |t| {
             t.verify::<S>(Some(hook.clone()))
+        });
+        self
+    }
+
+    /// Attaches `forward` as the forward of the run-time synapse type `schema`
+    /// ([`SynapseSchema`]): served at `POST /{name}` exactly as a `#[synapse]` struct of the
+    /// same name and fields is. A closure or function taking the [`DynamicSynapse`] by
+    /// value and returning it (or `Result<_, E>`, or a streaming answer), plain or async.
+    ///
+    /// ```
+    /// use axon::{Axon, DynamicSynapse, SynapseSchema};
+    /// use serde_json::json;
+    ///
+    /// let echo = SynapseSchema::builder("Echo").required("text").hash(["text"]).build().unwrap();
+    /// let handlers = Axon::new()
+    ///     .attach_dynamic(&echo, |mut s: DynamicSynapse| {
+    ///         let text = s.get("text").cloned().unwrap_or_default();
+    ///         s.set("text", json!(format!("{}!", text.as_str().unwrap_or("")))).unwrap();
+    ///         s
+    ///     })
+    ///     .handlers()
+    ///     .unwrap();
+    /// assert_eq!(handlers.synapses().collect::<Vec<_>>(), ["Synapse", "Echo"]);
+    /// assert!(handlers.route("Echo").unwrap().synapse_type.ends_with("DynamicSynapse"));
+    /// ```
+    #[track_caller]
+    pub fn attach_dynamic<M, F: ForwardFn<DynamicSynapse, M>>(
+        mut self,
+        schema: &SynapseSchema,
+        forward: F,
+    ) -> Self {
+        let hook = forward.into_forward_handler();
+        let schema = schema.clone();
+        let location = Location::caller();
+        self.push_named::<F>(schema.name(), HandlerKind::Forward, location, move |t| {
+            t.forward_of(schema.clone(), Some(hook.clone()))
+        });
+        self
+    }
+
+    /// [`blacklist`](Axon::blacklist) for the run-time synapse type `schema`.
+    #[track_caller]
+    pub fn blacklist_dynamic<M, F: BlacklistFn<DynamicSynapse, M>>(
+        mut self,
+        schema: &SynapseSchema,
+        blacklist: F,
+    ) -> Self {
+        let hook = blacklist.into_blacklist_handler();
+        let name = schema.name();
+        self.push_named::<F>(name, HandlerKind::Blacklist, Location::caller(), move |t| {
+            t.blacklist_of(name, Some(hook.clone()))
+        });
+        self
+    }
+
+    /// [`priority`](Axon::priority) for the run-time synapse type `schema`.
+    #[track_caller]
+    pub fn priority_dynamic<M, F: PriorityFn<DynamicSynapse, M>>(
+        mut self,
+        schema: &SynapseSchema,
+        priority: F,
+    ) -> Self {
+        let hook = priority.into_priority_handler();
+        let name = schema.name();
+        self.push_named::<F>(name, HandlerKind::Priority, Location::caller(), move |t| {
+            t.priority_of(name, Some(hook.clone()))
+        });
+        self
+    }
+
+    /// [`verify`](Axon::verify) for the run-time synapse type `schema`: it replaces the
+    /// default signature check for that type.
+    #[track_caller]
+    pub fn verify_dynamic<M, F: VerifyFn<DynamicSynapse, M>>(
+        mut self,
+        schema: &SynapseSchema,
+        verify: F,
+    ) -> Self {
+        let hook = verify.into_verify_handler();
+        let name = schema.name();
+        self.push_named::<F>(name, HandlerKind::Verify, Location::caller(), move |t| {
+            t.verify_of(name, Some(hook.clone()))
         });
         self
     }

@@ -56,7 +56,7 @@ struct Field {
 /// handler usually returns its hashed fields unchanged (they are the question, not the
 /// answer), so the answer's body hash can skip the SHA3 over every field whose `str()` is
 /// still the same: comparing text is much cheaper than hashing it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct HashMemo {
     fields: Vec<Field>,
 }

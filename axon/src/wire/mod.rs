@@ -13,9 +13,11 @@
 //! - [`TerminalInfo`] and [`coerce`]: pydantic's int/float coercions.
 //! - [`signing`]: the messages a dendrite and an axon sign.
 //! - [`BigInt`]: integers beyond 128 bits.
+//! - [`SynapseSchema`] and [`DynamicSynapse`]: synapse types declared at run time.
 
 mod bigint;
 pub mod coerce;
+mod dynamic;
 mod hash;
 mod headers;
 mod input_obj;
@@ -27,6 +29,9 @@ mod synapse;
 mod terminal;
 
 pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
+pub use dynamic::{
+    DynamicSynapse, HashFn, SchemaBuilder, SchemaError, SynapseSchema, UnknownField,
+};
 pub(crate) use hash::{hex, HashMemo};
 pub use hash::{BodyHasher, EMPTY_BODY_HASH};
 pub(crate) use headers::excerpt;

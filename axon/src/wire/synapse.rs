@@ -125,8 +125,41 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
     #[doc(hidden)]
     fn from_header_parts(parts: HeaderParts<'_>) -> Result<Self, HeaderError>;
 
+    /// The route of this value: [`Synapse::NAME`], or a run-time synapse's own name
+    /// ([`DynamicSynapse`](super::DynamicSynapse)). The handler table finds its handlers by it.
+    #[doc(hidden)]
+    fn route(&self) -> &'static str {
+        Self::NAME
+    }
+
+    /// This value's limit on a request body: [`Synapse::MAX_BODY`], or a run-time type's.
+    #[doc(hidden)]
+    fn max_body(&self) -> Option<usize> {
+        Self::MAX_BODY
+    }
+
+    /// A body hash computed otherwise than from [`hash_fields`](Synapse::hash_fields) (a
+    /// run-time type's own function), `Err` with the reason it could not be; `None` for
+    /// the usual hash.
+    #[doc(hidden)]
+    fn own_body_hash(&self) -> Option<Result<String, String>> {
+        None
+    }
+
+    /// Parses a body of this value's type: [`Synapse::from_json`], or with a run-time
+    /// type's schema.
+    #[doc(hidden)]
+    fn parse_body(&self, bytes: &[u8]) -> Result<Self, JsonError> {
+        Self::from_json(bytes)
+    }
+
     /// Python's `body_hash`: SHA3-256 over the SHA3-256 of `str()` of each hashed field.
+    /// (A run-time type's own hash function, when it has one; an empty text when that
+    /// function fails, which the pipeline refuses before it gets here.)
     fn body_hash(&self) -> String {
+        if let Some(own) = self.own_body_hash() {
+            return own.unwrap_or_default();
+        }
         let mut hasher = BodyHasher::new();
         self.hash_fields(&mut hasher);
         hasher.finish()
@@ -150,7 +183,7 @@ pub trait Synapse: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn to_headers_with_hash(&self, body_hash: String) -> Headers {
         let c = self.common();
         let mut h = Headers::default();
-        h.push("name", c.name.as_deref().unwrap_or(Self::NAME));
+        h.push("name", c.name.as_deref().unwrap_or(self.route()));
         h.push("timeout", c.timeout.to_py_str());
         c.axon.write_headers(&AXON_HEADERS, &mut h);
         c.dendrite.write_headers(&DENDRITE_HEADERS, &mut h);

@@ -79,7 +79,7 @@ fn after_string(bytes: &[u8], mut i: usize) -> usize {
 
 /// A synapse body that does not parse (or a value that cannot be written as JSON).
 #[derive(Debug)]
-pub struct JsonError(serde_json::Error);
+pub struct JsonError(pub(in crate::wire) serde_json::Error);
 
 impl JsonError {
     /// The line and column of the error in the input (1-based), when parsing.
