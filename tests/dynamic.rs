@@ -162,7 +162,10 @@ fn a_run_time_type_named_as_a_compiled_one_is_a_startup_problem() {
         .unwrap_err();
     assert_eq!(err.problems().len(), 1, "{err}");
     let text = err.to_string();
-    assert!(text.contains("dynamic::Compute") && text.contains("DynamicSynapse"), "{text}");
+    assert!(
+        text.contains("dynamic::Compute") && text.contains("DynamicSynapse"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -194,6 +197,9 @@ async fn the_table_runs_a_run_time_types_handlers_in_process() {
     assert_eq!(out.get("total"), Some(&json!(6.5)));
     // Another run-time type of the same shape but another name is not served.
     let other = SynapseSchema::builder("Other").build().unwrap();
-    let err = handlers.forward(DynamicSynapse::new(&other)).await.unwrap_err();
+    let err = handlers
+        .forward(DynamicSynapse::new(&other))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 404);
 }

@@ -25,17 +25,37 @@ fn pip(python: &Path, args: &[&str], target: Option<&Path>, what: &str) -> Strin
     run(&mut command, what)
 }
 
-/// Runs `python/tests` with pytest: every test passes, none is skipped.
-fn pytest(python: &Path, root: &Path) {
+/// Runs `python/tests/{suite}` with pytest: every test passes, none is skipped.
+fn pytest(python: &Path, root: &Path, suite: &str) -> String {
     let out = run(
         Command::new(python)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .arg(root.join("python").join("tests"))
+            .args([
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "-W",
+                "ignore::DeprecationWarning",
+            ])
+            .arg(root.join("python").join("tests").join(suite))
             .current_dir(root),
-        "pytest python/tests",
+        &format!("pytest python/tests/{suite} ({})", python.display()),
     );
     assert!(out.contains(" passed"), "{out}");
     assert!(!out.contains("skipped"), "{out}");
+    out
+}
+
+/// Installs pytest in the virtualenv of `python` when it has none.
+fn with_pytest(python: &Path) {
+    let has_pytest = Command::new(python)
+        .args(["-c", "import pytest"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_pytest {
+        pip(python, &["install", "pytest"], None, "pip install pytest");
+    }
 }
 
 #[test]
@@ -43,11 +63,7 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
     let root = workspace_root();
     let venv = root.join(".venv-axon-rs");
     let python = venv.join("bin").join("python");
-    let has_pytest = Command::new(&python)
-        .args(["-c", "import pytest"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_pytest {
+    if !python.exists() {
         let system = std::env::var("PYTHON3").unwrap_or_else(|_| "python3".into());
         run(
             Command::new(&system)
@@ -55,12 +71,12 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
                 .arg(&venv),
             "python3 -m venv",
         );
-        pip(&python, &["install", "pytest"], None, "pip install pytest");
     }
+    with_pytest(&python);
     let package = root.join("python");
     let reinstall = ["install", "--force-reinstall", "--no-deps"];
     pip(&python, &reinstall, Some(&package), "pip install ./python");
-    pytest(&python, root);
+    pytest(&python, root, "package");
 
     // Built once as a wheel (`pip wheel ./python -w dist/`) for miner boxes without a Rust
     // toolchain: one abi3 wheel for CPython 3.9 and newer, which installs and passes too.
@@ -86,6 +102,19 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
     );
     let wheel = dist.join(&wheels[0]);
     pip(&python, &reinstall, Some(&wheel), "pip install the wheel");
-    pytest(&python, root);
+    pytest(&python, root, "package");
+
+    // The miner suite: the same miner on bittensor's Axon and on axon_rs.Axon, under the
+    // real Dendrite of bittensor 10.5.0 and of 9.12.2, each in its own virtualenv.
+    for bittensor in [support::python(), support::python_9()] {
+        with_pytest(&bittensor);
+        pip(
+            &bittensor,
+            &reinstall,
+            Some(&wheel),
+            "pip install the wheel",
+        );
+        pytest(&bittensor, root, "miner");
+    }
     std::fs::remove_dir_all(&dist).unwrap();
 }

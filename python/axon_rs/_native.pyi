@@ -1,3 +1,32 @@
 """Type stubs of the extension module."""
 
+from typing import Any, Optional, Sequence, Tuple
+
 __version__: str
+
+class Server:
+    """The Rust axon behind one `axon_rs.Axon`."""
+
+    def __init__(
+        self,
+        hotkey_file: str,
+        coldkey: Optional[str],
+        ip: str,
+        port: int,
+        external_ip: Optional[str],
+        external_port: Optional[int],
+        max_workers: int,
+    ) -> None: ...
+    def attach(
+        self,
+        name: str,
+        fields: Sequence[Tuple[str, bool, Any]],
+        hash_fields: Sequence[str],
+        python_hash: bool,
+        route: Any,
+    ) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def info(self) -> Tuple[str, int, str, Optional[str]]: ...
+    def local_port(self) -> Optional[int]: ...
+    def hotkey(self) -> str: ...

@@ -8,7 +8,7 @@ import re
 import axon_rs
 import axon_rs._native
 
-WORKSPACE = pathlib.Path(__file__).resolve().parents[2]
+WORKSPACE = pathlib.Path(__file__).resolve().parents[3]
 
 
 def workspace_version():

@@ -1,0 +1,306 @@
+"""`axon_rs.Axon`: bittensor's `Axon` API over the Rust axon.
+
+The network side (connections, limits, headers, signatures, replay, admission, the body and
+its hash, the answer) runs in Rust without the GIL. Python runs only what only Python can:
+building the user's synapse class from the request's JSON, the user's functions, and (for
+hashed fields whose `str()` depends on pydantic's coercion) the class's own `body_hash`.
+"""
+
+import asyncio
+import inspect
+import threading
+import typing
+from inspect import Parameter, Signature
+
+from . import _native
+
+# The types whose JSON value has the same `str()` in Rust as the validated Python value, so
+# the Rust core hashes them without the GIL. Any other hashed field: the class's `body_hash`.
+_PLAIN = (str, int, bool)
+
+
+def _plain(annotation) -> bool:
+    """Whether a field of this annotation hashes the same from its JSON value."""
+    if annotation in _PLAIN:
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (list, typing.List):
+        return len(args) == 1 and _plain(args[0])
+    if origin in (dict, typing.Dict):
+        return len(args) == 2 and args[0] is str and _plain(args[1])
+    if origin is typing.Union:
+        rest = [a for a in args if a is not type(None)]
+        return len(rest) == 1 and _plain(rest[0])
+    return False
+
+
+class _Loop:
+    """The asyncio loop that runs async functions, in a thread the package owns."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="axon_rs-asyncio", daemon=True
+        )
+        self.thread.start()
+
+    def submit(self, awaitable, done):
+        async def run():
+            return await awaitable
+
+        asyncio.run_coroutine_threadsafe(run(), self.loop).add_done_callback(done)
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+
+
+class _Route:
+    """What the Rust core calls for one synapse class: each function run on a synapse built
+    from the request's JSON, its answer given to `done(ok, value)`."""
+
+    def __init__(self, cls, fns, loop):
+        self.cls = cls
+        self.fns = fns
+        self.loop = loop
+
+    def run(self, which, body, done):
+        fn = self.fns[which]
+        try:
+            synapse = self.cls.model_validate_json(body)
+            result = fn(synapse)
+        except BaseException as e:  # noqa: B036: the Rust core answers it
+            done(False, _describe(e))
+            return
+        if inspect.isawaitable(result):
+
+            def finished(future):
+                try:
+                    value = future.result()
+                except BaseException as e:  # noqa: B036
+                    done(False, _describe(e))
+                    return
+                self._answer(which, synapse, value, done)
+
+            self.loop().submit(result, finished)
+        else:
+            self._answer(which, synapse, result, done)
+
+    def _answer(self, which, synapse, value, done):
+        try:
+            if which == "forward":
+                out = value if value is not None else synapse
+                done(True, out.model_dump_json())
+            elif which == "blacklist":
+                blocked, reason = value
+                done(True, (bool(blocked), str(reason)))
+            elif which == "priority":
+                done(True, float(value))
+            else:
+                done(True, None)
+        except BaseException as e:  # noqa: B036
+            done(False, _describe(e))
+
+    def hash(self, body):
+        return self.cls.model_validate_json(body).body_hash
+
+
+def _describe(e):
+    return f"{type(e).__name__}: {e}"
+
+
+def _synapse_base():
+    """The synapse base classes this package serves: bittensor's, when installed."""
+    try:
+        import bittensor
+
+        return (bittensor.Synapse,)
+    except ImportError:
+        return ()
+
+
+def _check_signatures(forward_fn, blacklist_fn, priority_fn, verify_fn):
+    """The synapse class of `forward_fn`, and the signature checks bittensor's `attach` makes."""
+    forward_sig = inspect.signature(forward_fn)
+    try:
+        first_param = next(iter(forward_sig.parameters.values()))
+    except StopIteration:
+        raise ValueError(
+            "The forward_fn first argument must be a subclass of bittensor.Synapse, but it has no arguments"
+        )
+    cls = first_param.annotation
+    bases = _synapse_base()
+    assert isinstance(cls, type) and bases and issubclass(cls, bases), (
+        "The first argument of forward_fn must inherit from bittensor.Synapse"
+    )
+    name = cls.__name__
+    expected = [Parameter("synapse", Parameter.POSITIONAL_OR_KEYWORD, annotation=cls)]
+    if blacklist_fn:
+        assert inspect.signature(blacklist_fn) == Signature(
+            expected, return_annotation=typing.Tuple[bool, str]
+        ), f"The blacklist_fn function must have the signature: blacklist( synapse: {name} ) -> tuple[bool, str]"
+    if priority_fn:
+        assert inspect.signature(priority_fn) == Signature(expected, return_annotation=float), (
+            f"The priority_fn function must have the signature: priority( synapse: {name} ) -> float"
+        )
+    if verify_fn:
+        assert inspect.signature(verify_fn) == Signature(expected, return_annotation=None), (
+            f"The verify_fn function must have the signature: verify( synapse: {name} ) -> None"
+        )
+    return cls
+
+
+def _schema(cls):
+    """The class's own fields (required, or with their defaults as JSON), its hashed fields,
+    and whether Python must hash it."""
+    own = [f for f in cls.model_fields if f not in _common_fields()]
+    required = [f for f in own if cls.model_fields[f].is_required()]
+    optional = [f for f in own if f not in required]
+    defaults = cls.model_construct().model_dump(mode="json", include=set(optional))
+    fields = [(f, f in required, defaults.get(f)) for f in own]
+    hash_fields = list(getattr(cls, "required_hash_fields", ()) or ())
+    hints = typing.get_type_hints(cls)
+    python_hash = not all(_plain(hints.get(f)) for f in hash_fields)
+    return fields, hash_fields, python_hash
+
+
+def _common_fields():
+    import bittensor
+
+    return set(bittensor.Synapse.model_fields)
+
+
+def _from_config(config, name, given, default):
+    if given is not None:
+        return given
+    value = getattr(getattr(config, "axon", None), name, None) if config is not None else None
+    return default if value is None else value
+
+
+class Axon:
+    """bittensor's `Axon`, served by the Rust axon.
+
+    ```python
+    axon = axon_rs.Axon(wallet=wallet, port=8091)
+    axon.attach(forward_fn=forward, blacklist_fn=blacklist, priority_fn=priority)
+    axon.start()
+    ```
+    """
+
+    def __init__(
+        self,
+        wallet: typing.Any = None,
+        config: typing.Any = None,
+        port: typing.Optional[int] = None,
+        ip: typing.Optional[str] = None,
+        external_ip: typing.Optional[str] = None,
+        external_port: typing.Optional[int] = None,
+        max_workers: typing.Optional[int] = None,
+    ) -> None:
+        if wallet is None:
+            import bittensor
+
+            wallet = bittensor.Wallet(config=config)
+        self.wallet = wallet
+        self.config = config
+        self.port = int(_from_config(config, "port", port, 8091))
+        self.ip = _from_config(config, "ip", ip, "[::]")
+        self.external_ip = _from_config(config, "external_ip", external_ip, None)
+        self.external_port = _from_config(config, "external_port", external_port, None)
+        self.max_workers = int(_from_config(config, "max_workers", max_workers, 10))
+        hotkey_file = getattr(getattr(wallet, "hotkey_file", None), "path", None)
+        if hotkey_file is None:
+            raise ValueError(
+                "axon_rs.Axon loads the hotkey from its keyfile: give a wallet with `hotkey_file` "
+                "(a bittensor Wallet)"
+            )
+        coldkeypub = getattr(wallet, "coldkeypub", None)
+        self._server = _native.Server(
+            hotkey_file=str(hotkey_file),
+            coldkey=getattr(coldkeypub, "ss58_address", None),
+            ip=str(self.ip).strip("[]"),
+            port=self.port,
+            external_ip=self.external_ip,
+            external_port=None if self.external_port is None else int(self.external_port),
+            max_workers=self.max_workers,
+        )
+        self.forward_class_types = {}
+        self.forward_fns = {}
+        self.blacklist_fns = {}
+        self.priority_fns = {}
+        self.verify_fns = {}
+        self.started = False
+        self._loop = None
+
+    def _asyncio(self):
+        if self._loop is None:
+            self._loop = _Loop()
+        return self._loop
+
+    def attach(
+        self,
+        forward_fn: typing.Callable,
+        blacklist_fn: typing.Optional[typing.Callable] = None,
+        priority_fn: typing.Optional[typing.Callable] = None,
+        verify_fn: typing.Optional[typing.Callable] = None,
+    ) -> "Axon":
+        """Serves the synapse class of `forward_fn`'s first argument, as bittensor's `attach`."""
+        cls = _check_signatures(forward_fn, blacklist_fn, priority_fn, verify_fn)
+        name = cls.__name__
+        fields, hash_fields, python_hash = _schema(cls)
+        fns = {"forward": forward_fn}
+        for which, fn in (("blacklist", blacklist_fn), ("priority", priority_fn), ("verify", verify_fn)):
+            if fn is not None:
+                fns[which] = fn
+        route = _Route(cls, fns, self._asyncio)
+        self._server.attach(name, fields, hash_fields, python_hash, route)
+        self.forward_class_types[name] = cls
+        self.forward_fns[name] = forward_fn
+        self.blacklist_fns[name] = blacklist_fn
+        self.priority_fns[name] = priority_fn
+        self.verify_fns[name] = verify_fn
+        return self
+
+    def start(self) -> "Axon":
+        """Starts serving; returns once the port is listening."""
+        self._server.start()
+        self.started = True
+        return self
+
+    def stop(self) -> "Axon":
+        """Stops serving: the requests received are answered first."""
+        self._server.stop()
+        self.started = False
+        if self._loop is not None:
+            self._loop.close()
+            self._loop = None
+        return self
+
+    def info(self):
+        """The axon's chain record (`bittensor.AxonInfo`)."""
+        import bittensor
+
+        ip, port, hotkey, coldkey = self._server.info()
+        return bittensor.AxonInfo(
+            version=bittensor.core.settings.version_as_int,
+            ip=ip,
+            ip_type=6 if ":" in ip else 4,
+            port=port,
+            hotkey=hotkey,
+            coldkey=coldkey or "",
+            protocol=4,
+            placeholder1=0,
+            placeholder2=0,
+        )
+
+    @property
+    def local_port(self):
+        """The port listened on (the one asked for, or the one the system chose for 0)."""
+        return self._server.local_port()
+
+    def __str__(self):
+        started = "started" if self.started else "stopped"
+        return f"Axon({self.ip}, {self.port}, {self._server.hotkey()}, {started}, {list(self.forward_fns)})"
+
+    __repr__ = __str__

@@ -1,0 +1,189 @@
+//! One Python synapse class as the Rust axon's handlers: each of its functions runs through
+//! the Python `_Route` (`run(which, json, done)`), which builds the user's synapse from the
+//! request's JSON, calls the function (an async one on the package's asyncio loop) and gives
+//! its answer to `done(ok, value)`.
+//!
+//! The GIL is never taken on an I/O thread: every call is made from a blocking thread
+//! (`spawn_blocking`, or the handler runtime's for a plain forward), and the request's task
+//! awaits the answer on a channel.
+
+use axon::{Blacklist, DynamicSynapse, HandlerError, StatusCode};
+use pyo3::prelude::*;
+use pyo3::types::{PyCFunction, PyDict, PyTuple};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// Which function of the class.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Which {
+    Forward,
+    Blacklist,
+    Priority,
+    Verify,
+}
+
+impl Which {
+    fn name(self) -> &'static str {
+        match self {
+            Which::Forward => "forward",
+            Which::Blacklist => "blacklist",
+            Which::Priority => "priority",
+            Which::Verify => "verify",
+        }
+    }
+}
+
+/// What a Python function answered.
+enum Answer {
+    /// A forward's synapse, as `model_dump_json()`.
+    Json(String),
+    Blacklist(bool, String),
+    Priority(f64),
+    Verified,
+}
+
+/// The Python `_Route` of one class.
+#[derive(Clone)]
+pub(crate) struct Route(Arc<Py<PyAny>>);
+
+impl Route {
+    pub(crate) fn new(route: Py<PyAny>) -> Self {
+        Route(Arc::new(route))
+    }
+
+    /// Runs `which` on `synapse` and waits (off the I/O threads) for its answer; `Err` is
+    /// the exception it raised, as `Type: message`.
+    async fn call(&self, which: Which, synapse: &DynamicSynapse) -> Result<Answer, String> {
+        let json = serde_json::to_vec(synapse).map_err(|e| e.to_string())?;
+        let (tx, rx) = oneshot::channel();
+        let route = self.0.clone();
+        let submitted = tokio::task::spawn_blocking(move || {
+            Python::attach(|py| submit(py, &route, which, json, tx))
+        })
+        .await;
+        match submitted {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(e) => return Err(format!("the {} call failed: {e}", which.name())),
+        }
+        rx.await
+            .unwrap_or_else(|_| Err(format!("the {} never answered", which.name())))
+    }
+
+    /// [`call`](Self::call) from a blocking thread (a plain forward's).
+    fn call_blocking(&self, which: Which, synapse: &DynamicSynapse) -> Result<Answer, String> {
+        let json = serde_json::to_vec(synapse).map_err(|e| e.to_string())?;
+        let (tx, rx) = oneshot::channel();
+        Python::attach(|py| submit(py, &self.0, which, json, tx))?;
+        rx.blocking_recv()
+            .unwrap_or_else(|_| Err(format!("the {} never answered", which.name())))
+    }
+
+    /// The class's own `body_hash` of `synapse`, for hashed fields only Python renders
+    /// exactly. Called from the request's task: `block_in_place` hands the thread's other
+    /// tasks to the runtime's other threads while this one waits for the GIL.
+    pub(crate) fn hash(&self, synapse: &DynamicSynapse) -> Result<String, String> {
+        let json = serde_json::to_vec(synapse).map_err(|e| e.to_string())?;
+        tokio::task::block_in_place(|| {
+            Python::attach(|py| {
+                let hash = self.0.call_method1(py, "hash", (json.as_slice(),));
+                hash.and_then(|h| h.extract::<String>(py))
+                    .map_err(|e| e.to_string())
+            })
+        })
+    }
+
+    /// The forward, run on a blocking thread: the synapse with the fields the function set.
+    pub(crate) fn forward(&self, synapse: DynamicSynapse) -> Result<DynamicSynapse, HandlerError> {
+        let answer = self.call_blocking(Which::Forward, &synapse);
+        answered(synapse, answer)
+    }
+
+    /// The blacklist. An exception refuses the request (403 naming it): it fails closed.
+    pub(crate) async fn blacklist(&self, synapse: &DynamicSynapse) -> Blacklist {
+        match self.call(Which::Blacklist, synapse).await {
+            Ok(Answer::Blacklist(false, _)) => Blacklist::Allow,
+            Ok(Answer::Blacklist(true, reason)) => Blacklist::Deny(reason),
+            Ok(_) => Blacklist::Deny("the blacklist answered something else".into()),
+            Err(e) => Blacklist::Deny(format!("the blacklist raised {e}")),
+        }
+    }
+
+    /// The priority. An exception gives the lowest priority.
+    pub(crate) async fn priority(&self, synapse: &DynamicSynapse) -> f64 {
+        match self.call(Which::Priority, synapse).await {
+            Ok(Answer::Priority(p)) => p,
+            _ => f64::MIN,
+        }
+    }
+
+    /// The verify: an exception is bittensor's 401 `Not Verified with error: ..`.
+    pub(crate) async fn verify(&self, synapse: &DynamicSynapse) -> Result<(), HandlerError> {
+        match self.call(Which::Verify, synapse).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(HandlerError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("Not Verified with error: {e}"),
+            )),
+        }
+    }
+}
+
+/// The synapse a forward answered, or its exception as an internal error (500 with an id;
+/// the exception in the log).
+fn answered(
+    mut synapse: DynamicSynapse,
+    answer: Result<Answer, String>,
+) -> Result<DynamicSynapse, HandlerError> {
+    match answer {
+        Ok(Answer::Json(json)) => {
+            let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
+                .map_err(|e| HandlerError::internal(format!("the returned synapse: {e}")))?;
+            synapse.update(fields);
+            Ok(synapse)
+        }
+        Ok(_) => Err(HandlerError::internal(
+            "the forward answered something else",
+        )),
+        Err(e) => Err(HandlerError::internal(format!("the forward raised {e}"))),
+    }
+}
+
+/// Calls `route.run(which, json, done)` with the GIL held; `done` sends the answer on `tx`.
+fn submit(
+    py: Python<'_>,
+    route: &Py<PyAny>,
+    which: Which,
+    json: Vec<u8>,
+    tx: oneshot::Sender<Result<Answer, String>>,
+) -> Result<(), String> {
+    let tx = Mutex::new(Some(tx));
+    let done = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            let (ok, value): (bool, Bound<'_, PyAny>) = args.extract()?;
+            let answer = match (ok, which) {
+                (false, _) => Err(value.extract::<String>()?),
+                (true, Which::Forward) => Ok(Answer::Json(value.extract()?)),
+                (true, Which::Blacklist) => {
+                    let (blocked, reason): (bool, String) = value.extract()?;
+                    Ok(Answer::Blacklist(blocked, reason))
+                }
+                (true, Which::Priority) => Ok(Answer::Priority(value.extract()?)),
+                (true, Which::Verify) => Ok(Answer::Verified),
+            };
+            if let Some(tx) = tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = tx.send(answer);
+            }
+            Ok(())
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let json = pyo3::types::PyBytes::new(py, &json);
+    route
+        .call_method1(py, "run", (which.name(), json, done))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

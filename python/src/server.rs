@@ -1,0 +1,207 @@
+//! `axon_rs._native.Server`: the Rust axon, its synapse types attached from Python.
+
+use crate::route::Route;
+use axon::keys::Keypair;
+use axon::{Axon, DynamicSynapse, SynapseSchema};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// The Rust axon behind one `axon_rs.Axon`, with the runtime it serves on.
+#[pyclass(module = "axon_rs._native")]
+pub(crate) struct Server {
+    runtime: tokio::runtime::Runtime,
+    /// The builder until `start`; then the started axon.
+    axon: Mutex<Option<Axon>>,
+    hotkey: String,
+}
+
+fn runtime_error(e: impl std::fmt::Display) -> PyErr {
+    PyRuntimeError::new_err(e.to_string())
+}
+
+impl Server {
+    /// Changes the axon (not yet started) with `f`.
+    fn with(&self, f: impl FnOnce(Axon) -> Axon) -> PyResult<()> {
+        let mut axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+        let built = axon
+            .take()
+            .ok_or_else(|| runtime_error("the axon is gone"))?;
+        if built.started() {
+            *axon = Some(built);
+            return Err(runtime_error("attach before start"));
+        }
+        *axon = Some(f(built));
+        Ok(())
+    }
+}
+
+#[pymethods]
+impl Server {
+    /// An axon with the hotkey of `hotkey_file` (a bittensor keyfile, read by this
+    /// project's keyfile code), listening on `ip:port`.
+    #[new]
+    #[pyo3(signature = (hotkey_file, coldkey, ip, port, external_ip, external_port, max_workers))]
+    fn new(
+        hotkey_file: PathBuf,
+        coldkey: Option<String>,
+        ip: String,
+        port: u16,
+        external_ip: Option<String>,
+        external_port: Option<u16>,
+        max_workers: usize,
+    ) -> PyResult<Self> {
+        let hotkey = Keypair::from_keyfile(&hotkey_file)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let ss58 = hotkey.ss58().to_owned();
+        let mut axon = Axon::new()
+            .hotkey(hotkey)
+            .ip(ip)
+            .port(port)
+            .max_workers(max_workers);
+        if let Some(coldkey) = coldkey {
+            axon = axon.coldkey(coldkey);
+        }
+        if let Some(ip) = external_ip {
+            axon = axon.external_ip(ip);
+        }
+        if let Some(port) = external_port {
+            axon = axon.external_port(port);
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("axon_rs")
+            .build()
+            .map_err(runtime_error)?;
+        Ok(Server {
+            runtime,
+            axon: Mutex::new(Some(axon)),
+            hotkey: ss58,
+        })
+    }
+
+    /// Serves the synapse type `name`: its own `fields` in order (`(name, required,
+    /// default)`, the default a JSON-able value), `hash_fields`, whether the
+    /// class's own `body_hash` computes its hash (`python_hash`), and the functions of
+    /// `route` (its `fns`: `forward`, and `blacklist`, `priority`, `verify` when given).
+    #[pyo3(signature = (name, fields, hash_fields, python_hash, route))]
+    fn attach(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        fields: Vec<(String, bool, Bound<'_, PyAny>)>,
+        hash_fields: Vec<String>,
+        python_hash: bool,
+        route: Py<PyAny>,
+    ) -> PyResult<()> {
+        let functions: Vec<String> = route
+            .getattr(py, "fns")?
+            .call_method0(py, "keys")?
+            .bind(py)
+            .try_iter()?
+            .map(|k| k?.extract())
+            .collect::<PyResult<_>>()?;
+        let json = py.import("json")?;
+        let mut schema = SynapseSchema::builder(name);
+        for (field, required, default) in fields {
+            schema = match required {
+                true => schema.required(&field),
+                false => {
+                    let value = default;
+                    let text: String = json.call_method1("dumps", (value,))?.extract()?;
+                    let value = serde_json::from_str(&text).map_err(runtime_error)?;
+                    schema.default(&field, value)
+                }
+            };
+        }
+        let route = Route::new(route);
+        let mut schema = schema.hash(hash_fields);
+        if python_hash {
+            let route = route.clone();
+            schema = schema.hash_with(move |s| route.hash(s));
+        }
+        let schema = schema
+            .build()
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let has = |f: &str| functions.iter().any(|g| g == f);
+        let (blacklist, priority, verify) = (has("blacklist"), has("priority"), has("verify"));
+        self.with(|mut axon| {
+            // On a handler thread, bounded by `max_workers`: a plain function runs there, an
+            // async one on the package's loop while the thread waits for it.
+            let forward = route.clone();
+            axon = axon.attach_dynamic(&schema, move |s: DynamicSynapse| forward.forward(s));
+            if blacklist {
+                let route = route.clone();
+                axon = axon.blacklist_dynamic(&schema, move |s: &DynamicSynapse| {
+                    let (route, s) = (route.clone(), s.clone());
+                    async move { route.blacklist(&s).await }
+                });
+            }
+            if priority {
+                let route = route.clone();
+                axon = axon.priority_dynamic(&schema, move |s: &DynamicSynapse| {
+                    let (route, s) = (route.clone(), s.clone());
+                    async move { route.priority(&s).await }
+                });
+            }
+            if verify {
+                let route = route.clone();
+                axon = axon.verify_dynamic(&schema, move |s: &DynamicSynapse| {
+                    let (route, s) = (route.clone(), s.clone());
+                    async move { route.verify(&s).await }
+                });
+            }
+            axon
+        })
+    }
+
+    /// Starts serving and returns once listening; the GIL is released meanwhile.
+    fn start(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            let mut axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+            let axon = axon
+                .as_mut()
+                .ok_or_else(|| runtime_error("the axon is gone"))?;
+            if axon.started() {
+                return Ok(());
+            }
+            self.runtime
+                .block_on(axon.start())
+                .map(|_| ())
+                .map_err(runtime_error)
+        })
+    }
+
+    /// Stops serving, answering what was received first; the GIL is released meanwhile.
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| {
+            let mut axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(axon) = axon.as_mut() {
+                self.runtime.block_on(axon.stop());
+            }
+            Ok(())
+        })
+    }
+
+    /// `(ip, port, hotkey, coldkey)` of the axon's chain record, once started.
+    fn info(&self) -> PyResult<(String, u16, String, Option<String>)> {
+        let axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+        let info = axon
+            .as_ref()
+            .and_then(|a| a.info())
+            .ok_or_else(|| runtime_error("the axon is not started"))?;
+        Ok((info.ip, info.port, info.hotkey, info.coldkey))
+    }
+
+    /// The port listened on, once started.
+    fn local_port(&self) -> Option<u16> {
+        let axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+        axon.as_ref()?.local_addr().map(|a| a.port())
+    }
+
+    /// The hotkey's SS58 address.
+    fn hotkey(&self) -> &str {
+        &self.hotkey
+    }
+}
