@@ -89,7 +89,12 @@ class _Route:
 
     def _answer(self, which, synapse, value, done):
         try:
-            if which == "forward":
+            if which == "forward" and hasattr(value, "token_streamer"):
+                # `synapse.create_streaming_response(token_streamer)`: the headers now, the
+                # chunks from `stream`.
+                out = getattr(value, "synapse", None) or synapse
+                done(True, ("stream", out.model_dump_json(), value.token_streamer))
+            elif which == "forward":
                 out = value if value is not None else synapse
                 done(True, out.model_dump_json())
             elif which == "blacklist":
@@ -104,6 +109,49 @@ class _Route:
 
     def hash(self, body):
         return self.cls.model_validate_json(body).body_hash
+
+    def stream(self, token_streamer, push, done):
+        """Runs `token_streamer(send)` on the loop: each body chunk it sends goes to
+        `push(chunk, settle)`, and `send` returns once the Rust side took it (`settle(ok)`:
+        not ok when the client is gone, which raises in the streamer). `done(ok, error)`
+        when it ends."""
+        loop = self.loop()
+
+        async def send(message):
+            if message.get("type") != "http.response.body":
+                return  # the start is the Rust side's: the synapse headers
+            body = bytes(message.get("body", b""))
+            if not body:
+                return
+            sent = loop.loop.create_future()
+
+            def settle(ok):
+                loop.loop.call_soon_threadsafe(_settle, sent, ok)
+
+            push(body, settle)
+            await sent
+
+        def finished(future):
+            try:
+                future.result()
+            except BaseException as e:  # noqa: B036
+                done(False, _describe(e))
+                return
+            done(True, None)
+
+        try:
+            loop.submit(token_streamer(send), finished)
+        except BaseException as e:  # noqa: B036
+            done(False, _describe(e))
+
+
+def _settle(future, ok):
+    if future.done():
+        return
+    if ok:
+        future.set_result(None)
+    else:
+        future.set_exception(ConnectionResetError("the client is gone"))
 
 
 def _describe(e):

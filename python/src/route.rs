@@ -7,7 +7,8 @@
 //! (`spawn_blocking`, or the handler runtime's for a plain forward), and the request's task
 //! awaits the answer on a channel.
 
-use axon::{Blacklist, DynamicSynapse, HandlerError, StatusCode};
+use axon::handler::{Chunks, Reply};
+use axon::{Blacklist, DynamicSynapse, HandlerError, StatusCode, Streaming};
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use std::sync::{Arc, Mutex};
@@ -37,6 +38,8 @@ impl Which {
 enum Answer {
     /// A forward's synapse, as `model_dump_json()`.
     Json(String),
+    /// A streaming forward's synapse (its headers go first) and its `token_streamer`.
+    Stream(String, Py<PyAny>),
     Blacklist(bool, String),
     Priority(f64),
     Verified,
@@ -93,10 +96,45 @@ impl Route {
         })
     }
 
-    /// The forward, run on a blocking thread: the synapse with the fields the function set.
-    pub(crate) fn forward(&self, synapse: DynamicSynapse) -> Result<DynamicSynapse, HandlerError> {
-        let answer = self.call_blocking(Which::Forward, &synapse);
-        answered(synapse, answer)
+    /// The forward, run on a blocking thread: the synapse with the fields the function set,
+    /// or its stream.
+    pub(crate) fn forward(
+        &self,
+        synapse: DynamicSynapse,
+    ) -> Result<Reply<DynamicSynapse>, HandlerError> {
+        match self.call_blocking(Which::Forward, &synapse) {
+            Ok(Answer::Stream(json, streamer)) => {
+                let synapse = updated(synapse, &json)?;
+                Ok(Reply::Stream(self.streaming(synapse, streamer)))
+            }
+            answer => answered(synapse, answer).map(Reply::Synapse),
+        }
+    }
+
+    /// The stream of `token_streamer`: run on the package's loop by `_Route.stream`, each
+    /// chunk it sends handed to `chunks` (waiting while the client reads slower), and its
+    /// `send` resumed once the chunk is taken.
+    fn streaming(&self, synapse: DynamicSynapse, streamer: Py<PyAny>) -> Streaming<DynamicSynapse> {
+        let route = self.0.clone();
+        Streaming::new(synapse, move |chunks: Chunks| async move {
+            let (tx, rx) = oneshot::channel();
+            let runtime = tokio::runtime::Handle::current();
+            let chunks = Arc::new(chunks);
+            let started = tokio::task::spawn_blocking(move || {
+                Python::attach(|py| start_stream(py, &route, streamer, chunks, runtime, tx))
+            })
+            .await;
+            match started {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(HandlerError::internal(format!("the stream: {e}"))),
+                Err(e) => return Err(HandlerError::internal(format!("the stream: {e}"))),
+            }
+            match rx.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(HandlerError::internal(format!("the token streamer raised {e}"))),
+                Err(_) => Err(HandlerError::internal("the token streamer never ended")),
+            }
+        })
     }
 
     /// The blacklist. An exception refuses the request (403 naming it): it fails closed.
@@ -132,21 +170,72 @@ impl Route {
 /// The synapse a forward answered, or its exception as an internal error (500 with an id;
 /// the exception in the log).
 fn answered(
-    mut synapse: DynamicSynapse,
+    synapse: DynamicSynapse,
     answer: Result<Answer, String>,
 ) -> Result<DynamicSynapse, HandlerError> {
     match answer {
-        Ok(Answer::Json(json)) => {
-            let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&json)
-                .map_err(|e| HandlerError::internal(format!("the returned synapse: {e}")))?;
-            synapse.update(fields);
-            Ok(synapse)
-        }
+        Ok(Answer::Json(json)) => updated(synapse, &json),
         Ok(_) => Err(HandlerError::internal(
             "the forward answered something else",
         )),
         Err(e) => Err(HandlerError::internal(format!("the forward raised {e}"))),
     }
+}
+
+/// `synapse` with its own fields as the returned synapse's JSON has them.
+fn updated(mut synapse: DynamicSynapse, json: &str) -> Result<DynamicSynapse, HandlerError> {
+    let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)
+        .map_err(|e| HandlerError::internal(format!("the returned synapse: {e}")))?;
+    synapse.update(fields);
+    Ok(synapse)
+}
+
+/// Calls `route.stream(streamer, push, done)` with the GIL held. `push(chunk, settle)`
+/// sends the chunk from a task on `runtime` and calls `settle(ok)` from a blocking thread
+/// (never with the GIL on an I/O thread); `done(ok, error)` sends the end on `tx`.
+fn start_stream(
+    py: Python<'_>,
+    route: &Py<PyAny>,
+    streamer: Py<PyAny>,
+    chunks: Arc<Chunks>,
+    runtime: tokio::runtime::Handle,
+    tx: oneshot::Sender<Result<(), String>>,
+) -> PyResult<()> {
+    let push = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            let (chunk, settle): (Vec<u8>, Py<PyAny>) = args.extract()?;
+            let chunks = chunks.clone();
+            runtime.spawn(async move {
+                let sent = chunks.send(chunk).await.is_ok();
+                tokio::task::spawn_blocking(move || {
+                    Python::attach(|py| settle.call1(py, (sent,)).map(|_| ()))
+                });
+            });
+            Ok(())
+        },
+    )?;
+    let tx = Mutex::new(Some(tx));
+    let done = PyCFunction::new_closure(
+        py,
+        None,
+        None,
+        move |args: &Bound<'_, PyTuple>, _: Option<&Bound<'_, PyDict>>| -> PyResult<()> {
+            let (ok, error): (bool, Option<String>) = args.extract()?;
+            let end = match ok {
+                true => Ok(()),
+                false => Err(error.unwrap_or_default()),
+            };
+            if let Some(tx) = tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = tx.send(end);
+            }
+            Ok(())
+        },
+    )?;
+    route.call_method1(py, "stream", (streamer, push, done))?;
+    Ok(())
 }
 
 /// Calls `route.run(which, json, done)` with the GIL held; `done` sends the answer on `tx`.
@@ -166,7 +255,10 @@ fn submit(
             let (ok, value): (bool, Bound<'_, PyAny>) = args.extract()?;
             let answer = match (ok, which) {
                 (false, _) => Err(value.extract::<String>()?),
-                (true, Which::Forward) => Ok(Answer::Json(value.extract()?)),
+                (true, Which::Forward) => match value.extract::<(String, String, Py<PyAny>)>() {
+                    Ok((_, json, streamer)) => Ok(Answer::Stream(json, streamer)),
+                    Err(_) => Ok(Answer::Json(value.extract()?)),
+                },
                 (true, Which::Blacklist) => {
                     let (blocked, reason): (bool, String) = value.extract()?;
                     Ok(Answer::Blacklist(blocked, reason))

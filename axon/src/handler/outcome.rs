@@ -62,7 +62,7 @@ impl From<(bool, String)> for Blacklist {
 
 /// What a forward may return for synapse `S`: `S` itself, or `Result<S, E>` with
 /// `E: Into<HandlerError>`; or a stream of chunks, [`Streaming<S>`] or
-/// `Result<Streaming<S>, E>`.
+/// `Result<Streaming<S>, E>`; or either, decided while it runs, `Result<Reply<S>, E>`.
 ///
 /// ```
 /// use axon::handler::IntoForward;
@@ -101,6 +101,14 @@ impl<S> IntoForward<S> for Streaming<S> {
 impl<S, E: Into<HandlerError>> IntoForward<S> for Result<Streaming<S>, E> {
     fn into_forward(self) -> Result<Reply<S>, HandlerError> {
         self.map(Reply::Stream).map_err(Into::into)
+    }
+}
+
+/// A forward that decides while it runs whether to answer whole or stream (a binding to
+/// another language, whose functions may do either).
+impl<S, E: Into<HandlerError>> IntoForward<S> for Result<Reply<S>, E> {
+    fn into_forward(self) -> Result<Reply<S>, HandlerError> {
+        self.map_err(Into::into)
     }
 }
 

@@ -37,6 +37,20 @@ class Boom(bt.Synapse):
     pass
 
 
+class Tokens(bt.StreamingSynapse):
+    prompt: str
+    n: int
+    completion: str = ""
+    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt", "n")
+
+    async def process_streaming_response(self, response):
+        async for chunk in response.content.iter_any():
+            yield chunk.decode()
+
+    def extract_response_json(self, response):
+        return {}
+
+
 class Slow(bt.Synapse):
     done: bool = False
 
@@ -68,6 +82,13 @@ class Miner:
         await asyncio.sleep(0)
         synapse.total = synapse.scale * sum(synapse.values)
         return synapse
+
+    def tokens(self, synapse: Tokens) -> bt.StreamingSynapse.BTStreamingResponse:
+        async def streamer(send):
+            for i in range(synapse.n):
+                await send({"type": "http.response.body", "body": f"tok{i} ".encode(), "more_body": True})
+
+        return synapse.create_streaming_response(streamer)
 
     def boom(self, synapse: Boom) -> Boom:
         raise RuntimeError("the model is not loaded")
@@ -104,6 +125,7 @@ def both(wallet):
         axon.attach(forward_fn=miner.forward, blacklist_fn=miner.blacklist, priority_fn=miner.priority)
         axon.attach(forward_fn=miner.total, blacklist_fn=deny_eve)
         axon.attach(forward_fn=miner.boom)
+        axon.attach(forward_fn=miner.tokens)
         axon.attach(forward_fn=miner.slow)
         axon.start()
         listening(port)
@@ -140,6 +162,26 @@ def test_the_same_values_come_back(both, caller):
         assert seen(total) == {"status": 200, "message": "Success"}, kind
         assert total.total == 7.5, kind
         assert echo.axon.hotkey == target.hotkey, kind
+
+
+def test_a_stream_arrives_whole(both, caller):
+    async def stream(target):
+        dendrite = bt.Dendrite(wallet=caller)
+        try:
+            parts = []
+            async for part in dendrite.call_stream(target, Tokens(prompt="p", n=40), timeout=12.0):
+                parts.append(part)
+            return parts
+        finally:
+            await dendrite.aclose_session()
+
+    streamed = {}
+    for kind, (target, _) in both.items():
+        *chunks, last = asyncio.run(stream(target))
+        assert isinstance(last, Tokens), kind
+        streamed[kind] = {"text": "".join(chunks), "status": last.dendrite.status_code}
+    assert streamed["axon_rs"] == streamed["bittensor"]
+    assert streamed["axon_rs"]["text"] == "".join(f"tok{i} " for i in range(40))
 
 
 def test_blacklists_sync_async_and_bound_refuse_alike(both):
