@@ -77,6 +77,7 @@ def main():
     ap.add_argument("--bittensor-port", type=int, default=18291)
     ap.add_argument("--axon-rs-port", type=int, default=18292)
     ap.add_argument("--bare-port", type=int, default=18293)
+    ap.add_argument("--keypair-port", type=int, default=18294)
     a = ap.parse_args()
 
     run.build()
@@ -84,6 +85,7 @@ def main():
         install()
     py, py_hotkey = start("bittensor", a.bittensor_port)
     rs, rs_hotkey = start("axon_rs", a.axon_rs_port)
+    kp, kp_hotkey = start("axon_rs_keypair", a.keypair_port)
     bare = run.start_bare(a.bare_port)
     rows = []
     try:
@@ -92,6 +94,7 @@ def main():
                     "floor": run.loadgen("--crypto-floor", 2000)["crypto_floor_us"],
                     "python": measure("bittensor", py, a.bittensor_port, py_hotkey, conns, a.duration),
                     "rs": measure("axon_rs", rs, a.axon_rs_port, rs_hotkey, conns, a.duration),
+                    "kp": measure("keypair", kp, a.keypair_port, kp_hotkey, conns, a.duration),
                     "bare": measure("bare", bare, a.bare_port, rs_hotkey, conns, a.duration)}
             rows.append(cell)
         conns = int(a.connections.split(",")[0])
@@ -100,7 +103,7 @@ def main():
         quiet_rs = measure("axon_rs", rs, a.axon_rs_port, rs_hotkey, conns, a.duration, "127.0.0.2")
         loud_rs = flooded("axon_rs", rs, a.axon_rs_port, rs_hotkey, conns, a.flood, a.duration)
     finally:
-        for p in (py, rs):
+        for p in (py, rs, kp):
             p.stdin.close()
             try:
                 p.wait(timeout=30)
@@ -125,6 +128,16 @@ def main():
               f"{r['p50_ms']:.2f} / {r['p99_ms']:.2f} | {p['p50_ms']:.2f} / {p['p99_ms']:.2f} | "
               f"{r['cpu_us_per_req']:.0f} | {p['cpu_us_per_req']:.0f} | {c['floor']:.0f} | "
               f"{b['cpu_us_per_req']:.0f} | {r['cpu_us_per_req'] / floor:.2f}x |")
+    print()
+    print("The same axon_rs miner with a wallet that only holds keypairs (each answer signed by "
+          "the Python keypair's `sign`, with the GIL):")
+    print()
+    print("| conns | keyfile req/s | keypair req/s | keyfile CPU us/req | keypair CPU us/req | added us/req |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for c in rows:
+        r, k = c["rs"], c["kp"]
+        print(f"| {c['connections']} | {r['rps']:.0f} | {k['rps']:.0f} | {r['cpu_us_per_req']:.0f} | "
+              f"{k['cpu_us_per_req']:.0f} | {k['cpu_us_per_req'] - r['cpu_us_per_req']:+.0f} |")
     print()
     print(f"Under a flood of {a.flood} forged connections, {conns} genuine connections:")
     print()

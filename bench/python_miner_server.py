@@ -2,7 +2,10 @@
 bench/python_miner.py: the `Echo` forward of tests/python/py_axon.py (out = text reversed)
 with its Python blacklist (Eve refused), on 127.0.0.1 with a fresh wallet.
 
-    python bench/python_miner_server.py bittensor|axon_rs PORT
+    python bench/python_miner_server.py bittensor|axon_rs|axon_rs_keypair PORT
+
+`axon_rs_keypair` serves with a wallet that only holds keypairs: the hotkey's secret stays
+in the Python keypair, whose `sign` signs each answer (with the GIL).
 
 Prints one JSON line {"port", "hotkey"} once listening, then serves until stdin closes.
 """
@@ -13,6 +16,7 @@ import socket
 import sys
 import tempfile
 import time
+import types
 import typing
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "python"))
@@ -35,7 +39,7 @@ def no_eve(synapse: Echo) -> typing.Tuple[bool, str]:
 
 
 kind, port = sys.argv[1], int(sys.argv[2])
-if kind == "axon_rs":
+if kind.startswith("axon_rs"):
     import axon_rs
 
     make = axon_rs.Axon
@@ -45,6 +49,8 @@ root = tempfile.mkdtemp(prefix="axon-bench-")
 wallet = bw.Wallet(name="bench", hotkey="default", path=root)
 wallet.create_new_hotkey(use_password=False, overwrite=True, suppress=True, n_words=12)
 wallet.create_new_coldkey(use_password=False, overwrite=True, suppress=True, n_words=12)
+if kind == "axon_rs_keypair":
+    wallet = types.SimpleNamespace(hotkey=wallet.hotkey, coldkeypub=wallet.coldkeypub)
 axon = make(wallet=wallet, port=port, ip="127.0.0.1", external_ip="127.0.0.1")
 axon.attach(forward_fn=echo, blacklist_fn=no_eve)
 axon.start()

@@ -8,6 +8,9 @@ hashed fields whose `str()` depends on pydantic's coercion) the class's own `bod
 
 import asyncio
 import inspect
+import os
+import signal
+import sys
 import threading
 import typing
 from inspect import Parameter, Signature
@@ -219,6 +222,21 @@ def _common_fields():
     return set(bittensor.Synapse.model_fields)
 
 
+def _hotkey(wallet):
+    """The wallet's hotkey keyfile, read in Rust; or, for an object that only holds
+    keypairs, its hotkey `Keypair`, whose `sign` then signs the answers."""
+    path = getattr(getattr(wallet, "hotkey_file", None), "path", None)
+    if path is not None and os.path.exists(path):
+        return str(path)
+    hotkey = getattr(wallet, "hotkey", None)
+    if hotkey is None or not hasattr(hotkey, "sign"):
+        raise ValueError(
+            "the wallet has neither a hotkey keyfile nor a `hotkey` keypair that signs: give a "
+            "bittensor Wallet, or an object with `.hotkey` (and `.coldkeypub`) keypairs"
+        )
+    return hotkey
+
+
 def _from_config(config, name, given, default):
     if given is not None:
         return given
@@ -257,15 +275,10 @@ class Axon:
         self.external_ip = _from_config(config, "external_ip", external_ip, None)
         self.external_port = _from_config(config, "external_port", external_port, None)
         self.max_workers = int(_from_config(config, "max_workers", max_workers, 10))
-        hotkey_file = getattr(getattr(wallet, "hotkey_file", None), "path", None)
-        if hotkey_file is None:
-            raise ValueError(
-                "axon_rs.Axon loads the hotkey from its keyfile: give a wallet with `hotkey_file` "
-                "(a bittensor Wallet)"
-            )
+        hotkey = _hotkey(wallet)
         coldkeypub = getattr(wallet, "coldkeypub", None)
         self._server = _native.Server(
-            hotkey_file=str(hotkey_file),
+            hotkey=hotkey,
             coldkey=getattr(coldkeypub, "ss58_address", None),
             ip=str(self.ip).strip("[]"),
             port=self.port,
@@ -311,14 +324,45 @@ class Axon:
         return self
 
     def start(self) -> "Axon":
-        """Starts serving; returns once the port is listening."""
+        """Starts serving; returns once the port is listening.
+
+        From the main thread, SIGTERM and Ctrl-C then drain the axon (every request it
+        received is answered) before they end the process, however the main thread waits
+        (a miner's `while True: time.sleep(..)`): SIGTERM exits with status 0, Ctrl-C
+        raises `KeyboardInterrupt` as before. A handler the miner installed itself is left
+        alone."""
         self._server.start()
         self.started = True
+        self._install_signals()
         return self
+
+    def _install_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._signals = {}
+        for signum, default in ((signal.SIGTERM, signal.SIG_DFL), (signal.SIGINT, signal.default_int_handler)):
+            if signal.getsignal(signum) is default:
+                self._signals[signum] = default
+                signal.signal(signum, self._drain_and_end)
+
+    def _drain_and_end(self, signum, frame):
+        self.stop()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        sys.exit(0)
+
+    def _restore_signals(self):
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum, previous in getattr(self, "_signals", {}).items():
+            if signal.getsignal(signum) == self._drain_and_end:
+                signal.signal(signum, previous)
+        self._signals = {}
 
     def stop(self) -> "Axon":
         """Stops serving: the requests received are answered first."""
         self._server.stop()
+        self._restore_signals()
         self.started = False
         if self._loop is not None:
             self._loop.close()

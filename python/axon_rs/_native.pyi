@@ -9,7 +9,7 @@ class Server:
 
     def __init__(
         self,
-        hotkey_file: str,
+        hotkey: Any,
         coldkey: Optional[str],
         ip: str,
         port: int,

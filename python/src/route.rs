@@ -131,7 +131,9 @@ impl Route {
             }
             match rx.await {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(HandlerError::internal(format!("the token streamer raised {e}"))),
+                Ok(Err(e)) => Err(HandlerError::internal(format!(
+                    "the token streamer raised {e}"
+                ))),
                 Err(_) => Err(HandlerError::internal("the token streamer never ended")),
             }
         })

@@ -1,10 +1,11 @@
 //! `axon_rs._native.Server`: the Rust axon, its synapse types attached from Python.
 
 use crate::route::Route;
-use axon::keys::Keypair;
+use axon::keys::{Crypto, Keypair};
 use axon::{Axon, DynamicSynapse, SynapseSchema};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -15,6 +16,46 @@ pub(crate) struct Server {
     /// The builder until `start`; then the started axon.
     axon: Mutex<Option<Axon>>,
     hotkey: String,
+}
+
+/// A hotkey signed for by a Python keypair object (bittensor_wallet's or bittensor-core's
+/// `Keypair`, which never expose their secret): its `sign` is called with the GIL, off the
+/// I/O threads (`block_in_place`).
+fn signing_object(keypair: &Bound<'_, PyAny>) -> PyResult<Result<Keypair, axon::keys::KeyError>> {
+    let public: Vec<u8> = keypair.getattr("public_key")?.extract()?;
+    let public: [u8; 32] = public
+        .try_into()
+        .map_err(|_| PyValueError::new_err("the hotkey's public_key is not 32 bytes"))?;
+    let crypto = match keypair
+        .getattr("crypto_type")
+        .and_then(|c| c.extract::<i64>())
+    {
+        Ok(code) => Crypto::from_code(code).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "the hotkey's crypto_type {code} is neither sr25519 (1) nor ed25519 (0)"
+            ))
+        })?,
+        Err(_) => Crypto::Sr25519,
+    };
+    let keypair = keypair.clone().unbind();
+    let sign = move |message: &[u8]| -> Result<[u8; 64], String> {
+        let signed = || {
+            Python::attach(|py| {
+                let signature = keypair.call_method1(py, "sign", (PyBytes::new(py, message),));
+                let bytes: Vec<u8> = signature
+                    .and_then(|s| s.extract(py))
+                    .map_err(|e| e.to_string())?;
+                bytes
+                    .try_into()
+                    .map_err(|b: Vec<u8>| format!("sign returned {} bytes, not 64", b.len()))
+            })
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(_) => tokio::task::block_in_place(signed),
+            Err(_) => signed(),
+        }
+    };
+    Ok(Keypair::external(public, crypto, sign))
 }
 
 fn runtime_error(e: impl std::fmt::Display) -> PyErr {
@@ -39,12 +80,14 @@ impl Server {
 
 #[pymethods]
 impl Server {
-    /// An axon with the hotkey of `hotkey_file` (a bittensor keyfile, read by this
-    /// project's keyfile code), listening on `ip:port`.
+    /// An axon listening on `ip:port` with `hotkey`: a bittensor keyfile's path (read by
+    /// this project's keyfile code), or a keypair object whose secret stays in Python
+    /// (`public_key`, `crypto_type`, and `sign(message) -> bytes`, which signs the
+    /// answers).
     #[new]
-    #[pyo3(signature = (hotkey_file, coldkey, ip, port, external_ip, external_port, max_workers))]
+    #[pyo3(signature = (hotkey, coldkey, ip, port, external_ip, external_port, max_workers))]
     fn new(
-        hotkey_file: PathBuf,
+        hotkey: Bound<'_, PyAny>,
         coldkey: Option<String>,
         ip: String,
         port: u16,
@@ -52,8 +95,11 @@ impl Server {
         external_port: Option<u16>,
         max_workers: usize,
     ) -> PyResult<Self> {
-        let hotkey = Keypair::from_keyfile(&hotkey_file)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let hotkey = match hotkey.extract::<PathBuf>() {
+            Ok(file) => Keypair::from_keyfile(&file),
+            Err(_) => signing_object(&hotkey)?,
+        }
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let ss58 = hotkey.ss58().to_owned();
         let mut axon = Axon::new()
             .hotkey(hotkey)

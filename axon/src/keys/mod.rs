@@ -209,7 +209,19 @@ pub struct Keypair {
 enum Inner {
     Sr25519(schnorrkel::Keypair),
     Ed25519(ed25519_dalek::SigningKey),
+    /// A key whose secret is held elsewhere, which signs on request (see
+    /// [`Keypair::external`]).
+    External(Arc<External>),
 }
+
+struct External {
+    public: [u8; 32],
+    crypto: Crypto,
+    sign: Box<ExternalSign>,
+}
+
+/// What signs for an external key: the 64 signature bytes of a message, or why not.
+pub type ExternalSign = dyn Fn(&[u8]) -> Result<[u8; 64], String> + Send + Sync;
 
 impl Keypair {
     /// The sr25519 keypair of a 32-byte mini secret key (a wallet's `secretSeed`), expanded
@@ -287,6 +299,69 @@ impl Keypair {
         }
     }
 
+    /// A key whose secret this process never holds: `sign` signs for it (a hardware key, a
+    /// signing service, a binding's own keypair object). `public` and `crypto` say what
+    /// it signs as; a probe message is signed and checked against them here, so a signer of
+    /// another key or type is refused at once.
+    ///
+    /// A signer that fails later fails what needed the signature (a request is answered
+    /// 500, the reason in the log), never sends a wrong one.
+    ///
+    /// ```
+    /// use axon::keys::{Crypto, Keypair};
+    ///
+    /// let held = Keypair::from_uri("//Alice").unwrap();
+    /// let signer = held.clone();
+    /// let external = Keypair::external(held.public(), Crypto::Sr25519, move |m: &[u8]| {
+    ///     let hex = signer.sign(m);
+    ///     let mut bytes = [0u8; 64];
+    ///     for (i, b) in bytes.iter_mut().enumerate() {
+    ///         *b = u8::from_str_radix(&hex[2 + 2 * i..4 + 2 * i], 16).unwrap();
+    ///     }
+    ///     Ok(bytes)
+    /// })
+    /// .unwrap();
+    /// assert_eq!(external.ss58(), held.ss58());
+    /// let bob = Keypair::from_uri("//Bob").unwrap();
+    /// let wrong = Keypair::external(bob.public(), Crypto::Sr25519, move |_: &[u8]| Ok([0; 64]));
+    /// assert!(wrong.is_err());
+    /// ```
+    pub fn external(
+        public: [u8; 32],
+        crypto: Crypto,
+        sign: impl Fn(&[u8]) -> Result<[u8; 64], String> + Send + Sync + 'static,
+    ) -> Result<Keypair, KeyError> {
+        let probe = b"axon: does this signer sign for this key?";
+        let bad = |why: String| KeyError::new(KeyErrorKind::BadSecret, why);
+        let signature = sign(probe).map_err(|e| bad(format!("the signer failed: {e}")))?;
+        let valid = match crypto {
+            Crypto::Sr25519 => {
+                let key = schnorrkel::PublicKey::from_bytes(&public);
+                let sig = schnorrkel::Signature::from_bytes(&signature);
+                matches!((key, sig), (Ok(k), Ok(s)) if k.verify_simple(CONTEXT, probe, &s).is_ok())
+            }
+            Crypto::Ed25519 => ed25519_dalek::VerifyingKey::from_bytes(&public).is_ok_and(|k| {
+                k.verify_strict(probe, &ed25519_dalek::Signature::from_bytes(&signature))
+                    .is_ok()
+            }),
+        };
+        if !valid {
+            return Err(bad(format!(
+                "the signer does not sign as the {} key {}",
+                crypto.name(),
+                ss58::encode(&public)
+            )));
+        }
+        Ok(Keypair {
+            inner: Inner::External(Arc::new(External {
+                public,
+                crypto,
+                sign: Box::new(sign),
+            })),
+            ss58: ss58::encode(&public),
+        })
+    }
+
     fn from_ed25519(key: ed25519_dalek::SigningKey) -> Keypair {
         let ss58 = ss58::encode(key.verifying_key().as_bytes());
         Keypair {
@@ -297,9 +372,10 @@ impl Keypair {
 
     /// Its signature algorithm.
     pub fn crypto(&self) -> Crypto {
-        match self.inner {
+        match &self.inner {
             Inner::Sr25519(_) => Crypto::Sr25519,
             Inner::Ed25519(_) => Crypto::Ed25519,
+            Inner::External(external) => external.crypto,
         }
     }
 
@@ -323,6 +399,7 @@ impl Keypair {
         match &self.inner {
             Inner::Sr25519(pair) => pair.public.to_bytes(),
             Inner::Ed25519(key) => key.verifying_key().to_bytes(),
+            Inner::External(external) => external.public,
         }
     }
 
@@ -337,12 +414,18 @@ impl Keypair {
         format!("0x{}", hex::encode(self.sign_bytes(message)))
     }
 
-    /// The 64 signature bytes of `message`.
+    /// The 64 signature bytes of `message`. An external signer that fails panics here, so
+    /// that what needed the signature fails (a request: 500, the cause logged) rather than
+    /// carrying a wrong one.
     pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
         use ed25519_dalek::Signer;
         match &self.inner {
             Inner::Sr25519(pair) => pair.sign_simple(CONTEXT, message).to_bytes(),
             Inner::Ed25519(key) => key.sign(message).to_bytes(),
+            Inner::External(external) => match (external.sign)(message) {
+                Ok(signature) => signature,
+                Err(e) => panic!("the external signer of {} failed: {e}", self.ss58),
+            },
         }
     }
 }
