@@ -237,6 +237,26 @@ def _hotkey(wallet):
     return hotkey
 
 
+def _config_args(config):
+    """The `--axon.*` settings of a bittensor config object as the Rust axon's flags: the
+    ones bittensor has, and the ones the Rust axon adds (`replay_store`, `reuse_port`,
+    `trusted_proxy`, ..) when the miner's parser has them (`axon_rs.Axon.add_args`)."""
+    args = []
+    if config is None:
+        return args
+    for flag, _, _ in _native.flags():
+        section, _, name = flag[2:].partition(".")
+        if section != "axon" and section != "priority":
+            continue
+        value = getattr(getattr(config, section, None), name, None)
+        if value is None:
+            continue
+        for one in value if isinstance(value, (list, tuple)) else [value]:
+            text = ("true" if one else "false") if isinstance(one, bool) else str(one)
+            args.append(f"{flag}={text}")
+    return args
+
+
 def _from_config(config, name, given, default):
     if given is not None:
         return given
@@ -285,6 +305,7 @@ class Axon:
             external_ip=self.external_ip,
             external_port=None if self.external_port is None else int(self.external_port),
             max_workers=self.max_workers,
+            config=_config_args(config),
         )
         self.forward_class_types = {}
         self.forward_fns = {}
@@ -293,6 +314,30 @@ class Axon:
         self.verify_fns = {}
         self.started = False
         self._loop = None
+
+    @classmethod
+    def add_args(cls, parser, prefix=None):
+        """bittensor's `Axon.add_args`, and the `--axon.*` settings the Rust axon adds
+        (`--axon.replay_store`, `--axon.reuse_port`, `--axon.trusted_proxy`, ..), so that a
+        miner's `bt.Config(parser)` carries them to `axon_rs.Axon(config=..)`."""
+        try:
+            import bittensor
+
+            bittensor.Axon.add_args(parser, prefix)
+        except ImportError:
+            pass
+        known = {a for action in parser._actions for a in action.option_strings}
+        for flag, boolean, repeatable in _native.flags():
+            if not flag.startswith("--axon.") or flag in known:
+                continue
+            name = flag if prefix is None else f"--{prefix}.{flag[2:]}"
+            if boolean:
+                parser.add_argument(name, nargs="?", const=True, default=None,
+                                    type=lambda v: v.lower() in ("true", "1", "yes"))
+            elif repeatable:
+                parser.add_argument(name, action="append", default=None)
+            else:
+                parser.add_argument(name, type=str, default=None)
 
     def _asyncio(self):
         if self._loop is None:

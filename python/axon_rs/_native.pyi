@@ -4,6 +4,8 @@ from typing import Any, Optional, Sequence, Tuple
 
 __version__: str
 
+def flags() -> Sequence[Tuple[str, bool, bool]]: ...
+
 class Server:
     """The Rust axon behind one `axon_rs.Axon`."""
 
@@ -16,6 +18,7 @@ class Server:
         external_ip: Optional[str],
         external_port: Optional[int],
         max_workers: int,
+        config: Sequence[str],
     ) -> None: ...
     def attach(
         self,

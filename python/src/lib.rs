@@ -15,5 +15,6 @@ use pyo3::prelude::*;
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<server::Server>()?;
+    module.add_function(wrap_pyfunction!(server::flags, module)?)?;
     Ok(())
 }

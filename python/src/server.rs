@@ -1,6 +1,7 @@
 //! `axon_rs._native.Server`: the Rust axon, its synapse types attached from Python.
 
 use crate::route::Route;
+use axon::config::Config;
 use axon::keys::{Crypto, Keypair};
 use axon::{Axon, DynamicSynapse, SynapseSchema};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -58,6 +59,16 @@ fn signing_object(keypair: &Bound<'_, PyAny>) -> PyResult<Result<Keypair, axon::
     Ok(Keypair::external(public, crypto, sign))
 }
 
+/// The settings the Rust axon reads, `(flag, boolean, repeatable)` (`--axon.port`,
+/// `--axon.replay_store`, ..), for the Python side to find in a bittensor config object and
+/// to add to a miner's parser.
+#[pyfunction]
+pub(crate) fn flags() -> Vec<(&'static str, bool, bool)> {
+    Config::flags()
+        .map(|f| (f.flag, f.boolean, f.repeatable))
+        .collect()
+}
+
 fn runtime_error(e: impl std::fmt::Display) -> PyErr {
     PyRuntimeError::new_err(e.to_string())
 }
@@ -85,7 +96,12 @@ impl Server {
     /// (`public_key`, `crypto_type`, and `sign(message) -> bytes`, which signs the
     /// answers).
     #[new]
-    #[pyo3(signature = (hotkey, coldkey, ip, port, external_ip, external_port, max_workers))]
+    ///
+    /// `config` is the `--axon.*` settings of a bittensor config object as flags (those
+    /// [`flags`] lists), read over the `BT_*` variables; the other arguments win over
+    /// them.
+    #[pyo3(signature = (hotkey, coldkey, ip, port, external_ip, external_port, max_workers, config))]
+    #[allow(clippy::too_many_arguments)] // bittensor's `Axon(..)` arguments, one each
     fn new(
         hotkey: Bound<'_, PyAny>,
         coldkey: Option<String>,
@@ -94,7 +110,10 @@ impl Server {
         external_ip: Option<String>,
         external_port: Option<u16>,
         max_workers: usize,
+        config: Vec<String>,
     ) -> PyResult<Self> {
+        let (config, _) = Config::parse(config, |var| std::env::var(var).ok())
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let hotkey = match hotkey.extract::<PathBuf>() {
             Ok(file) => Keypair::from_keyfile(&file),
             Err(_) => signing_object(&hotkey)?,
@@ -102,6 +121,7 @@ impl Server {
         .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let ss58 = hotkey.ss58().to_owned();
         let mut axon = Axon::new()
+            .config(config.axon)
             .hotkey(hotkey)
             .ip(ip)
             .port(port)

@@ -71,6 +71,18 @@ impl Default for AxonConfig {
     }
 }
 
+/// One setting's flag, as [`Config::flags`] lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Flag {
+    /// `--section.name`.
+    pub flag: &'static str,
+    /// Whether it is a boolean (`--flag`, `--flag=true|false`).
+    pub boolean: bool,
+    /// Whether it may be given several times, each value added.
+    pub repeatable: bool,
+}
+
 /// Which hotkey to load (Python's `config.wallet`).
 ///
 /// ```
@@ -351,6 +363,24 @@ impl Config {
     /// Sets `setting` from `value`; `source` (its flag or variable) names it in errors.
     fn apply(&mut self, setting: &Setting, source: &str, value: &str) -> Result<(), ConfigError> {
         (setting.apply)(self, value).map_err(|expected| ConfigError::invalid(source, expected))
+    }
+
+    /// Every setting's flag, in `--help`'s order: for a binding that reads another
+    /// program's configuration (a bittensor config object) into these.
+    ///
+    /// ```
+    /// let flags: Vec<_> = axon::config::Config::flags().collect();
+    /// let port = flags.iter().find(|f| f.flag == "--axon.port").unwrap();
+    /// assert!(!port.boolean && !port.repeatable);
+    /// assert!(flags.iter().any(|f| f.flag == "--axon.reuse_port" && f.boolean));
+    /// assert!(flags.iter().any(|f| f.flag == "--axon.trusted_proxy" && f.repeatable));
+    /// ```
+    pub fn flags() -> impl Iterator<Item = Flag> {
+        SETTINGS.iter().map(|s| Flag {
+            flag: s.flag,
+            boolean: s.is_bool(),
+            repeatable: matches!(s.value, Value::Repeated { .. }),
+        })
     }
 
     /// Every setting with its variable and default, for a program's `--help`.
