@@ -342,6 +342,52 @@ async fn an_ed25519_hotkey_registers_and_serves() {
     );
 }
 
+/// A Python miner's `axon_rs.Axon.serve` (`tests/python/axon_rs_serve.py`), its hotkey
+/// signed for by the Python keypair, publishes what the real bittensor reads back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_miner_serves_through_axon_rs() {
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let chain = Subtensor::connect(&chain().endpoint()).await.unwrap();
+    let uri = "//Alice//py-miner";
+    let hotkey = key(uri);
+    register(&chain, netuid, &hotkey).await;
+    let python = support::python();
+    let endpoint = support::chain::chain().endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        support::install_axon_rs(&python);
+        let netuid = netuid.to_string();
+        let args = [
+            endpoint.as_str(),
+            netuid.as_str(),
+            uri,
+            "198.51.100.26",
+            "9003",
+        ];
+        support::result_line(&support::run_python_script_with("axon_rs_serve.py", &args))
+    })
+    .await
+    .unwrap();
+    assert_eq!(out, json!({"first": "published", "again": "unchanged"}));
+    let python = python_reads(netuid, &[hotkey.ss58()]);
+    let stored = &python["axons"][hotkey.ss58()];
+    assert_eq!(
+        (
+            &stored["ip"],
+            &stored["port"],
+            &stored["ip_type"],
+            &stored["version"]
+        ),
+        (
+            &json!(3325256730u64),
+            &json!(9003),
+            &json!(4),
+            &json!(10_005_000)
+        ),
+        "{stored}"
+    );
+}
+
 fn published(uri: &str, ip: &str, port: u16) -> Axon {
     Axon::new().hotkey(key(uri)).external_ip(ip).port(port)
 }

@@ -368,6 +368,17 @@ class Axon:
         self.verify_fns[name] = verify_fn
         return self
 
+    def serve(self, netuid: int, subtensor: typing.Any = None) -> "Axon":
+        """Publishes this axon on chain for `netuid` (`serve_axon`, signed by the hotkey),
+        as bittensor's `serve`. `subtensor` is a bittensor `Subtensor` (its endpoint is
+        used) or a chain endpoint, `ws://..` or `wss://..`. Nothing is submitted when the
+        chain already holds the same record."""
+        endpoint = subtensor if isinstance(subtensor, str) else getattr(subtensor, "chain_endpoint", None)
+        if endpoint is None:
+            raise ValueError("serve needs a bittensor Subtensor or a chain endpoint (ws://.. or wss://..)")
+        self._server.serve(endpoint, int(netuid))
+        return self
+
     def start(self) -> "Axon":
         """Starts serving; returns once the port is listening.
 

@@ -1,9 +1,10 @@
 //! `axon_rs._native.Server`: the Rust axon, its synapse types attached from Python.
 
 use crate::route::Route;
+use axon::chain::Subtensor;
 use axon::config::Config;
 use axon::keys::{Crypto, Keypair};
-use axon::{Axon, DynamicSynapse, SynapseSchema};
+use axon::{Axon, DynamicSynapse, Served, SynapseSchema};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
@@ -219,6 +220,25 @@ impl Server {
                 });
             }
             axon
+        })
+    }
+
+    /// Publishes the axon on chain at `endpoint` (`ws://..` or `wss://..`) for `netuid`
+    /// (`serve_axon`, signed by the hotkey), unless the chain already holds the same
+    /// record: `"published"` or `"unchanged"`. The GIL is released meanwhile.
+    fn serve(&self, py: Python<'_>, endpoint: String, netuid: u16) -> PyResult<&'static str> {
+        py.detach(|| {
+            let axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+            let axon = axon
+                .as_ref()
+                .ok_or_else(|| runtime_error("the axon is gone"))?;
+            self.runtime.block_on(async {
+                let chain = Subtensor::connect(&endpoint).await.map_err(runtime_error)?;
+                match axon.serve(netuid, &chain).await.map_err(runtime_error)? {
+                    Served::Published(_) => Ok("published"),
+                    _ => Ok("unchanged"),
+                }
+            })
         })
     }
 

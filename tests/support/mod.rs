@@ -291,3 +291,29 @@ pub fn loopback_alice(port: u16) -> axon::AxonInfo {
         placeholder2: 0,
     }
 }
+
+/// Installs the Python package `axon_rs` from this checkout (`pip install ./python`, the
+/// `dev` profile, sharing this workspace's `target/`) into the virtualenv of `python`, once
+/// per test binary.
+pub fn install_axon_rs(python: &Path) {
+    static INSTALLED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut installed = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
+    if installed.iter().any(|p| p == python) {
+        return;
+    }
+    run(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--force-reinstall", "--no-deps"])
+            .arg(workspace_root().join("python"))
+            .env("MATURIN_PEP517_ARGS", "--profile dev"),
+        "pip install ./python",
+    );
+    installed.push(python.to_owned());
+}
