@@ -38,6 +38,40 @@ def _plain(annotation) -> bool:
     return False
 
 
+class _Logs:
+    """Hands the Rust axon's log lines to Python's `logging` (bittensor's logger when
+    bittensor is installed, `axon_rs` otherwise), in batches, from one daemon thread that
+    waits for them with the GIL released."""
+
+    _started = False
+    _lock = threading.Lock()
+
+    @classmethod
+    def start(cls):
+        with cls._lock:
+            if cls._started:
+                return
+            cls._started = True
+        threading.Thread(target=cls._run, name="axon_rs-logs", daemon=True).start()
+
+    @staticmethod
+    def _run():
+        import logging
+
+        try:
+            import bittensor  # noqa: F401
+
+            logger = logging.getLogger("bittensor")
+        except ImportError:
+            logger = logging.getLogger("axon_rs")
+        while True:
+            lines, dropped = _native.take_logs(1.0)
+            for level, _target, text in lines:
+                logger.log(level, text)
+            if dropped:
+                logger.warning("axon_rs: %d log lines dropped (more than 4096 were waiting)", dropped)
+
+
 class _Loop:
     """The asyncio loop that runs async functions, in a thread the package owns."""
 
@@ -307,6 +341,7 @@ class Axon:
             max_workers=self.max_workers,
             config=_config_args(config),
         )
+        _Logs.start()
         self.forward_class_types = {}
         self.forward_fns = {}
         self.blacklist_fns = {}
@@ -441,6 +476,12 @@ class Axon:
             placeholder1=0,
             placeholder2=0,
         )
+
+    def load(self):
+        """`{"running": n, "waiting": m}`: requests past admission (reading their body or in
+        their forward) and requests waiting for a worker, by priority; None before start."""
+        load = self._server.load()
+        return None if load is None else {"running": load[0], "waiting": load[1]}
 
     @property
     def local_port(self):

@@ -5,6 +5,7 @@
 //! Python around it (`axon_rs/_axon.py`) reads the classes and checks the functions, as
 //! bittensor's `Axon.attach` does.
 
+mod logs;
 mod route;
 mod server;
 
@@ -16,5 +17,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<server::Server>()?;
     module.add_function(wrap_pyfunction!(server::flags, module)?)?;
+    module.add_function(wrap_pyfunction!(logs::take_logs, module)?)?;
     Ok(())
 }

@@ -113,6 +113,7 @@ impl Server {
         max_workers: usize,
         config: Vec<String>,
     ) -> PyResult<Self> {
+        crate::logs::install();
         let (config, _) = Config::parse(config, |var| std::env::var(var).ok())
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let hotkey = match hotkey.extract::<PathBuf>() {
@@ -278,6 +279,14 @@ impl Server {
             .and_then(|a| a.info())
             .ok_or_else(|| runtime_error("the axon is not started"))?;
         Ok((info.ip, info.port, info.hotkey, info.coldkey))
+    }
+
+    /// `(running, waiting)`: requests past admission, and requests waiting for a worker;
+    /// `None` before start.
+    fn load(&self) -> Option<(usize, usize)> {
+        let axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+        let load = axon.as_ref()?.load()?;
+        Some((load.running, load.waiting))
     }
 
     /// The port listened on, once started.
