@@ -388,6 +388,43 @@ async fn a_python_miner_serves_through_axon_rs() {
     );
 }
 
+/// A Python miner's `axon_rs.Axon.policies` (`tests/python/axon_rs_policies.py`): registered
+/// hotkeys served, others refused with the template's message, by the Rust policy alone (the
+/// miner has no Python blacklist), under the real Dendrite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_miner_switches_the_policies_on() {
+    let netuid = subnet().netuid;
+    let python = support::python();
+    let endpoint = chain().endpoint();
+    let out = tokio::task::spawn_blocking(move || {
+        support::install_axon_rs(&python);
+        let netuid = netuid.to_string();
+        let args = [
+            endpoint.as_str(),
+            netuid.as_str(),
+            "//Alice//miner",
+            "//Bob",
+            "//Eve",
+        ];
+        support::result_line(&support::run_python_script_with(
+            "axon_rs_policies.py",
+            &args,
+        ))
+    })
+    .await
+    .unwrap();
+    assert_eq!(out["//Bob"], json!([200, "Success", "done //Bob"]), "{out}");
+    assert_eq!(
+        out["//Eve"],
+        json!([
+            403,
+            "Forbidden. Key is blacklisted: Unrecognized hotkey.",
+            null
+        ]),
+        "{out}"
+    );
+}
+
 fn published(uri: &str, ip: &str, port: u16) -> Axon {
     Axon::new().hotkey(key(uri)).external_ip(ip).port(port)
 }

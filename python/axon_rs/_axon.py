@@ -291,6 +291,14 @@ def _config_args(config):
     return args
 
 
+def _endpoint(subtensor):
+    """The chain endpoint of a bittensor `Subtensor`, or the endpoint string given."""
+    endpoint = subtensor if isinstance(subtensor, str) else getattr(subtensor, "chain_endpoint", None)
+    if endpoint is None:
+        raise ValueError("give a bittensor Subtensor or a chain endpoint (ws://.. or wss://..)")
+    return endpoint
+
+
 def _from_config(config, name, given, default):
     if given is not None:
         return given
@@ -403,15 +411,41 @@ class Axon:
         self.verify_fns[name] = verify_fn
         return self
 
+    def policies(
+        self,
+        subtensor: typing.Any,
+        netuid: int,
+        blacklist: typing.Optional[str] = "validator",
+        min_stake: typing.Optional[int] = None,
+        priority: typing.Optional[str] = "stake",
+        sync_interval: float = 60.0,
+        max_age: float = 300.0,
+    ) -> "Axon":
+        """Switches on the subnet template's policies, run in Rust with no Python in the hot
+        path, for every synapse attached (before or after this call):
+
+        - `blacklist`: `"registered"` (refuses hotkeys not registered on `netuid`),
+          `"validator"` (and neurons without a validator permit), `"min_stake"` (and stakes
+          below `min_stake` rao), or None. It runs before the miner's own blacklist.
+        - `priority`: `"stake"` serves the most staked caller first, unless the miner's
+          `attach` gives its own priority; or None.
+
+        The metagraph is read from `subtensor` (a bittensor `Subtensor` or an endpoint) now
+        and every `sync_interval` seconds; once it is older than `max_age` seconds (the chain
+        stopped answering) every request is refused: the policies fail closed."""
+        endpoint = _endpoint(subtensor)
+        if priority not in (None, "stake"):
+            raise ValueError(f'priority {priority!r}: use "stake" or None')
+        self._server.policies(endpoint, int(netuid), blacklist, min_stake, priority == "stake",
+                              float(sync_interval), float(max_age))
+        return self
+
     def serve(self, netuid: int, subtensor: typing.Any = None) -> "Axon":
         """Publishes this axon on chain for `netuid` (`serve_axon`, signed by the hotkey),
         as bittensor's `serve`. `subtensor` is a bittensor `Subtensor` (its endpoint is
         used) or a chain endpoint, `ws://..` or `wss://..`. Nothing is submitted when the
         chain already holds the same record."""
-        endpoint = subtensor if isinstance(subtensor, str) else getattr(subtensor, "chain_endpoint", None)
-        if endpoint is None:
-            raise ValueError("serve needs a bittensor Subtensor or a chain endpoint (ws://.. or wss://..)")
-        self._server.serve(endpoint, int(netuid))
+        self._server.serve(_endpoint(subtensor), int(netuid))
         return self
 
     def start(self) -> "Axon":

@@ -29,6 +29,16 @@ class Server:
         python_hash: bool,
         route: Any,
     ) -> None: ...
+    def policies(
+        self,
+        endpoint: str,
+        netuid: int,
+        blacklist: Optional[str],
+        min_stake: Optional[int],
+        stake_priority: bool,
+        interval: float,
+        max_age: float,
+    ) -> None: ...
     def serve(self, endpoint: str, netuid: int) -> str: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...

@@ -4,12 +4,15 @@ use crate::route::Route;
 use axon::chain::Subtensor;
 use axon::config::Config;
 use axon::keys::{Crypto, Keypair};
-use axon::{Axon, DynamicSynapse, Served, SynapseSchema};
+use axon::metagraph::{Metagraph, SyncOptions};
+use axon::{Axon, Blacklist, DynamicSynapse, Served, SynapseSchema};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::Mutex;
+use std::time::Duration;
 
 /// The Rust axon behind one `axon_rs.Axon`, with the runtime it serves on.
 #[pyclass(module = "axon_rs._native")]
@@ -18,6 +21,105 @@ pub(crate) struct Server {
     /// The builder until `start`; then the started axon.
     axon: Mutex<Option<Axon>>,
     hotkey: String,
+    /// The synapse types attached, registered on the axon at `start` (after the policies,
+    /// whichever came first).
+    attached: Mutex<Vec<Attached>>,
+    /// The built-in metagraph policies, when switched on.
+    policy: Mutex<Option<Policy>>,
+}
+
+/// One synapse type from Python, and which of its functions it has.
+struct Attached {
+    schema: SynapseSchema,
+    route: Route,
+    blacklist: bool,
+    priority: bool,
+    verify: bool,
+}
+
+/// The metagraph's policies, run in Rust for every synapse type: a blacklist (before the
+/// miner's own Python blacklist, when it has one) and the stake priority (unless the miner
+/// gives its own).
+#[derive(Clone)]
+struct Policy {
+    metagraph: Metagraph,
+    blacklist: Option<PolicyBlacklist>,
+    stake_priority: bool,
+}
+
+#[derive(Clone, Copy)]
+enum PolicyBlacklist {
+    Registered,
+    Validator,
+    MinStake(u64),
+}
+
+impl Policy {
+    fn blacklist(&self, synapse: &DynamicSynapse) -> Blacklist {
+        let hotkey = synapse.base.dendrite.hotkey.as_deref();
+        match self.blacklist {
+            None => Blacklist::Allow,
+            Some(PolicyBlacklist::Registered) => self.metagraph.registered(hotkey),
+            Some(PolicyBlacklist::Validator) => self.metagraph.validator(hotkey),
+            Some(PolicyBlacklist::MinStake(min)) => self.metagraph.min_stake(hotkey, min),
+        }
+    }
+}
+
+/// Registers `attached` on `axon`, each with the policy's checks composed in.
+fn register(mut axon: Axon, attached: Attached, policy: Option<&Policy>) -> Axon {
+    let Attached {
+        schema,
+        route,
+        blacklist,
+        priority,
+        verify,
+    } = attached;
+    // On a handler thread, bounded by `max_workers`: a plain function runs there, an async
+    // one on the package's loop while the thread waits for it.
+    let forward = route.clone();
+    axon = axon.attach_dynamic(&schema, move |s: DynamicSynapse| forward.forward(s));
+    let policy_blacklist = policy.filter(|p| p.blacklist.is_some()).cloned();
+    match (policy_blacklist, blacklist) {
+        (None, false) => {}
+        // No Python in the hot path.
+        (Some(policy), false) => {
+            axon = axon.blacklist_dynamic(&schema, move |s: &DynamicSynapse| policy.blacklist(s));
+        }
+        (policy, true) => {
+            let route = route.clone();
+            axon = axon.blacklist_dynamic(&schema, move |s: &DynamicSynapse| {
+                let verdict = policy.as_ref().map(|p| p.blacklist(s));
+                let (route, s) = (route.clone(), s.clone());
+                async move {
+                    match verdict {
+                        Some(deny @ Blacklist::Deny(_)) => deny,
+                        _ => route.blacklist(&s).await,
+                    }
+                }
+            });
+        }
+    }
+    if priority {
+        let route = route.clone();
+        axon = axon.priority_dynamic(&schema, move |s: &DynamicSynapse| {
+            let (route, s) = (route.clone(), s.clone());
+            async move { route.priority(&s).await }
+        });
+    } else if let Some(policy) = policy.filter(|p| p.stake_priority).cloned() {
+        axon = axon.priority_dynamic(&schema, move |s: &DynamicSynapse| {
+            policy
+                .metagraph
+                .stake_priority(s.base.dendrite.hotkey.as_deref())
+        });
+    }
+    if verify {
+        axon = axon.verify_dynamic(&schema, move |s: &DynamicSynapse| {
+            let (route, s) = (route.clone(), s.clone());
+            async move { route.verify(&s).await }
+        });
+    }
+    axon
 }
 
 /// A hotkey signed for by a Python keypair object (bittensor_wallet's or bittensor-core's
@@ -75,6 +177,11 @@ fn runtime_error(e: impl std::fmt::Display) -> PyErr {
 }
 
 impl Server {
+    fn started(&self) -> bool {
+        let axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
+        axon.as_ref().is_some_and(|a| a.started())
+    }
+
     /// Changes the axon (not yet started) with `f`.
     fn with(&self, f: impl FnOnce(Axon) -> Axon) -> PyResult<()> {
         let mut axon = self.axon.lock().unwrap_or_else(|p| p.into_inner());
@@ -146,6 +253,8 @@ impl Server {
             runtime,
             axon: Mutex::new(Some(axon)),
             hotkey: ss58,
+            attached: Mutex::new(Vec::new()),
+            policy: Mutex::new(None),
         })
     }
 
@@ -193,35 +302,77 @@ impl Server {
             .build()
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         let has = |f: &str| functions.iter().any(|g| g == f);
-        let (blacklist, priority, verify) = (has("blacklist"), has("priority"), has("verify"));
-        self.with(|mut axon| {
-            // On a handler thread, bounded by `max_workers`: a plain function runs there, an
-            // async one on the package's loop while the thread waits for it.
-            let forward = route.clone();
-            axon = axon.attach_dynamic(&schema, move |s: DynamicSynapse| forward.forward(s));
-            if blacklist {
-                let route = route.clone();
-                axon = axon.blacklist_dynamic(&schema, move |s: &DynamicSynapse| {
-                    let (route, s) = (route.clone(), s.clone());
-                    async move { route.blacklist(&s).await }
-                });
+        let mut attached = self.attached.lock().unwrap_or_else(|p| p.into_inner());
+        if self.started() || attached.iter().any(|a| a.schema.name() == schema.name()) {
+            return Err(runtime_error(match self.started() {
+                true => "attach before start".to_owned(),
+                false => format!("{} is attached already", schema.name()),
+            }));
+        }
+        attached.push(Attached {
+            blacklist: has("blacklist"),
+            priority: has("priority"),
+            verify: has("verify"),
+            schema,
+            route,
+        });
+        Ok(())
+    }
+
+    /// Switches on the built-in metagraph policies for every synapse type: the metagraph of
+    /// `netuid` read from `endpoint` now and every `interval` seconds, refusing everything
+    /// once older than `max_age` seconds (fail closed). `blacklist` is `registered`,
+    /// `validator` or `min_stake` (with `min_stake` rao), run in Rust before the miner's own
+    /// blacklist; `stake_priority` orders the waiting by the caller's stake unless the
+    /// miner gives its own priority. The GIL is released meanwhile.
+    #[pyo3(signature = (endpoint, netuid, blacklist, min_stake, stake_priority, interval, max_age))]
+    #[allow(clippy::too_many_arguments)] // one keyword argument each on the Python side
+    fn policies(
+        &self,
+        py: Python<'_>,
+        endpoint: String,
+        netuid: u16,
+        blacklist: Option<String>,
+        min_stake: Option<u64>,
+        stake_priority: bool,
+        interval: f64,
+        max_age: f64,
+    ) -> PyResult<()> {
+        let blacklist = match (blacklist.as_deref(), min_stake) {
+            (None, _) => None,
+            (Some("registered"), _) => Some(PolicyBlacklist::Registered),
+            (Some("validator"), _) => Some(PolicyBlacklist::Validator),
+            (Some("min_stake"), Some(min)) => Some(PolicyBlacklist::MinStake(min)),
+            (Some(other), _) => {
+                return Err(PyValueError::new_err(format!(
+                    "blacklist {other:?}: use \"registered\", \"validator\", or \"min_stake\" with min_stake=RAO"
+                )))
             }
-            if priority {
-                let route = route.clone();
-                axon = axon.priority_dynamic(&schema, move |s: &DynamicSynapse| {
-                    let (route, s) = (route.clone(), s.clone());
-                    async move { route.priority(&s).await }
-                });
-            }
-            if verify {
-                let route = route.clone();
-                axon = axon.verify_dynamic(&schema, move |s: &DynamicSynapse| {
-                    let (route, s) = (route.clone(), s.clone());
-                    async move { route.verify(&s).await }
-                });
-            }
-            axon
-        })
+        };
+        let seconds = |s: f64, what: &str| {
+            Duration::try_from_secs_f64(s).map_err(|_| {
+                PyValueError::new_err(format!("{what} must be a positive number of seconds"))
+            })
+        };
+        let options = SyncOptions {
+            interval: seconds(interval, "interval")?,
+            max_age: seconds(max_age, "max_age")?,
+        };
+        let metagraph = py.detach(|| {
+            self.runtime.block_on(async {
+                let chain = Subtensor::connect(&endpoint).await.map_err(runtime_error)?;
+                Metagraph::sync(Arc::new(chain), netuid, options)
+                    .await
+                    .map_err(runtime_error)
+            })
+        })?;
+        self.with(|axon| axon.metagraph(metagraph.clone()))?;
+        *self.policy.lock().unwrap_or_else(|p| p.into_inner()) = Some(Policy {
+            metagraph,
+            blacklist,
+            stake_priority,
+        });
+        Ok(())
     }
 
     /// Publishes the axon on chain at `endpoint` (`ws://..` or `wss://..`) for `netuid`
@@ -253,6 +404,18 @@ impl Server {
             if axon.started() {
                 return Ok(());
             }
+            let attached =
+                std::mem::take(&mut *self.attached.lock().unwrap_or_else(|p| p.into_inner()));
+            let policy = self
+                .policy
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            let mut built = std::mem::take(axon);
+            for one in attached {
+                built = register(built, one, policy.as_ref());
+            }
+            *axon = built;
             self.runtime
                 .block_on(axon.start())
                 .map(|_| ())
