@@ -244,8 +244,11 @@ impl Server {
         if let Some(port) = external_port {
             axon = axon.external_port(port);
         }
+        // Python's checks (blacklist, priority, verify) are called from this runtime's
+        // blocking threads: bounded, so a flood waits for them rather than making threads.
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
+            .max_blocking_threads(64)
             .thread_name("axon_rs")
             .build()
             .map_err(runtime_error)?;
