@@ -191,6 +191,11 @@ def _settle(future, ok):
         future.set_exception(ConnectionResetError("the client is gone"))
 
 
+def _ping(synapse):
+    """The ping: the Rust axon answers `Synapse` itself; this stands for it in `forward_fns`."""
+    return synapse
+
+
 def _describe(e):
     return f"{type(e).__name__}: {e}"
 
@@ -350,11 +355,12 @@ class Axon:
             config=_config_args(config),
         )
         _Logs.start()
-        self.forward_class_types = {}
-        self.forward_fns = {}
-        self.blacklist_fns = {}
-        self.priority_fns = {}
-        self.verify_fns = {}
+        # The built-in ping, which the Rust axon answers itself, listed as bittensor lists it.
+        self.forward_class_types = {"Synapse": bases[0]} if (bases := _synapse_base()) else {}
+        self.forward_fns = {"Synapse": _ping}
+        self.blacklist_fns = {"Synapse": None}
+        self.priority_fns = {"Synapse": None}
+        self.verify_fns = {"Synapse": None}
         self.started = False
         self._loop = None
 
@@ -495,10 +501,18 @@ class Axon:
         return self
 
     def info(self):
-        """The axon's chain record (`bittensor.AxonInfo`)."""
+        """The axon's chain record (`bittensor.AxonInfo`). Before `start`, from the
+        settings: the external address and port when given, else the local ones (the
+        external address is discovered at `start`, when not given)."""
         import bittensor
 
-        ip, port, hotkey, coldkey = self._server.info()
+        if self.started:
+            ip, port, hotkey, coldkey = self._server.info()
+        else:
+            ip = str(self.external_ip or self.ip).strip("[]")
+            port = int(self.external_port or self.port)
+            hotkey = self._server.hotkey()
+            coldkey = getattr(getattr(self.wallet, "coldkeypub", None), "ss58_address", None)
         return bittensor.AxonInfo(
             version=bittensor.core.settings.version_as_int,
             ip=ip,

@@ -281,3 +281,16 @@ def test_str_and_info_read_as_bittensors(both):
     py, _ = both["bittensor"]
     for field in ("version", "ip", "ip_type", "hotkey", "coldkey", "protocol"):
         assert getattr(rs, field) == getattr(py, field), field
+
+
+def test_str_and_info_before_start_read_as_bittensors(wallet):
+    port = free_port()
+    made = {kind: make(wallet=wallet, port=port, ip="127.0.0.1", external_ip="127.0.0.1", external_port=port)
+            for kind, make in (("bittensor", bt.Axon), ("axon_rs", axon_rs.Axon))}
+    miner = Miner()
+    for axon in made.values():
+        axon.attach(forward_fn=miner.forward)
+    assert str(made["axon_rs"]) == str(made["bittensor"])
+    rs, py = made["axon_rs"].info(), made["bittensor"].info()
+    for field in ("version", "ip", "ip_type", "port", "hotkey", "coldkey", "protocol"):
+        assert getattr(rs, field) == getattr(py, field), field
