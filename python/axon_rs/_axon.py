@@ -104,11 +104,14 @@ class _Route:
 
     def run(self, which, body, done):
         fn = self.fns[which]
+        # A verify's refusal is bittensor's `Not Verified with error: {str(e)}`; the others'
+        # exceptions are named with their type, for the log.
+        describe = str if which == "verify" else _describe
         try:
             synapse = self.cls.model_validate_json(body)
             result = fn(synapse)
         except BaseException as e:  # noqa: B036: the Rust core answers it
-            done(False, _describe(e))
+            done(False, describe(e))
             return
         if inspect.isawaitable(result):
 
@@ -116,7 +119,7 @@ class _Route:
                 try:
                     value = future.result()
                 except BaseException as e:  # noqa: B036
-                    done(False, _describe(e))
+                    done(False, describe(e))
                     return
                 self._answer(which, synapse, value, done)
 
@@ -201,12 +204,13 @@ def _describe(e):
 
 
 def _synapse_base():
-    """The synapse base classes this package serves: bittensor's, when installed."""
+    """The synapse base classes this package serves: bittensor's, when installed (bittensor
+    11 has none)."""
     try:
         import bittensor
 
         return (bittensor.Synapse,)
-    except ImportError:
+    except (ImportError, AttributeError):
         return ()
 
 

@@ -157,14 +157,12 @@ impl Route {
         }
     }
 
-    /// The verify: an exception is bittensor's 401 `Not Verified with error: ..`.
+    /// The verify: an exception is bittensor's 401 `Not Verified with error: {str(e)}`
+    /// (the pipeline adds the prefix).
     pub(crate) async fn verify(&self, synapse: &DynamicSynapse) -> Result<(), HandlerError> {
         match self.call(Which::Verify, synapse).await {
             Ok(_) => Ok(()),
-            Err(e) => Err(HandlerError::new(
-                StatusCode::UNAUTHORIZED,
-                format!("Not Verified with error: {e}"),
-            )),
+            Err(e) => Err(HandlerError::new(StatusCode::UNAUTHORIZED, e)),
         }
     }
 }

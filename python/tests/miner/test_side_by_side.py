@@ -55,6 +55,21 @@ class Slow(bt.Synapse):
     done: bool = False
 
 
+class Vouched(bt.Synapse):
+    note: str = ""
+
+
+def only_bob(synapse: Vouched) -> None:
+    """A custom verify: it replaces the signature check, as in bittensor."""
+    if synapse.dendrite.hotkey != Keypair.create_from_uri("//Bob").ss58_address:
+        raise ValueError("only Bob is vouched for")
+
+
+def vouched(synapse: Vouched) -> Vouched:
+    synapse.note = "ok"
+    return synapse
+
+
 def deny_eve(synapse: Sum) -> typing.Tuple[bool, str]:
     return synapse.dendrite.hotkey == EVE.ss58_address, "Eve is not welcome"
 
@@ -126,6 +141,7 @@ def both(wallet):
         axon.attach(forward_fn=miner.total, blacklist_fn=deny_eve)
         axon.attach(forward_fn=miner.boom)
         axon.attach(forward_fn=miner.tokens)
+        axon.attach(forward_fn=vouched, verify_fn=only_bob)
         axon.attach(forward_fn=miner.slow)
         axon.start()
         listening(port)
@@ -194,6 +210,20 @@ def test_blacklists_sync_async_and_bound_refuse_alike(both):
         assert miner.priorities == [], f"{kind}: a refused request reached the priority"
     assert answers["axon_rs"] == answers["bittensor"]
     assert answers["axon_rs"][0] == {"status": 403, "message": "Forbidden. Key is blacklisted: Eve is not welcome."}
+
+
+def test_a_custom_verify_refuses_alike(both, caller):
+    answers = {}
+    for kind, (target, _) in both.items():
+        bob = call(Keypair.create_from_uri("//Bob"), target, Vouched())
+        other = call(caller, target, Vouched())
+        answers[kind] = [seen(bob), bob.note, seen(other)]
+    assert answers["axon_rs"] == answers["bittensor"]
+    assert answers["axon_rs"] == [
+        {"status": 200, "message": "Success"},
+        "ok",
+        {"status": 401, "message": "Not Verified with error: only Bob is vouched for"},
+    ]
 
 
 def test_the_priority_runs_for_a_served_caller(both, caller):

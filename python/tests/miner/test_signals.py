@@ -18,10 +18,10 @@ class Hold(bt.Synapse):
     done: bool = False
 
 
-def sigterm_during_a_call(kind, wallet, caller, tmp_path):
+def signal_during_a_call(kind, signum, wallet, caller, tmp_path):
     """What the in-flight call got, and how the process ended."""
     port = free_port()
-    gate = tmp_path / f"gate-{kind}"
+    gate = tmp_path / f"gate-{kind}-{signum}"
     miner = subprocess.Popen(
         [sys.executable, os.path.join(HERE, "sigterm_miner.py"), kind, str(port), wallet.path, str(gate)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -36,7 +36,7 @@ def sigterm_during_a_call(kind, wallet, caller, tmp_path):
         in_flight = threading.Thread(target=lambda: answer.update(s=call(caller, target, Hold(), timeout=60)))
         in_flight.start()
         assert miner.stdout.readline().strip() == "entered"
-        miner.send_signal(signal.SIGTERM)
+        miner.send_signal(signum)
         # Released only after the signal: whatever the process does with the request, it
         # has the signal first.
         gate.write_text("go")
@@ -51,9 +51,16 @@ def sigterm_during_a_call(kind, wallet, caller, tmp_path):
 
 
 def test_sigterm_drains_then_ends_the_process(wallet, caller, tmp_path):
-    ours = sigterm_during_a_call("axon_rs", wallet, caller, tmp_path)
+    ours = signal_during_a_call("axon_rs", signal.SIGTERM, wallet, caller, tmp_path)
     assert ours == {"status": 200, "done": True, "exit": 0}
     # bittensor's axon installs nothing: SIGTERM kills the process with the request in it.
-    theirs = sigterm_during_a_call("bittensor", wallet, caller, tmp_path)
+    theirs = signal_during_a_call("bittensor", signal.SIGTERM, wallet, caller, tmp_path)
     assert theirs["exit"] == -signal.SIGTERM
     assert theirs["status"] != 200 and theirs["done"] is False
+
+
+def test_ctrl_c_drains_then_raises_keyboard_interrupt(wallet, caller, tmp_path):
+    ours = signal_during_a_call("axon_rs", signal.SIGINT, wallet, caller, tmp_path)
+    # The request is answered; then the KeyboardInterrupt the miner did not catch ends it as
+    # Python ends on one: by SIGINT.
+    assert ours == {"status": 200, "done": True, "exit": -signal.SIGINT}
