@@ -1,6 +1,6 @@
 //! `axon_rs._native`: the extension module under the `axon_rs` Python package.
 //!
-//! [`Server`] is the Rust axon with its synapse types declared at run time
+//! `Server` is the Rust axon with its synapse types declared at run time
 //! ([`axon::SynapseSchema`]) from Python classes; `route` runs their Python functions. The
 //! Python around it (`axon_rs/_axon.py`) reads the classes and checks the functions, as
 //! bittensor's `Axon.attach` does.
