@@ -3,9 +3,11 @@
 //! request's JSON, calls the function (an async one on the package's asyncio loop) and gives
 //! its answer to `done(ok, value)`.
 //!
-//! The GIL is never taken on an I/O thread: every call is made from a blocking thread
-//! (`spawn_blocking`, or the handler runtime's for a plain forward), and the request's task
-//! awaits the answer on a channel.
+//! The functions are called from blocking threads (`spawn_blocking`, or the handler
+//! runtime's for a plain forward), and the request's task awaits the answer on a channel.
+//! Two calls are made from the request's own task, the class's `body_hash` (`hash`) and a
+//! keypair's `sign`: inside `block_in_place`, which hands that thread's other tasks to the
+//! runtime's other threads while it waits for the GIL.
 
 use axon::handler::{Chunks, Reply};
 use axon::{Blacklist, DynamicSynapse, HandlerError, StatusCode, Streaming};
