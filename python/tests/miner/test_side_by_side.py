@@ -324,3 +324,25 @@ def test_str_and_info_before_start_read_as_bittensors(wallet):
     rs, py = made["axon_rs"].info(), made["bittensor"].info()
     for field in ("version", "ip", "ip_type", "port", "hotkey", "coldkey", "protocol"):
         assert getattr(rs, field) == getattr(py, field), field
+
+
+def test_attach_refuses_bad_signatures_with_bittensors_messages(wallet):
+    def bad_blacklist(synapse: Echo) -> bool:
+        return False
+
+    def bad_priority(s: Echo) -> float:
+        return 0.0
+
+    def bad_verify(synapse: Echo) -> bool:
+        return True
+
+    miner = Miner()
+    for kwargs in ({"blacklist_fn": bad_blacklist}, {"priority_fn": bad_priority}, {"verify_fn": bad_verify}):
+        messages = {}
+        for kind, make in (("bittensor", bt.Axon), ("axon_rs", axon_rs.Axon)):
+            axon = make(wallet=wallet, port=free_port(), ip="127.0.0.1", external_ip="127.0.0.1")
+            with pytest.raises(AssertionError) as refused:
+                axon.attach(forward_fn=miner.forward, **kwargs)
+            messages[kind] = str(refused.value)
+        assert messages["axon_rs"] == messages["bittensor"], kwargs
+        assert messages["axon_rs"].startswith("The "), messages
