@@ -55,6 +55,13 @@ async fn small(caller: Caller, body: Bytes) -> String {
     format!("{} {}", caller.hotkey, body.len())
 }
 
+/// The twin of a run-time endpoint (`an_endpoint_built_at_run_time_is_served_as_a_declared_one`):
+/// btauth/1 only, sr25519 only, Eve refused.
+#[axon::endpoint(POST "/v1/declared", auth = btauth, crypto = sr25519, blacklist = no_eve)]
+async fn declared(caller: Caller, body: Bytes) -> String {
+    format!("{} {:?} {}", caller.hotkey, caller.scheme, body.len())
+}
+
 fn no_eve(caller: &Caller) -> Blacklist {
     match caller.hotkey == ss58("//Eve") {
         true => Blacklist::Deny("Eve is denied".into()),
@@ -624,4 +631,135 @@ async fn a_synapse_and_both_schemes_are_served_at_once() {
         ],
     )
     .await;
+}
+
+/// `Axon::endpoint`: an endpoint built at run time (as the Python package builds them) gets
+/// every answer the same endpoint declared with `#[axon::endpoint]` gets, for the same
+/// requests signed by bittensor 11's `http_auth.sign`: served, replayed, tampered, signed
+/// for another receiver, stale, an ed25519 sender where only sr25519 is accepted, Eve
+/// blacklisted before her signature is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_built_at_run_time_is_served_as_a_declared_one() {
+    use axon::auth::Crypto;
+    use axon::endpoint::{Declaration, DeclarationError, Endpoint};
+
+    let declaration = Declaration::parse("POST", "/v1/runtime")
+        .unwrap()
+        .epistula(false)
+        .accept_crypto(&[Crypto::Sr25519])
+        .unwrap();
+    let endpoint = Endpoint::new(declaration, |caller: Caller, body: Bytes| async move {
+        format!("{} {:?} {}", caller.hotkey, caller.scheme, body.len())
+    })
+    .blacklist(no_eve);
+    let mut axon = Axon::from_registry()
+        .hotkey(Keypair::from_uri("//Alice").unwrap())
+        .endpoint(endpoint)
+        .ip("127.0.0.1")
+        .port(0)
+        .operations("127.0.0.1:0".parse().unwrap());
+    axon.start().await.unwrap();
+    let (addr, ops) = (axon.local_addr().unwrap(), axon.operations_addr().unwrap());
+
+    let cases = |path: &str| {
+        let body = r#"{"x": 1}"#;
+        json!([
+            btauth("//Bob", "sr25519", "POST", path, body),
+            with(
+                btauth("//Bob", "sr25519", "POST", path, body),
+                "times",
+                json!(2)
+            ),
+            with(
+                btauth("//Bob", "sr25519", "POST", path, body),
+                "send",
+                json!({"body": r#"{"x": 2}"#})
+            ),
+            with(
+                btauth("//Bob", "sr25519", "POST", path, body),
+                "receiver",
+                json!(ss58("//Bob"))
+            ),
+            with(
+                btauth("//Bob", "sr25519", "POST", path, body),
+                "age_ms",
+                json!(60_000)
+            ),
+            btauth("//Bob", "ed25519", "POST", path, body),
+            btauth("//Eve", "sr25519", "POST", path, body),
+        ])
+    };
+    let declared = run(&python_11(), addr, cases("/v1/declared"));
+    let runtime = run(&python_11(), addr, cases("/v1/runtime"));
+    let seen = |answers: &[Value]| -> Vec<Vec<(Value, Value)>> {
+        answers
+            .iter()
+            .map(|sends| {
+                sends
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| (a["status"].clone(), a["body"].clone()))
+                    .collect()
+            })
+            .collect()
+    };
+    assert_eq!(seen(&runtime), seen(&declared));
+    let statuses: Vec<Vec<u64>> = seen(&runtime)
+        .iter()
+        .map(|sends| sends.iter().map(|(s, _)| s.as_u64().unwrap()).collect())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            vec![200],
+            vec![200, 401],
+            vec![401],
+            vec![401],
+            vec![401],
+            vec![401],
+            vec![403]
+        ]
+    );
+    assert_eq!(runtime[0][0]["body"], format!("{} Btauth 8", ss58("//Bob")));
+    assert_eq!(
+        message(&runtime[6][0]),
+        "Forbidden. Key is blacklisted: Eve is denied."
+    );
+    assert_counted(
+        ops,
+        &[r#"axon_requests_total{endpoint="POST /v1/runtime",status="200"} 2"#],
+    )
+    .await;
+    axon.stop().await;
+
+    // The attribute's rules, as errors; a second endpoint on one method and path, a
+    // startup problem naming both.
+    assert!(matches!(
+        Declaration::parse("post", "/v1/x"),
+        Err(DeclarationError::Method(_))
+    ));
+    assert!(matches!(
+        Declaration::parse("POST", "/v1/x?y=1"),
+        Err(DeclarationError::Path { .. })
+    ));
+    let epistula_only = Declaration::parse("POST", "/v1/x").unwrap().btauth(false);
+    assert_eq!(
+        epistula_only.accept_crypto(&[Crypto::Ed25519]),
+        Err(DeclarationError::EpistulaEd25519)
+    );
+    let twice = || {
+        Endpoint::new(
+            Declaration::parse("POST", "/v1/declared").unwrap(),
+            |_: Caller, _: Bytes| async { "" },
+        )
+    };
+    let problem = Axon::from_registry()
+        .endpoint(twice())
+        .handlers()
+        .unwrap_err();
+    assert!(
+        problem.to_string().contains("POST /v1/declared"),
+        "{problem}"
+    );
 }

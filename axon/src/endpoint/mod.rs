@@ -8,16 +8,19 @@
 //! | piece | what it is |
 //! |---|---|
 //! | [`Declaration`] | method, path, accepted schemes and crypto types, receiver rule, timeout, body limit |
+//! | [`Endpoint`] | an endpoint built at run time (a [`Declaration::parse`]d declaration and a closure), for [`Axon::endpoint`](crate::Axon::endpoint) |
 //! | [`EndpointRoute`] | a served endpoint as [`Handlers::endpoints`](crate::Handlers) lists it |
 //! | `policy` | a blacklist or priority over the claimed [`Caller`], with state (`CallerCheck`) |
 //! | `extract` | how the generated code runs the extractors and converts the answer |
 
 mod extract;
 pub(crate) mod policy;
+mod runtime;
 
 pub(crate) use extract::Refused;
 pub use extract::{EndpointBody, EndpointPart, EndpointResponse};
 pub use policy::{CallerCheck, CallerFn};
+pub use runtime::{DeclarationError, Endpoint};
 
 use crate::auth::{Caller, Crypto, Scheme};
 use crate::handler::{Blacklist, BoxFuture, HandlerInfo};

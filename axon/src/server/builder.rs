@@ -358,6 +358,52 @@ impl Axon {
         self
     }
 
+    /// Serves a signed-HTTP endpoint built at run time, as `#[axon::endpoint]` serves one
+    /// declared in code (see [`Endpoint`](crate::endpoint::Endpoint)). Two endpoints with
+    /// one method and path are a startup problem.
+    ///
+    /// ```
+    /// use axon::auth::Caller;
+    /// use axon::endpoint::{Declaration, Endpoint};
+    /// use axon::Axon;
+    /// use axum::body::Bytes;
+    ///
+    /// let declaration = Declaration::parse("POST", "/v1/echo").unwrap().epistula(false);
+    /// let echo = Endpoint::new(declaration, |_: Caller, body: Bytes| async move { body });
+    /// let handlers = Axon::new().endpoint(echo).handlers().unwrap();
+    /// assert_eq!(handlers.endpoints().len(), 1);
+    /// ```
+    #[track_caller]
+    pub fn endpoint(mut self, endpoint: crate::endpoint::Endpoint) -> Self {
+        let location = Location::caller();
+        let info = HandlerInfo::new(
+            HandlerKind::Endpoint,
+            endpoint.handler,
+            location.file(),
+            location.line(),
+        );
+        let crate::endpoint::Endpoint {
+            declaration,
+            serve,
+            blacklist,
+            priority,
+            ..
+        } = endpoint;
+        self.attached.push(Entry {
+            info,
+            synapse: None,
+            register: Arc::new(move |t| {
+                t.signed_endpoint(
+                    declaration,
+                    Some(serve.clone()),
+                    Some(blacklist.clone()),
+                    Some(priority.clone()),
+                )
+            }),
+        });
+        self
+    }
+
     /// [`blacklist`](Axon::blacklist) for the run-time synapse type `schema`.
     #[track_caller]
     pub fn blacklist_dynamic<M, F: BlacklistFn<DynamicSynapse, M>>(

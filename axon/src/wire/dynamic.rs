@@ -180,7 +180,7 @@ impl SchemaBuilder {
 /// The route names of run-time synapse types, each kept once for the life of the process:
 /// the handler table and the metrics name routes by `&'static str`, and a program declares
 /// a handful of types, so a name is leaked once however many schemas use it.
-fn intern(name: &str) -> &'static str {
+pub(crate) fn intern(name: &str) -> &'static str {
     static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)

@@ -29,6 +29,7 @@ mod synapse;
 mod terminal;
 
 pub use bigint::{BigInt, BigIntError, MAX_DIGITS as BIGINT_MAX_DIGITS};
+pub(crate) use dynamic::intern;
 pub use dynamic::{
     DynamicSynapse, HashFn, SchemaBuilder, SchemaError, SynapseSchema, UnknownField,
 };
