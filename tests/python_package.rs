@@ -1,7 +1,8 @@
 //! The Python package `axon_rs` (`python/`), built and installed as a miner would install it
 //! (`pip install ./python`: pip's build isolation fetches maturin from PyPI and builds the
 //! wheel from this checkout), then its pytest suite (`python/tests`) run against it, in the
-//! virtualenv `.venv-axon-rs/` at the workspace root (created when missing).
+//! virtualenv `.venv-axon-rs/` at the workspace root (created when missing), then the miner
+//! suite under bittensor 10.5.0 and 9.12.2, and the bittensor 11.3.0 suite (`python/tests/bt11`).
 //!
 //! The wheel is built with the `dev` profile (`MATURIN_PEP517_ARGS`), sharing this
 //! workspace's `target/`, so a test run does not compile the dependencies a second time in
@@ -27,8 +28,14 @@ fn pip(python: &Path, args: &[&str], target: Option<&Path>, what: &str) -> Strin
 
 /// Runs `python/tests/{suite}` with pytest: every test passes, none is skipped.
 fn pytest(python: &Path, root: &Path, suite: &str) -> String {
+    pytest_with(python, root, suite, &[])
+}
+
+/// [`pytest`] with variables set.
+fn pytest_with(python: &Path, root: &Path, suite: &str, vars: &[(&str, &Path)]) -> String {
     let out = run(
         Command::new(python)
+            .envs(vars.iter().map(|(k, v)| (*k, *v)))
             .args([
                 "-m",
                 "pytest",
@@ -47,14 +54,20 @@ fn pytest(python: &Path, root: &Path, suite: &str) -> String {
     out
 }
 
-/// Installs pytest in the virtualenv of `python` when it has none.
+/// Installs pytest and pydantic (the package's one dependency, installed here without
+/// its dependencies) in the virtualenv of `python` when it lacks them.
 fn with_pytest(python: &Path) {
-    let has_pytest = Command::new(python)
-        .args(["-c", "import pytest"])
+    let has = Command::new(python)
+        .args(["-c", "import pytest, pydantic"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_pytest {
-        pip(python, &["install", "pytest"], None, "pip install pytest");
+    if !has {
+        pip(
+            python,
+            &["install", "pytest", "pydantic>=2,<3"],
+            None,
+            "pip install pytest pydantic",
+        );
     }
 }
 
@@ -116,5 +129,27 @@ fn pip_installs_the_package_from_the_checkout_and_its_tests_pass() {
         );
         pytest(&bittensor, root, "miner");
     }
+
+    // bittensor 11.3.0, which has no Axon: classes on `axon_rs.Synapse` served to the real
+    // 10.5.0 and 9.12.2 Dendrites (run from their own virtualenvs) and endpoints written in
+    // Python served to bittensor 11's `http_auth.sign` and to Epistula, on one port.
+    let bittensor_11 = support::python_11();
+    with_pytest(&bittensor_11);
+    pip(
+        &bittensor_11,
+        &reinstall,
+        Some(&wheel),
+        "pip install the wheel",
+    );
+    let (python_10, python_9) = (support::python(), support::python_9());
+    pytest_with(
+        &bittensor_11,
+        root,
+        "bt11",
+        &[
+            ("AXON_PYTHON10", python_10.as_path()),
+            ("AXON_PYTHON9", python_9.as_path()),
+        ],
+    );
     std::fs::remove_dir_all(&dist).unwrap();
 }

@@ -7,6 +7,7 @@ hashed fields whose `str()` depends on pydantic's coercion) the class's own `bod
 """
 
 import asyncio
+import dataclasses
 import inspect
 import os
 import signal
@@ -16,6 +17,8 @@ import typing
 from inspect import Parameter, Signature
 
 from . import _native
+from ._endpoint import _auth, _check_handler, _check_policy, _crypto, _EndpointRoute
+from ._synapse import Synapse
 
 # The types whose JSON value has the same `str()` in Rust as the validated Python value, so
 # the Rust core hashes them without the GIL. Any other hashed field: the class's `body_hash`.
@@ -204,14 +207,14 @@ def _describe(e):
 
 
 def _synapse_base():
-    """The synapse base classes this package serves: bittensor's, when installed (bittensor
-    11 has none)."""
+    """The synapse base classes this package serves: `axon_rs.Synapse`, and bittensor's when
+    installed (bittensor 11 has none)."""
     try:
         import bittensor
 
-        return (bittensor.Synapse,)
+        return (bittensor.Synapse, Synapse)
     except (ImportError, AttributeError):
-        return ()
+        return (Synapse,)
 
 
 def _check_signatures(forward_fn, blacklist_fn, priority_fn, verify_fn):
@@ -225,7 +228,7 @@ def _check_signatures(forward_fn, blacklist_fn, priority_fn, verify_fn):
         )
     cls = first_param.annotation
     bases = _synapse_base()
-    assert isinstance(cls, type) and bases and issubclass(cls, bases), (
+    assert isinstance(cls, type) and issubclass(cls, bases), (
         "The first argument of forward_fn must inherit from bittensor.Synapse"
     )
     name = cls.__name__
@@ -260,9 +263,8 @@ def _schema(cls):
 
 
 def _common_fields():
-    import bittensor
-
-    return set(bittensor.Synapse.model_fields)
+    # bittensor's `Synapse` has the same fields (python/tests hold them equal).
+    return set(Synapse.model_fields)
 
 
 def _hotkey(wallet):
@@ -289,7 +291,7 @@ def _config_args(config):
         return args
     for flag, _, _ in _native.flags():
         section, _, name = flag[2:].partition(".")
-        if section != "axon" and section != "priority":
+        if section not in ("axon", "priority", "auth"):
             continue
         value = getattr(getattr(config, section, None), name, None)
         if value is None:
@@ -313,6 +315,27 @@ def _from_config(config, name, given, default):
         return given
     value = getattr(getattr(config, "axon", None), name, None) if config is not None else None
     return default if value is None else value
+
+
+# bittensor 10.5.0's `version_as_int`, published as the axon's version when no bittensor 10
+# is installed to say its own.
+_VERSION_AS_INT = 10_005_000
+
+
+@dataclasses.dataclass
+class AxonInfo:
+    """An axon's chain record, with the fields of bittensor's `AxonInfo` (returned by
+    `Axon.info()` when bittensor 9 or 10 is not installed)."""
+
+    version: int
+    ip: str
+    port: int
+    ip_type: int
+    hotkey: str
+    coldkey: str
+    protocol: int = 4
+    placeholder1: int = 0
+    placeholder2: int = 0
 
 
 class Axon:
@@ -360,11 +383,12 @@ class Axon:
         )
         _Logs.start()
         # The built-in ping, which the Rust axon answers itself, listed as bittensor lists it.
-        self.forward_class_types = {"Synapse": bases[0]} if (bases := _synapse_base()) else {}
+        self.forward_class_types = {"Synapse": _synapse_base()[0]}
         self.forward_fns = {"Synapse": _ping}
         self.blacklist_fns = {"Synapse": None}
         self.priority_fns = {"Synapse": None}
         self.verify_fns = {"Synapse": None}
+        self.endpoints = {}
         self.started = False
         self._loop = None
 
@@ -377,11 +401,11 @@ class Axon:
             import bittensor
 
             bittensor.Axon.add_args(parser, prefix)
-        except ImportError:
-            pass
+        except (ImportError, AttributeError):
+            pass  # bittensor 11 has no Axon, or no bittensor: all of ours below
         known = {a for action in parser._actions for a in action.option_strings}
         for flag, boolean, repeatable in _native.flags():
-            if not flag.startswith("--axon.") or flag in known:
+            if not flag.startswith(("--axon.", "--auth.")) or flag in known:
                 continue
             name = flag if prefix is None else f"--{prefix}.{flag[2:]}"
             if boolean:
@@ -421,6 +445,58 @@ class Axon:
         self.verify_fns[name] = verify_fn
         return self
 
+    def endpoint(
+        self,
+        method: str,
+        path: str,
+        auth: typing.Union[str, typing.Sequence[str]] = ("btauth", "epistula"),
+        crypto: typing.Optional[typing.Union[str, typing.Sequence[str]]] = None,
+        unbound: bool = False,
+        timeout: typing.Optional[float] = None,
+        max_body: typing.Optional[int] = None,
+        blacklist: typing.Optional[typing.Callable] = None,
+        priority: typing.Optional[typing.Callable] = None,
+    ) -> typing.Callable:
+        """Serves a signed-HTTP endpoint on the axon's port, beside the synapses: a decorator
+        for its handler, `def handler(caller: axon_rs.Caller, body: bytes)` (or `async def`).
+
+        ```python
+        @axon.endpoint("POST", "/v1/score", auth=("btauth", "epistula"))
+        def score(caller: axon_rs.Caller, body: bytes) -> dict:
+            return {"score": len(body), "hotkey": caller.hotkey_ss58}
+        ```
+
+        The Rust axon checks the signature (`auth`: bittensor 11's btauth/1, Epistula, or
+        both), that it was signed for this axon's hotkey (`unbound=True` also accepts
+        requests signed for no receiver), the nonce's freshness and replay, and the
+        sender's crypto type (`crypto`: `"sr25519"`, `"ed25519"`, or both by default);
+        within `timeout` seconds and `max_body` bytes (the axon's own limits otherwise).
+
+        The handler returns a dict or list (JSON), `bytes`, `str`, a pydantic model, or a
+        `(status, body)` pair of those; it raises `axon_rs.HandlerError(status, message)`
+        to refuse. `blacklist(caller) -> (bool, str)` and `priority(caller) -> float` are
+        plain functions of the claimed caller, run before the signature is checked; the
+        metagraph policies of `policies(..)` apply to endpoints too, before them."""
+        btauth, epistula = _auth(auth)
+        codes = _crypto(crypto)
+        label = f"{method} {path}"
+        _check_policy(blacklist, "blacklist", label)
+        _check_policy(priority, "priority", label)
+
+        def register(fn):
+            _check_handler(fn, label)
+            route = _EndpointRoute(fn, blacklist, priority, self._asyncio)
+            self._server.endpoint(
+                method, path, btauth, epistula, codes, bool(unbound),
+                None if timeout is None else float(timeout),
+                None if max_body is None else int(max_body),
+                route, blacklist is not None, priority is not None,
+            )
+            self.endpoints[label] = fn
+            return fn
+
+        return register
+
     def policies(
         self,
         subtensor: typing.Any,
@@ -439,6 +515,9 @@ class Axon:
           below `min_stake` rao), or None. It runs before the miner's own blacklist.
         - `priority`: `"stake"` serves the most staked caller first, unless the miner's
           `attach` gives its own priority; or None.
+
+        Signed-HTTP endpoints (`endpoint(..)`) get the same blacklist and priority, by the
+        caller's hotkey.
 
         The metagraph is read from `subtensor` (a bittensor `Subtensor` or an endpoint) now
         and every `sync_interval` seconds; once it is older than `max_age` seconds (the chain
@@ -505,11 +584,10 @@ class Axon:
         return self
 
     def info(self):
-        """The axon's chain record (`bittensor.AxonInfo`). Before `start`, from the
-        settings: the external address and port when given, else the local ones (the
-        external address is discovered at `start`, when not given)."""
-        import bittensor
-
+        """The axon's chain record (`bittensor.AxonInfo` with bittensor 9 or 10 installed,
+        else `axon_rs.AxonInfo`, which has its fields). Before `start`, from the settings: the
+        external address and port when given, else the local ones (the external address is
+        discovered at `start`, when not given)."""
         if self.started:
             ip, port, hotkey, coldkey = self._server.info()
         else:
@@ -517,8 +595,14 @@ class Axon:
             port = int(self.external_port or self.port)
             hotkey = self._server.hotkey()
             coldkey = getattr(getattr(self.wallet, "coldkeypub", None), "ss58_address", None)
-        return bittensor.AxonInfo(
-            version=bittensor.core.settings.version_as_int,
+        try:
+            import bittensor
+
+            make, version = bittensor.AxonInfo, bittensor.core.settings.version_as_int
+        except (ImportError, AttributeError):
+            make, version = AxonInfo, _VERSION_AS_INT
+        return make(
+            version=version,
             ip=ip,
             ip_type=6 if ":" in ip else 4,
             port=port,

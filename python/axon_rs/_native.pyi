@@ -29,6 +29,20 @@ class Server:
         python_hash: bool,
         route: Any,
     ) -> None: ...
+    def endpoint(
+        self,
+        method: str,
+        path: str,
+        btauth: bool,
+        epistula: bool,
+        crypto: Sequence[int],
+        unbound: bool,
+        timeout: Optional[float],
+        max_body: Optional[int],
+        route: Any,
+        blacklist: bool,
+        priority: bool,
+    ) -> None: ...
     def policies(
         self,
         endpoint: str,

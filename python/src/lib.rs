@@ -5,6 +5,7 @@
 //! Python around it (`axon_rs/_axon.py`) reads the classes and checks the functions, as
 //! bittensor's `Axon.attach` does.
 
+mod endpoint;
 mod logs;
 mod route;
 mod server;

@@ -1,8 +1,10 @@
 //! `axon_rs._native.Server`: the Rust axon, its synapse types attached from Python.
 
+use crate::endpoint::EndpointRoute;
 use crate::route::Route;
 use axon::chain::Subtensor;
 use axon::config::Config;
+use axon::endpoint::Declaration;
 use axon::keys::{Crypto, Keypair};
 use axon::metagraph::{Metagraph, SyncOptions};
 use axon::{Axon, Blacklist, DynamicSynapse, Served, SynapseSchema};
@@ -26,6 +28,16 @@ pub(crate) struct Server {
     attached: Mutex<Vec<Attached>>,
     /// The built-in metagraph policies, when switched on.
     policy: Mutex<Option<Policy>>,
+    /// The signed-HTTP endpoints, registered at `start` as the synapse types are.
+    endpoints: Mutex<Vec<AttachedEndpoint>>,
+}
+
+/// One endpoint from Python, and which of its checks it has.
+struct AttachedEndpoint {
+    declaration: Declaration,
+    route: EndpointRoute,
+    blacklist: bool,
+    priority: bool,
 }
 
 /// One synapse type from Python, and which of its functions it has.
@@ -41,10 +53,10 @@ struct Attached {
 /// miner's own Python blacklist, when it has one) and the stake priority (unless the miner
 /// gives its own).
 #[derive(Clone)]
-struct Policy {
-    metagraph: Metagraph,
+pub(crate) struct Policy {
+    pub(crate) metagraph: Metagraph,
     blacklist: Option<PolicyBlacklist>,
-    stake_priority: bool,
+    pub(crate) stake_priority: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -56,7 +68,15 @@ enum PolicyBlacklist {
 
 impl Policy {
     fn blacklist(&self, synapse: &DynamicSynapse) -> Blacklist {
-        let hotkey = synapse.base.dendrite.hotkey.as_deref();
+        self.blacklist_of(synapse.base.dendrite.hotkey.as_deref())
+    }
+
+    pub(crate) fn has_blacklist(&self) -> bool {
+        self.blacklist.is_some()
+    }
+
+    /// The policy's blacklist of the caller `hotkey`.
+    pub(crate) fn blacklist_of(&self, hotkey: Option<&str>) -> Blacklist {
         match self.blacklist {
             None => Blacklist::Allow,
             Some(PolicyBlacklist::Registered) => self.metagraph.registered(hotkey),
@@ -231,6 +251,10 @@ impl Server {
         let ss58 = hotkey.ss58().to_owned();
         let mut axon = Axon::new()
             .config(config.axon)
+            .auth(axon::auth::AuthConfig {
+                pins: config.auth,
+                ..axon::auth::AuthConfig::default()
+            })
             .hotkey(hotkey)
             .ip(ip)
             .port(port)
@@ -258,6 +282,7 @@ impl Server {
             hotkey: ss58,
             attached: Mutex::new(Vec::new()),
             policy: Mutex::new(None),
+            endpoints: Mutex::new(Vec::new()),
         })
     }
 
@@ -318,6 +343,80 @@ impl Server {
             verify: has("verify"),
             schema,
             route,
+        });
+        Ok(())
+    }
+
+    /// Serves the signed-HTTP endpoint `method` `path` with the handler of `route` (its
+    /// `run`, and `blacklist` and `priority` when `blacklist`/`priority`): btauth/1 and
+    /// Epistula as `btauth`/`epistula` say, senders of the crypto types `crypto`
+    /// (bittensor's codes; empty: every type), requests bound to no receiver when
+    /// `unbound`, within `timeout` seconds and `max_body` bytes when given.
+    #[pyo3(signature = (method, path, btauth, epistula, crypto, unbound, timeout, max_body, route, blacklist, priority))]
+    #[allow(clippy::too_many_arguments)] // one keyword argument each on the Python side
+    fn endpoint(
+        &self,
+        method: &str,
+        path: &str,
+        btauth: bool,
+        epistula: bool,
+        crypto: Vec<i64>,
+        unbound: bool,
+        timeout: Option<f64>,
+        max_body: Option<usize>,
+        route: Py<PyAny>,
+        blacklist: bool,
+        priority: bool,
+    ) -> PyResult<()> {
+        let invalid = |e: axon::endpoint::DeclarationError| PyValueError::new_err(e.to_string());
+        if !btauth && !epistula {
+            return Err(PyValueError::new_err(
+                "an endpoint accepts btauth/1, Epistula or both: auth=(\"btauth\", \"epistula\")",
+            ));
+        }
+        let crypto = crypto
+            .into_iter()
+            .map(|code| {
+                Crypto::from_code(code).ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "crypto type {code} is neither sr25519 (1) nor ed25519 (0)"
+                    ))
+                })
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let mut declaration = Declaration::parse(method, path)
+            .map_err(invalid)?
+            .btauth(btauth)
+            .epistula(epistula)
+            .unbound(unbound);
+        declaration = declaration.accept_crypto(&crypto).map_err(invalid)?;
+        if let Some(seconds) = timeout {
+            let timeout = Duration::try_from_secs_f64(seconds)
+                .ok()
+                .filter(|t| !t.is_zero())
+                .ok_or_else(|| {
+                    PyValueError::new_err("timeout must be a positive number of seconds")
+                })?;
+            declaration = declaration.timeout(timeout);
+        }
+        if let Some(bytes) = max_body {
+            declaration = declaration.max_body(bytes);
+        }
+        let mut endpoints = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        if self.started() {
+            return Err(runtime_error("add endpoints before start"));
+        }
+        let label = declaration.label();
+        if endpoints.iter().any(|e| e.declaration.label() == label) {
+            return Err(PyValueError::new_err(format!(
+                "{label} is an endpoint already"
+            )));
+        }
+        endpoints.push(AttachedEndpoint {
+            declaration,
+            route: EndpointRoute::new(route),
+            blacklist,
+            priority,
         });
         Ok(())
     }
@@ -414,9 +513,20 @@ impl Server {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .clone();
+            let endpoints =
+                std::mem::take(&mut *self.endpoints.lock().unwrap_or_else(|p| p.into_inner()));
             let mut built = std::mem::take(axon);
             for one in attached {
                 built = register(built, one, policy.as_ref());
+            }
+            for one in endpoints {
+                let endpoint = one.route.endpoint(
+                    one.declaration,
+                    one.blacklist,
+                    one.priority,
+                    policy.as_ref(),
+                );
+                built = built.endpoint(endpoint);
             }
             *axon = built;
             self.runtime

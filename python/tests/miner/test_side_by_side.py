@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+import types
 import typing
 
 import aiohttp
@@ -19,100 +20,106 @@ import axon_rs
 EVE = Keypair.create_from_uri("//Eve")
 
 
-class Echo(bt.Synapse):
-    text: str
-    n: int = 1
-    out: typing.Optional[str] = None
-    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
+def declare(base, streaming):
+    """The miner's synapse classes and functions, declared on `base` (`bt.Synapse`, or
+    `axon_rs.Synapse` as a bittensor 11 miner declares them) and `streaming`."""
 
+    class Echo(base):
+        text: str
+        n: int = 1
+        out: typing.Optional[str] = None
+        required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("text", "n")
 
-class Sum(bt.Synapse):
-    values: typing.List[float]
-    scale: float = 1.0
-    total: typing.Optional[float] = None
-    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("values", "scale")
+    class Sum(base):
+        values: typing.List[float]
+        scale: float = 1.0
+        total: typing.Optional[float] = None
+        required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("values", "scale")
 
+    class Boom(base):
+        pass
 
-class Boom(bt.Synapse):
-    pass
+    class Tokens(streaming):
+        prompt: str
+        n: int
+        completion: str = ""
+        required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt", "n")
 
+        async def process_streaming_response(self, response):
+            async for chunk in response.content.iter_any():
+                yield chunk.decode()
 
-class Tokens(bt.StreamingSynapse):
-    prompt: str
-    n: int
-    completion: str = ""
-    required_hash_fields: typing.ClassVar[typing.Tuple[str, ...]] = ("prompt", "n")
+        def extract_response_json(self, response):
+            return {}
 
-    async def process_streaming_response(self, response):
-        async for chunk in response.content.iter_any():
-            yield chunk.decode()
+    class Slow(base):
+        done: bool = False
 
-    def extract_response_json(self, response):
-        return {}
+    class Vouched(base):
+        note: str = ""
 
+    def only_bob(synapse: Vouched) -> None:
+        """A custom verify: it replaces the signature check, as in bittensor."""
+        if synapse.dendrite.hotkey != Keypair.create_from_uri("//Bob").ss58_address:
+            raise ValueError("only Bob is vouched for")
 
-class Slow(bt.Synapse):
-    done: bool = False
-
-
-class Vouched(bt.Synapse):
-    note: str = ""
-
-
-def only_bob(synapse: Vouched) -> None:
-    """A custom verify: it replaces the signature check, as in bittensor."""
-    if synapse.dendrite.hotkey != Keypair.create_from_uri("//Bob").ss58_address:
-        raise ValueError("only Bob is vouched for")
-
-
-def vouched(synapse: Vouched) -> Vouched:
-    synapse.note = "ok"
-    return synapse
-
-
-def deny_eve(synapse: Sum) -> typing.Tuple[bool, str]:
-    return synapse.dendrite.hotkey == EVE.ss58_address, "Eve is not welcome"
-
-
-class Miner:
-    """Written as the subnet template's miner is: bound methods, async blacklist."""
-
-    def __init__(self):
-        self.entered = threading.Event()
-        self.release = threading.Event()
-        self.priorities = []
-
-    def forward(self, synapse: Echo) -> Echo:
-        synapse.out = synapse.text[::-1] * synapse.n
+    def vouched(synapse: Vouched) -> Vouched:
+        synapse.note = "ok"
         return synapse
 
-    async def blacklist(self, synapse: Echo) -> typing.Tuple[bool, str]:
+    def deny_eve(synapse: Sum) -> typing.Tuple[bool, str]:
         return synapse.dendrite.hotkey == EVE.ss58_address, "Eve is not welcome"
 
-    def priority(self, synapse: Echo) -> float:
-        self.priorities.append(synapse.dendrite.hotkey)
-        return 1.0
+    class Miner:
+        """Written as the subnet template's miner is: bound methods, async blacklist."""
 
-    async def total(self, synapse: Sum) -> Sum:
-        await asyncio.sleep(0)
-        synapse.total = synapse.scale * sum(synapse.values)
-        return synapse
+        def __init__(self):
+            self.entered = threading.Event()
+            self.release = threading.Event()
+            self.priorities = []
 
-    def tokens(self, synapse: Tokens) -> bt.StreamingSynapse.BTStreamingResponse:
-        async def streamer(send):
-            for i in range(synapse.n):
-                await send({"type": "http.response.body", "body": f"tok{i} ".encode(), "more_body": True})
+        def forward(self, synapse: Echo) -> Echo:
+            synapse.out = synapse.text[::-1] * synapse.n
+            return synapse
 
-        return synapse.create_streaming_response(streamer)
+        async def blacklist(self, synapse: Echo) -> typing.Tuple[bool, str]:
+            return synapse.dendrite.hotkey == EVE.ss58_address, "Eve is not welcome"
 
-    def boom(self, synapse: Boom) -> Boom:
-        raise RuntimeError("the model is not loaded")
+        def priority(self, synapse: Echo) -> float:
+            self.priorities.append(synapse.dendrite.hotkey)
+            return 1.0
 
-    def slow(self, synapse: Slow) -> Slow:
-        self.entered.set()
-        self.release.wait(30)
-        synapse.done = True
-        return synapse
+        async def total(self, synapse: Sum) -> Sum:
+            await asyncio.sleep(0)
+            synapse.total = synapse.scale * sum(synapse.values)
+            return synapse
+
+        def tokens(self, synapse: Tokens):
+            async def streamer(send):
+                for i in range(synapse.n):
+                    await send({"type": "http.response.body", "body": f"tok{i} ".encode(), "more_body": True})
+
+            return synapse.create_streaming_response(streamer)
+
+        def boom(self, synapse: Boom) -> Boom:
+            raise RuntimeError("the model is not loaded")
+
+        def slow(self, synapse: Slow) -> Slow:
+            self.entered.set()
+            self.release.wait(30)
+            synapse.done = True
+            return synapse
+
+    return types.SimpleNamespace(Echo=Echo, Sum=Sum, Boom=Boom, Tokens=Tokens, Slow=Slow,
+                                 Vouched=Vouched, only_bob=only_bob, vouched=vouched,
+                                 deny_eve=deny_eve, Miner=Miner)
+
+
+# What the validator sends: the classes on bittensor's own base.
+BT = declare(bt.Synapse, bt.StreamingSynapse)
+# What a bittensor 11 miner serves: the same classes on axon_rs's.
+RS = declare(axon_rs.Synapse, axon_rs.StreamingSynapse)
+Echo, Sum, Boom, Tokens, Slow, Vouched, Miner = BT.Echo, BT.Sum, BT.Boom, BT.Tokens, BT.Slow, BT.Vouched, BT.Miner
 
 
 def listening(port, within=30.0):
@@ -130,18 +137,22 @@ def listening(port, within=30.0):
 
 @pytest.fixture
 def both(wallet):
-    """Each axon with its own miner: {"bittensor": (info, miner), "axon_rs": (info, miner)}."""
+    """Each axon with its own miner, as {kind: (info, miner)}: bittensor's `Axon` serving the
+    classes declared on `bt.Synapse` ("bittensor"), `axon_rs.Axon` serving the same
+    ("axon_rs"), and `axon_rs.Axon` serving them declared on `axon_rs.Synapse`
+    ("axon_rs.Synapse")."""
     served = {}
     axons = []
-    for kind, make in (("bittensor", bt.Axon), ("axon_rs", axon_rs.Axon)):
-        miner = Miner()
+    for kind, make, ns in (("bittensor", bt.Axon, BT), ("axon_rs", axon_rs.Axon, BT),
+                           ("axon_rs.Synapse", axon_rs.Axon, RS)):
+        miner = ns.Miner()
         port = free_port()
         axon = make(wallet=wallet, port=port, ip="127.0.0.1", external_ip="127.0.0.1", external_port=port)
         axon.attach(forward_fn=miner.forward, blacklist_fn=miner.blacklist, priority_fn=miner.priority)
-        axon.attach(forward_fn=miner.total, blacklist_fn=deny_eve)
+        axon.attach(forward_fn=miner.total, blacklist_fn=ns.deny_eve)
         axon.attach(forward_fn=miner.boom)
         axon.attach(forward_fn=miner.tokens)
-        axon.attach(forward_fn=vouched, verify_fn=only_bob)
+        axon.attach(forward_fn=ns.vouched, verify_fn=ns.only_bob)
         axon.attach(forward_fn=miner.slow)
         axon.start()
         listening(port)
@@ -151,6 +162,13 @@ def both(wallet):
     for axon, miner in axons:
         miner.release.set()
         axon.stop()
+
+
+def alike(answers):
+    """Asserts every axon_rs kind answered as bittensor's `Axon`; returns axon_rs's answer."""
+    for kind in ("axon_rs", "axon_rs.Synapse"):
+        assert answers[kind] == answers["bittensor"], kind
+    return answers["axon_rs"]
 
 
 def call(keypair, target, synapse, timeout=12.0):
@@ -196,8 +214,7 @@ def test_a_stream_arrives_whole(both, caller):
         *chunks, last = asyncio.run(stream(target))
         assert isinstance(last, Tokens), kind
         streamed[kind] = {"text": "".join(chunks), "status": last.dendrite.status_code}
-    assert streamed["axon_rs"] == streamed["bittensor"]
-    assert streamed["axon_rs"]["text"] == "".join(f"tok{i} " for i in range(40))
+    assert alike(streamed)["text"] == "".join(f"tok{i} " for i in range(40))
 
 
 def test_blacklists_sync_async_and_bound_refuse_alike(both):
@@ -208,8 +225,7 @@ def test_blacklists_sync_async_and_bound_refuse_alike(both):
             seen(call(EVE, target, Sum(values=[1.0]))),
         ]
         assert miner.priorities == [], f"{kind}: a refused request reached the priority"
-    assert answers["axon_rs"] == answers["bittensor"]
-    assert answers["axon_rs"][0] == {"status": 403, "message": "Forbidden. Key is blacklisted: Eve is not welcome."}
+    assert alike(answers)[0] == {"status": 403, "message": "Forbidden. Key is blacklisted: Eve is not welcome."}
 
 
 def test_a_custom_verify_refuses_alike(both, caller):
@@ -218,8 +234,7 @@ def test_a_custom_verify_refuses_alike(both, caller):
         bob = call(Keypair.create_from_uri("//Bob"), target, Vouched())
         other = call(caller, target, Vouched())
         answers[kind] = [seen(bob), bob.note, seen(other)]
-    assert answers["axon_rs"] == answers["bittensor"]
-    assert answers["axon_rs"] == [
+    assert alike(answers) == [
         {"status": 200, "message": "Success"},
         "ok",
         {"status": 401, "message": "Not Verified with error: only Bob is vouched for"},
@@ -255,7 +270,7 @@ def test_a_blocking_forward_leaves_the_ping_answered(both, caller):
         miner.release.set()
         slow.join(30)
         assert answer["s"].done is True, kind
-    assert pings["axon_rs"] == {"status": 200, "message": "Success"}
+    assert pings["axon_rs"] == pings["axon_rs.Synapse"] == {"status": 200, "message": "Success"}
     assert pings["bittensor"] == {"status": 408, "message": "Request timeout after 3.0 seconds"}
 
 
@@ -298,19 +313,21 @@ def test_tampered_bodies_and_replays_are_refused(both, caller):
         return out
 
     answers = {kind: asyncio.run(raw(target)) for kind, (target, _) in both.items()}
-    assert answers["axon_rs"]["first"] == answers["bittensor"]["first"] == 200
-    assert answers["axon_rs"]["replay"] == answers["bittensor"]["replay"] == 401
+    for kind in ("axon_rs", "axon_rs.Synapse"):
+        assert answers[kind]["first"] == answers["bittensor"]["first"] == 200, kind
+        assert answers[kind]["replay"] == answers["bittensor"]["replay"] == 401, kind
+        assert answers[kind]["tampered"] == 400, kind
     # bittensor answers a body that is not the one signed 500 (its hash check raises inside
     # the request); this axon answers 400, naming the mismatch (a deliberate difference).
     assert answers["bittensor"]["tampered"] == 500
-    assert answers["axon_rs"]["tampered"] == 400
 
 
 def test_str_and_info_read_as_bittensors(both):
-    rs, _ = both["axon_rs"]
     py, _ = both["bittensor"]
-    for field in ("version", "ip", "ip_type", "hotkey", "coldkey", "protocol"):
-        assert getattr(rs, field) == getattr(py, field), field
+    for kind in ("axon_rs", "axon_rs.Synapse"):
+        rs, _ = both[kind]
+        for field in ("version", "ip", "ip_type", "hotkey", "coldkey", "protocol"):
+            assert getattr(rs, field) == getattr(py, field), (kind, field)
 
 
 def test_str_and_info_before_start_read_as_bittensors(wallet):
