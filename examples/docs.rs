@@ -161,6 +161,19 @@ fn not_denied(caller: &Caller, deny: &DenyList) -> Blacklist {   // before the s
     }
 }
 
+fn score_endpoint() -> Result<axon::endpoint::Endpoint, axon::endpoint::DeclarationError> {
+    let declaration = axon::endpoint::Declaration::parse("POST", "/v1/score")?.epistula(false);
+    let score = |caller: Caller, body: axum::body::Bytes| async move {
+        format!("{} sent {} bytes", caller.hotkey, body.len())
+    };
+    Ok(axon::endpoint::Endpoint::new(declaration, score).blacklist(|caller: &Caller| {
+        match caller.hotkey.starts_with('5') {
+            true => Blacklist::Allow,
+            false => Blacklist::Deny("not a Bittensor address".into()),
+        }
+    }))
+}
+
 use axon::auth::Scheme;
 
 
@@ -208,6 +221,8 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     miner.start().await?;
     miner.serve(netuid, &subtensor).await?;   // Served::Unchanged when the chain already holds this info
     println!("{network}: subnet {netuid} at block {}", metagraph.snapshot().block);
+    let handlers = Axon::from_registry().endpoint(score_endpoint()?).handlers()?;
+    assert!(handlers.endpoints().iter().any(|e| e.declaration.label() == "POST /v1/score"));
     let bob = axon::dendrite::Dendrite::new(axon::keys::Keypair::from_uri("//Bob")?);
     let target = miner.info().unwrap();
     let body = br#"{"text": "hello"}"#.to_vec();
