@@ -902,3 +902,169 @@ fn sigterm(pid: u32) {
         .status()
         .unwrap();
 }
+
+/// The subnet template's miner ported to bittensor 11 (`python/examples/template_miner.py`,
+/// run by bittensor 11.3.0's interpreter with a `bt.Wallet` on disk): it reads its metagraph
+/// from this chain, publishes its axon, and serves the template's `Dummy` to the real 10.5.0
+/// and 9.12.2 Dendrites and its btauth/1 endpoint to bittensor 11's `http_auth.sign`, with
+/// the template's blacklist (a registered hotkey served, Eve refused) on both; SIGTERM ends
+/// it with status 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_miner_serves_both_generations_of_validator() {
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let endpoint = chain().endpoint();
+    let chain = Subtensor::connect(&endpoint).await.unwrap();
+    let uri = "//Alice//template";
+    let hotkey = ss58(uri);
+    register(&chain, netuid, &key(uri)).await;
+    let wallets = std::env::temp_dir().join(format!("axon-template-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&wallets);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let path = wallets.to_str().unwrap().to_owned();
+    let calls = tokio::task::spawn_blocking(move || {
+        let python = support::python_11();
+        support::install_axon_rs(&python);
+        // The miner's wallet, written by bittensor 11 itself.
+        let write = format!(
+            "import bittensor as bt\nfrom bittensor.sp_core import Keypair\n\
+             w = bt.Wallet(name='miner', hotkey='default', path={path:?})\n\
+             w.hotkey_file.set_keypair(Keypair.create_from_uri({uri:?}), encrypt=False, overwrite=True)\n\
+             w.coldkeypub_file.set_keypair(Keypair.create_from_uri('//Alice'), encrypt=False, overwrite=True)\n"
+        );
+        support::run(
+            std::process::Command::new(&python).args(["-c", &write]),
+            "write the miner's wallet",
+        );
+        let script = support::workspace_root().join("python/examples/template_miner.py");
+        let mut miner = std::process::Command::new(&python)
+            .arg(&script)
+            .args(["--netuid", &netuid.to_string()])
+            .args(["--subtensor.chain_endpoint", &endpoint])
+            .args(["--wallet.name", "miner", "--wallet.hotkey", "default"])
+            .args(["--wallet.path", &path])
+            .args(["--axon.port", &port.to_string(), "--axon.ip", "127.0.0.1"])
+            // The chain refuses loopback: a documentation address is published, and the
+            // validators below call the loopback one.
+            .args(["--axon.external_ip", "198.51.100.27"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Listening once `start` returned (within 2 minutes).
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = miner.try_wait() {
+                let out = miner.wait_with_output().unwrap();
+                panic!(
+                    "the template miner ended ({status}):\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the template miner is not listening"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let port = port.to_string();
+        let args = |mode: &'static str| {
+            vec![mode, port.as_str(), hotkey.as_str(), "//Bob", "//Eve"]
+        };
+        let v10 = support::result_line(&support::run_script(
+            &support::python(),
+            "template_calls.py",
+            &args("dendrite"),
+        ));
+        let v9 = support::result_line(&support::run_script(
+            &support::python_9(),
+            "template_calls.py",
+            &args("dendrite"),
+        ));
+        let v11 = support::result_line(&support::run_script(
+            &python,
+            "template_calls.py",
+            &args("btauth"),
+        ));
+        // SIGTERM: the axon drains, then the process ends with status 0.
+        let pid = miner.id().to_string();
+        support::run(
+            std::process::Command::new("kill").args(["-TERM", &pid]),
+            "kill -TERM",
+        );
+        let out = miner.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // `axon_rs.Metagraph`, which the miner read its metagraph with, as it reads now.
+        let read = format!(
+            "import json, axon_rs\nm = axon_rs.Metagraph(netuid={netuid}, subtensor={endpoint:?})\n\
+             print('RESULT ' + json.dumps(dict(uids=m.uids, hotkeys=m.hotkeys, coldkeys=m.coldkeys, \
+             stake=m.stake, S=m.S, validator_permit=m.validator_permit, last_update=m.last_update, n=m.n)))\n"
+        );
+        let metagraph = support::result_line(&support::run(
+            std::process::Command::new(&python).args(["-c", &read]),
+            "axon_rs.Metagraph",
+        ));
+        (v10, v9, v11, metagraph)
+    })
+    .await
+    .unwrap();
+    let (v10, v9, v11, metagraph) = calls;
+    // The same neurons as bittensor 10.5.0 reads them (no block is built meanwhile: this
+    // test holds BLOCKS).
+    let python = python_reads(netuid, &[]);
+    let neurons = python["neurons"].as_array().unwrap();
+    assert_eq!(metagraph["n"], json!(neurons.len()));
+    for (field, theirs) in [
+        ("uids", "uid"),
+        ("hotkeys", "hotkey"),
+        ("coldkeys", "coldkey"),
+        ("stake", "stake"),
+        ("validator_permit", "validator_permit"),
+        ("last_update", "last_update"),
+    ] {
+        let expected: Vec<&serde_json::Value> = neurons.iter().map(|n| &n[theirs]).collect();
+        assert_eq!(metagraph[field], json!(expected), "{field}");
+    }
+    let bob = neurons
+        .iter()
+        .position(|n| n["hotkey"] == ss58("//Bob"))
+        .unwrap();
+    assert_eq!(
+        metagraph["S"][bob].as_f64().unwrap(),
+        neurons[bob]["stake"].as_u64().unwrap() as f64 / 1e9
+    );
+    let refused = "Forbidden. Key is blacklisted: Unrecognized hotkey.";
+    for (release, out) in [("10.5.0", &v10), ("9.12.2", &v9)] {
+        assert_eq!(
+            out["//Bob"],
+            json!([200, "Success", 42]),
+            "{release}: {out}"
+        );
+        assert_eq!(
+            out["//Eve"],
+            json!([403, refused, null]),
+            "{release}: {out}"
+        );
+    }
+    assert_eq!(v11["//Bob"], json!([200, null, 42]), "{v11}");
+    assert_eq!(v11["//Eve"], json!([403, refused, null]), "{v11}");
+    // Published on chain, as bittensor reads it back.
+    let python = python_reads(netuid, &[&ss58(uri)]);
+    let stored = &python["axons"][ss58(uri)];
+    assert_eq!(
+        (&stored["ip"], &stored["port"]),
+        (&json!(3325256731u64), &json!(port)),
+        "{stored}"
+    );
+    let _ = std::fs::remove_dir_all(&wallets);
+}

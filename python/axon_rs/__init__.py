@@ -9,6 +9,7 @@ the miner's synapse classes with the Rust axon: classes declared on `bittensor.S
 
 from ._axon import Axon, AxonInfo
 from ._endpoint import Caller, HandlerError
+from ._metagraph import Metagraph
 from ._native import __version__
 from ._synapse import StreamingResponse, StreamingSynapse, Synapse, TerminalInfo
 
@@ -17,6 +18,7 @@ __all__ = [
     "AxonInfo",
     "Caller",
     "HandlerError",
+    "Metagraph",
     "StreamingResponse",
     "StreamingSynapse",
     "Synapse",

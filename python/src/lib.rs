@@ -18,6 +18,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     module.add_class::<server::Server>()?;
     module.add_function(wrap_pyfunction!(server::flags, module)?)?;
+    module.add_function(wrap_pyfunction!(server::read_metagraph, module)?)?;
     module.add_function(wrap_pyfunction!(logs::take_logs, module)?)?;
     Ok(())
 }

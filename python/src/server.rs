@@ -192,6 +192,48 @@ pub(crate) fn flags() -> Vec<(&'static str, bool, bool)> {
         .collect()
 }
 
+/// One neuron as the Python `Metagraph` reads it: `(uid, hotkey, coldkey, stake in the
+/// alpha's smallest unit, validator_permit, last_update)`.
+type NeuronRow = (u16, String, String, u64, bool, u64);
+
+/// The metagraph of `netuid` read once from the chain at `endpoint` (the Rust
+/// [`Metagraph::read`], storage maps only, so any runtime serves it): `(block, neurons by
+/// uid)`. The GIL is released meanwhile.
+#[pyfunction]
+pub(crate) fn read_metagraph(
+    py: Python<'_>,
+    endpoint: String,
+    netuid: u16,
+) -> PyResult<(u64, Vec<NeuronRow>)> {
+    py.detach(|| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(runtime_error)?;
+        runtime.block_on(async {
+            let chain = Subtensor::connect(&endpoint).await.map_err(runtime_error)?;
+            let snapshot = Metagraph::read(&chain, netuid)
+                .await
+                .map_err(runtime_error)?;
+            let neurons = snapshot
+                .neurons
+                .iter()
+                .map(|n| {
+                    (
+                        n.uid,
+                        n.hotkey.clone(),
+                        n.coldkey.clone(),
+                        n.stake,
+                        n.validator_permit,
+                        n.last_update,
+                    )
+                })
+                .collect();
+            Ok((snapshot.block, neurons))
+        })
+    })
+}
+
 fn runtime_error(e: impl std::fmt::Display) -> PyErr {
     PyRuntimeError::new_err(e.to_string())
 }
