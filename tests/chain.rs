@@ -390,7 +390,8 @@ async fn a_python_miner_serves_through_axon_rs() {
 
 /// A Python miner's `axon_rs.Axon.policies` (`tests/python/axon_rs_policies.py`): registered
 /// hotkeys served, others refused with the template's message, by the Rust policy alone (the
-/// miner has no Python blacklist), under the real Dendrite.
+/// miner has no Python blacklist), under the real Dendrite; and its Python endpoint guarded
+/// by the same policy, called with Epistula.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_miner_switches_the_policies_on() {
     let netuid = subnet().netuid;
@@ -421,6 +422,17 @@ async fn a_python_miner_switches_the_policies_on() {
             "Forbidden. Key is blacklisted: Unrecognized hotkey.",
             null
         ]),
+        "{out}"
+    );
+    // The endpoint written in Python, behind the same policy.
+    assert_eq!(
+        out["http //Bob"],
+        json!([200, {"out": "done //Bob", "hotkey": ss58("//Bob")}]),
+        "{out}"
+    );
+    assert_eq!(
+        out["http //Eve"],
+        json!([403, {"message": "Forbidden. Key is blacklisted: Unrecognized hotkey."}]),
         "{out}"
     );
 }

@@ -282,6 +282,19 @@ def _hotkey(wallet):
     return hotkey
 
 
+def _coldkey(wallet):
+    """The wallet's coldkey address, for the axon's chain record; None when the wallet has no
+    coldkeypub (bittensor 11's `Wallet` raises when its file is missing: the coldkey is only
+    shown, never needed to serve)."""
+    try:
+        return getattr(getattr(wallet, "coldkeypub", None), "ss58_address", None)
+    except (OSError, ValueError) as e:
+        import logging
+
+        logging.getLogger("axon_rs").warning("the wallet's coldkeypub is not readable (%s): the axon's record shows no coldkey", e)
+        return None
+
+
 def _config_args(config):
     """The `--axon.*` settings of a bittensor config object as the Rust axon's flags: the
     ones bittensor has, and the ones the Rust axon adds (`replay_store`, `reuse_port`,
@@ -370,10 +383,9 @@ class Axon:
         self.external_port = _from_config(config, "external_port", external_port, None)
         self.max_workers = int(_from_config(config, "max_workers", max_workers, 10))
         hotkey = _hotkey(wallet)
-        coldkeypub = getattr(wallet, "coldkeypub", None)
         self._server = _native.Server(
             hotkey=hotkey,
-            coldkey=getattr(coldkeypub, "ss58_address", None),
+            coldkey=_coldkey(wallet),
             ip=str(self.ip).strip("[]"),
             port=self.port,
             external_ip=self.external_ip,
@@ -594,7 +606,7 @@ class Axon:
             ip = str(self.external_ip or self.ip).strip("[]")
             port = int(self.external_port or self.port)
             hotkey = self._server.hotkey()
-            coldkey = getattr(getattr(self.wallet, "coldkeypub", None), "ss58_address", None)
+            coldkey = _coldkey(self.wallet)
         try:
             import bittensor
 

@@ -2,10 +2,17 @@
 hotkeys only, by stake), called by the real Dendrite, for tests/chain.rs.
 
 argv: chain endpoint, netuid, the miner's hotkey URI, then caller URIs. The miner's forward
-has no Python blacklist. Prints `RESULT ` and JSON {uri: [status, message, out]}."""
+has no Python blacklist. The same miner serves a signed-HTTP endpoint written in Python,
+`POST /v1/job`, which the policies guard too: each caller also sends it an Epistula v2
+request, signed as the spec writes it with the real `bittensor_wallet` keypair. Prints
+`RESULT ` and JSON {uri: [status, message, out]} and {"http " + uri: [status, body]}."""
 
 import asyncio
+import hashlib
+import http.client
 import json
+import time
+import uuid
 import sys
 import types
 import typing
@@ -37,6 +44,11 @@ wallet = types.SimpleNamespace(hotkey=Keypair.create_from_uri(miner_uri), coldke
 axon = axon_rs.Axon(wallet=wallet, port=0, ip="127.0.0.1", external_ip="127.0.0.1")
 axon.attach(forward_fn=forward)
 axon.policies(subtensor=endpoint, netuid=netuid, blacklist="registered", priority="stake")
+
+
+@axon.endpoint("POST", "/v1/job", auth="epistula")
+def job(caller, body):
+    return {"out": f"done {json.loads(body)['id']}", "hotkey": caller.hotkey_ss58}
 axon.start()
 target = bt.AxonInfo(version=10005000, ip="127.0.0.1", port=axon.local_port, ip_type=4,
                      hotkey=wallet.hotkey.ss58_address, coldkey="")
@@ -52,6 +64,26 @@ async def main():
     return out
 
 
+def epistula(uri):
+    key = Keypair.create_from_uri(uri)
+    body = json.dumps({"id": uri}).encode()
+    stamp, call = time.time_ns() // 1_000_000, str(uuid.uuid4())
+    receiver = wallet.hotkey.ss58_address
+    message = f"{hashlib.sha256(body).hexdigest()}.{call}.{stamp}.{receiver}"
+    headers = {"Content-Type": "application/json", "Epistula-Version": "2",
+               "Epistula-Timestamp": str(stamp), "Epistula-Uuid": call,
+               "Epistula-Signed-By": key.ss58_address, "Epistula-Signed-For": receiver,
+               "Epistula-Request-Signature": "0x" + key.sign(message).hex()}
+    conn = http.client.HTTPConnection("127.0.0.1", axon.local_port, timeout=30)
+    conn.request("POST", "/v1/job", body=body, headers=headers)
+    r = conn.getresponse()
+    answer = [r.status, json.loads(r.read())]
+    conn.close()
+    return answer
+
+
 result = asyncio.run(main())
+for uri in callers:
+    result["http " + uri] = epistula(uri)
 axon.stop()
 print("RESULT " + json.dumps(result), flush=True)

@@ -228,3 +228,20 @@ def test_declarations_are_checked_when_made(tmp_path):
     with pytest.raises(ValueError, match="POST /v1/x is an endpoint already"):
         axon.endpoint("POST", "/v1/x")(handler)
     assert list(axon.endpoints) == ["POST /v1/x"]
+
+
+def test_a_wallet_without_a_coldkeypub_serves(tmp_path):
+    """A bittensor 11 `Wallet` holding only its hotkey (its `coldkeypub` raises
+    FileNotFoundError): the axon starts, and its record shows no coldkey."""
+    wallet = bt.Wallet(name="hot", hotkey="only", path=str(tmp_path))
+    wallet.hotkey_file.set_keypair(key("//Dave"), encrypt=False, overwrite=True)
+    with pytest.raises(FileNotFoundError):
+        wallet.coldkeypub
+    axon = axon_rs.Axon(wallet=wallet, port=free_port(), ip="127.0.0.1", external_ip="127.0.0.1")
+    assert axon.info().coldkey == ""
+    axon.start()
+    try:
+        info = axon.info()
+        assert (info.hotkey, info.coldkey) == (key("//Dave").ss58_address, "")
+    finally:
+        axon.stop()
