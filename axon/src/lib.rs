@@ -21,6 +21,9 @@ mod axon_info;
 // Leaves that know nothing of synapses: networking, task helpers, the metrics tables.
 mod net;
 
+#[cfg(feature = "tls")]
+pub mod tls;
+
 mod task;
 
 mod metrics;

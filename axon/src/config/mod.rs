@@ -52,6 +52,19 @@ pub struct AxonConfig {
     /// the reverse proxies in front of the axon, addresses or networks (none); see
     /// [`Axon::trusted_proxies`](crate::Axon::trusted_proxies). Not a Python setting.
     pub trusted_proxies: Vec<String>,
+    /// `--axon.tls_cert` / `BT_AXON_TLS_CERT`: the PEM certificate chain served to TLS
+    /// clients on the axon's port, beside plain HTTP (none: plain HTTP only; feature
+    /// `tls`). Not a Python setting.
+    pub tls_cert: Option<String>,
+    /// `--axon.tls_key` / `BT_AXON_TLS_KEY`: its PEM private key. Not a Python setting.
+    pub tls_key: Option<String>,
+    /// `--axon.tls_generate` / `BT_AXON_TLS_GENERATE`: serve TLS with an ed25519 key and
+    /// self-signed certificate made on first start and kept in `tls_dir` (off). Not a
+    /// Python setting.
+    pub tls_generate: bool,
+    /// `--axon.tls_dir` / `BT_AXON_TLS_DIR`: where `tls_generate` keeps them
+    /// (`~/.bittensor/tls/<hotkey>/`). Not a Python setting.
+    pub tls_dir: Option<String>,
 }
 
 impl Default for AxonConfig {
@@ -67,6 +80,10 @@ impl Default for AxonConfig {
             replay_store_local_fallback: false,
             reuse_port: false,
             trusted_proxies: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
+            tls_generate: false,
+            tls_dir: None,
         }
     }
 }

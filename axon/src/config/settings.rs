@@ -215,6 +215,58 @@ pub(super) const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        flag: "--axon.tls_cert",
+        example: "/etc/axon/cert.pem",
+        var: "BT_AXON_TLS_CERT",
+        value: Value::One("PATH"),
+        help: "serve TLS beside plain HTTP on the axon's port with this PEM certificate chain",
+        show: |c| c.axon.tls_cert.clone(),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.tls_cert = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.tls_key",
+        example: "/etc/axon/key.pem",
+        var: "BT_AXON_TLS_KEY",
+        value: Value::One("PATH"),
+        help: "the PEM private key of --axon.tls_cert (ECDSA P-256, ed25519 or RSA)",
+        show: |c| c.axon.tls_key.clone(),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.tls_key = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.tls_generate",
+        example: "true",
+        var: "BT_AXON_TLS_GENERATE",
+        value: Value::Bool,
+        help: "serve TLS with an ed25519 key and self-signed certificate made on first start",
+        show: |c| Some(c.axon.tls_generate.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.axon.tls_generate = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.tls_dir",
+        example: "/var/lib/axon/tls",
+        var: "BT_AXON_TLS_DIR",
+        value: Value::One("DIR"),
+        help: "where --axon.tls_generate keeps its key and certificate",
+        show: |c| c.axon.tls_dir.clone(),
+        unset: "~/.bittensor/tls/<hotkey>",
+        apply: |c, v| {
+            c.axon.tls_dir = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
         flag: "--auth.default_crypto",
         example: "ed25519",
         var: "BT_AUTH_DEFAULT_CRYPTO",

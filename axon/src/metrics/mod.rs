@@ -20,6 +20,8 @@
 //! | `axon_connections_open` | gauge | |
 //! | `axon_unverified_body_bytes` | gauge | |
 //! | `axon_connections_closed_total` | counter | `reason` (`per_address`, `evicted`, `first_head`) |
+//! | `axon_connections_total` | counter | `transport` (`plain`, `tls`) |
+//! | `axon_tls_handshake_failures_total` | counter | `reason` (`timeout`, `closed`, `rejected`) |
 //! | `axon_draining` | gauge | |
 
 mod reason;
@@ -210,6 +212,10 @@ pub(crate) struct Gauges {
     pub(crate) unverified_body_bytes: usize,
     /// Connections the axon closed, by reason (`per_address`, `evicted`, `first_head`).
     pub(crate) closed: [(&'static str, u64); 3],
+    /// Connections served, by transport (`plain`, `tls`).
+    pub(crate) transports: [(&'static str, u64); 2],
+    /// TLS handshakes failed, by reason (`timeout`, `closed`, `rejected`).
+    pub(crate) handshake_failures: [(&'static str, u64); 3],
 }
 
 impl Default for Gauges {
@@ -222,6 +228,8 @@ impl Default for Gauges {
             connections: 0,
             unverified_body_bytes: 0,
             closed: [("per_address", 0), ("evicted", 0), ("first_head", 0)],
+            transports: [("plain", 0), ("tls", 0)],
+            handshake_failures: [("timeout", 0), ("closed", 0), ("rejected", 0)],
         }
     }
 }

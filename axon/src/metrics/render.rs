@@ -14,6 +14,7 @@ impl Metrics {
         refusals(&mut out, self);
         stream_ends(&mut out, &self.rows);
         closed(&mut out, gauges);
+        transports(&mut out, gauges);
         self.gauges(&mut out, gauges);
         out
     }
@@ -180,6 +181,34 @@ fn closed(out: &mut String, gauges: &Gauges) {
         let _ = writeln!(
             out,
             "axon_connections_closed_total{{reason=\"{reason}\"}} {n}"
+        );
+    }
+}
+
+/// `axon_connections_total{transport}` and `axon_tls_handshake_failures_total{reason}`.
+fn transports(out: &mut String, gauges: &Gauges) {
+    header(
+        out,
+        "axon_connections_total",
+        "counter",
+        "Connections served, by transport (a TLS one once its handshake completed).",
+    );
+    for (transport, n) in gauges.transports {
+        let _ = writeln!(
+            out,
+            "axon_connections_total{{transport=\"{transport}\"}} {n}"
+        );
+    }
+    header(
+        out,
+        "axon_tls_handshake_failures_total",
+        "counter",
+        "TLS handshakes that failed, by reason.",
+    );
+    for (reason, n) in gauges.handshake_failures {
+        let _ = writeln!(
+            out,
+            "axon_tls_handshake_failures_total{{reason=\"{reason}\"}} {n}"
         );
     }
 }

@@ -4,6 +4,10 @@
 mod proxies;
 
 pub(crate) use proxies::{read_header, Prefixed};
+
+/// The first byte of a TLS record carrying a handshake message: what tells a TLS client
+/// from a plain HTTP one on the same port (no HTTP method starts with it).
+pub(crate) const TLS_HANDSHAKE_RECORD: u8 = 0x16;
 pub use proxies::{ProxyError, TrustedProxies};
 
 use std::net::IpAddr;

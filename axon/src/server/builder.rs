@@ -86,6 +86,9 @@ pub struct Axon {
     pub(super) proxies: Option<Result<TrustedProxies, ProxyError>>,
     /// More lines of the `/metrics` exposition (the metagraph's).
     pub(super) exposition: Vec<Exposition>,
+    /// The TLS certificate given in code (the config's files otherwise).
+    #[cfg(feature = "tls")]
+    pub(super) tls: Option<crate::tls::TlsConfig>,
     /// The running server, once started.
     pub(super) serving: Option<Serving>,
 }
@@ -117,6 +120,8 @@ impl Axon {
             discovery: Discovery::default(),
             proxies: None,
             exposition: Vec::new(),
+            #[cfg(feature = "tls")]
+            tls: None,
             serving: None,
         }
     }

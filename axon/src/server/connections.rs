@@ -49,6 +49,54 @@ impl Closed {
     }
 }
 
+/// How a connection was served (the label of `axon_connections_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// Plain HTTP.
+    Plain,
+    /// HTTP over TLS, once its handshake completed.
+    Tls,
+}
+
+impl Transport {
+    pub(crate) const ALL: [Transport; 2] = [Transport::Plain, Transport::Tls];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Transport::Plain => "plain",
+            Transport::Tls => "tls",
+        }
+    }
+}
+
+/// Why a TLS handshake failed (the label of `axon_tls_handshake_failures_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HandshakeFailure {
+    /// Not finished within the first-head timeout.
+    Timeout,
+    /// The client closed the connection, or it failed, before the handshake finished.
+    Closed,
+    /// Not TLS the server accepts: a malformed record, no common version or cipher suite,
+    /// a message too large.
+    Rejected,
+}
+
+impl HandshakeFailure {
+    pub(crate) const ALL: [HandshakeFailure; 3] = [
+        HandshakeFailure::Timeout,
+        HandshakeFailure::Closed,
+        HandshakeFailure::Rejected,
+    ];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            HandshakeFailure::Timeout => "timeout",
+            HandshakeFailure::Closed => "closed",
+            HandshakeFailure::Rejected => "rejected",
+        }
+    }
+}
+
 /// The open connections of one listener (cheap to clone: one shared table).
 #[derive(Clone)]
 pub(crate) struct Connections {
@@ -66,6 +114,8 @@ struct Inner {
     /// `Notify` takes a lock, which every request's end should not).
     waiting: AtomicBool,
     closed: [AtomicU64; 3],
+    transports: [AtomicU64; 2],
+    handshake_failures: [AtomicU64; 3],
     epoch: Instant,
 }
 
@@ -178,6 +228,8 @@ impl Connections {
                 room: Notify::new(),
                 waiting: AtomicBool::new(false),
                 closed: Default::default(),
+                transports: Default::default(),
+                handshake_failures: Default::default(),
                 epoch: Instant::now(),
             }),
         }
@@ -204,6 +256,26 @@ impl Connections {
     /// Counts a connection closed for `reason`.
     pub(crate) fn count(&self, reason: Closed) {
         self.inner.closed[reason as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many connections were served over `transport`.
+    pub(crate) fn served(&self, transport: Transport) -> u64 {
+        self.inner.transports[transport as usize].load(Ordering::Relaxed)
+    }
+
+    /// Counts a connection served over `transport`.
+    pub(crate) fn count_transport(&self, transport: Transport) {
+        self.inner.transports[transport as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many TLS handshakes failed for `reason`.
+    pub(crate) fn handshakes_failed(&self, reason: HandshakeFailure) -> u64 {
+        self.inner.handshake_failures[reason as usize].load(Ordering::Relaxed)
+    }
+
+    /// Counts a TLS handshake failed for `reason`.
+    pub(crate) fn count_handshake_failure(&self, reason: HandshakeFailure) {
+        self.inner.handshake_failures[reason as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Tells a waiting accept that a connection closed or went idle.

@@ -2,7 +2,7 @@
 //! by an app (the request [`pipeline`](crate::pipeline) for the synapse listener, a small
 //! router for the operations listener) given the client's address, stopped gracefully.
 
-use super::connections::{Closed, Connections, Held, Tracked};
+use super::connections::{Closed, Connections, HandshakeFailure, Held, Tracked, Transport};
 use super::Limits;
 use crate::net::{self, Prefixed, TrustedProxies};
 use axum::body::Body;
@@ -74,12 +74,17 @@ impl Listening {
     ///
     /// A connection from one of `proxies` may open with a PROXY header (read within the
     /// header-read timeout); its requests then come from the client it names.
+    ///
+    /// With `tls`, a connection whose first byte (after a PROXY header) opens a TLS
+    /// handshake record is served over TLS; the handshake must finish within the
+    /// first-head timeout.
     pub(crate) fn spawn<A: App>(
         listener: TcpListener,
         app: A,
         limits: &Limits,
         connections: &Connections,
         proxies: Option<Arc<TrustedProxies>>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
     ) -> io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel();
@@ -98,6 +103,7 @@ impl Listening {
             connections: connections.clone(),
             proxy,
             first_head: limits.first_head_timeout,
+            tls,
         };
         let task = tokio::spawn(accept_loop(listener, serving, stopped));
         Ok(Listening {
@@ -141,6 +147,7 @@ struct Serving<A> {
     connections: Connections,
     proxy: Option<ProxyHeaders>,
     first_head: Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Accepts connections while there is room (below the cap, or an idle connection to
@@ -260,20 +267,7 @@ async fn serve_connection<A: App>(
         .filter(|p| p.trusted.contains(peer.ip()))
         .map(|p| p.timeout);
     let (first, client) = match trusted_proxy {
-        None => {
-            // A client sends its request as soon as it connects. (`peek` waits for a byte
-            // without taking it; `readable` may report a fresh socket ready at once.)
-            let mut byte = [0u8; 1];
-            if tokio::time::timeout(serving.first_head, stream.peek(&mut byte))
-                .await
-                .is_err()
-            {
-                serving.connections.count(Closed::FirstHead);
-                tracing::debug!(%peer, "closed a connection: nothing sent in time");
-                return;
-            }
-            (Vec::new(), peer)
-        }
+        None => (Vec::new(), peer),
         Some(timeout) => match tokio::time::timeout(timeout, net::read_header(&mut stream)).await {
             Ok(Ok((client, first))) => (first, client.unwrap_or(peer)),
             Ok(Err(e)) => {
@@ -286,6 +280,84 @@ async fn serve_connection<A: App>(
             }
         },
     };
+    // A client sends its request (or its TLS handshake) as soon as it connects; the
+    // handshake too must be done by then. (`peek` waits for a byte without taking it;
+    // `readable` may report a fresh socket ready at once.)
+    let deadline = tokio::time::Instant::now() + serving.first_head;
+    let opening = match first.first() {
+        Some(&byte) => byte,
+        None => {
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout_at(deadline, stream.peek(&mut byte)).await {
+                Ok(Ok(1)) => byte[0],
+                Ok(_) => return, // closed, or failed, before sending anything
+                Err(_) => {
+                    serving.connections.count(Closed::FirstHead);
+                    tracing::debug!(%peer, "closed a connection: nothing sent in time");
+                    return;
+                }
+            }
+        }
+    };
+    let io = Prefixed::new(first, stream);
+    match &serving.tls {
+        Some(acceptor) if opening == net::TLS_HANDSHAKE_RECORD => {
+            let tls = match tokio::time::timeout_at(deadline, acceptor.accept(io)).await {
+                Ok(Ok(tls)) => tls,
+                Ok(Err(e)) => {
+                    let reason = handshake_failure(&e);
+                    serving.connections.count_handshake_failure(reason);
+                    tracing::debug!(%peer, "closed a connection: TLS handshake failed ({}): {e}", reason.label());
+                    return;
+                }
+                Err(_) => {
+                    serving.connections.count(Closed::FirstHead);
+                    serving
+                        .connections
+                        .count_handshake_failure(HandshakeFailure::Timeout);
+                    tracing::debug!(%peer, "closed a connection: TLS handshake not done in time");
+                    return;
+                }
+            };
+            serving.connections.count_transport(Transport::Tls);
+            serve_http(
+                TokioIo::new(tls),
+                client,
+                serving,
+                held,
+                http,
+                watcher,
+                peer,
+            )
+            .await;
+        }
+        _ => {
+            serving.connections.count_transport(Transport::Plain);
+            serve_http(TokioIo::new(io), client, serving, held, http, watcher, peer).await;
+        }
+    }
+}
+
+/// Why a handshake failed, from the error rustls (through tokio-rustls) gave.
+fn handshake_failure(e: &io::Error) -> HandshakeFailure {
+    match e.kind() {
+        io::ErrorKind::InvalidData => HandshakeFailure::Rejected,
+        _ => HandshakeFailure::Closed,
+    }
+}
+
+/// Serves HTTP/1.1 on `io` (plain, or TLS once its handshake completed) until it closes.
+async fn serve_http<A: App, I>(
+    io: TokioIo<I>,
+    client: SocketAddr,
+    serving: &Arc<Serving<A>>,
+    held: &Held,
+    http: &http1::Builder,
+    watcher: Option<hyper_util::server::graceful::Watcher>,
+    peer: SocketAddr,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let app = serving.clone();
     let activity = held.activity();
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -299,7 +371,6 @@ async fn serve_connection<A: App>(
             )
         }
     });
-    let io = TokioIo::new(Prefixed::new(first, stream));
     let connection = http.serve_connection(io, service);
     let served = match watcher {
         Some(watcher) => watcher.watch(connection).await,

@@ -2,7 +2,7 @@
 //! address of their own so no synapse name can collide with them and validators, who only
 //! reach the synapse port, cannot read them.
 
-use super::connections::{Closed, Connections};
+use super::connections::{Closed, Connections, HandshakeFailure, Transport};
 use super::listen::App;
 use crate::metrics::Gauges;
 use crate::pipeline::Shared;
@@ -68,6 +68,9 @@ async fn metrics(State(observed): State<Arc<Observed>>) -> Response {
         connections: connections.open(),
         unverified_body_bytes: shared.unverified.held(),
         closed: Closed::ALL.map(|reason| (reason.label(), connections.closed(reason))),
+        transports: Transport::ALL.map(|t| (t.label(), connections.served(t))),
+        handshake_failures: HandshakeFailure::ALL
+            .map(|reason| (reason.label(), connections.handshakes_failed(reason))),
     };
     (
         [(

@@ -81,6 +81,19 @@ pub enum Problem {
         /// Why.
         source: StoreError,
     },
+    /// The TLS certificate or key cannot be used.
+    #[cfg(feature = "tls")]
+    Tls {
+        /// Why, naming the file.
+        source: Arc<crate::tls::TlsError>,
+    },
+    /// TLS settings that cannot be served as given: one of `--axon.tls_cert` and
+    /// `--axon.tls_key` without the other, or TLS asked of a build without the `tls`
+    /// feature.
+    TlsSettings {
+        /// What is wrong and what to give instead.
+        reason: &'static str,
+    },
     /// `Axon::start` on an axon already serving.
     AlreadyStarted {
         /// Where it listens.
@@ -128,6 +141,9 @@ impl fmt::Display for Problem {
                  lower `--axon.max_workers`"
             ),
             Problem::ReplayStore { source } => write!(f, "--axon.replay_store: {source}"),
+            #[cfg(feature = "tls")]
+            Problem::Tls { source } => write!(f, "TLS: {source}"),
+            Problem::TlsSettings { reason } => write!(f, "TLS: {reason}"),
             Problem::AlreadyStarted { address } => {
                 write!(f, "the axon is already serving on {address}: stop it first")
             }
@@ -144,6 +160,8 @@ impl Error for Problem {
                 Some(&**source)
             }
             Problem::ReplayStore { source } => Some(source),
+            #[cfg(feature = "tls")]
+            Problem::Tls { source } => Some(&**source),
             Problem::BadProxy { source } => Some(source),
             Problem::ExternalIp { source } => Some(source),
             _ => None,

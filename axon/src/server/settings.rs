@@ -203,6 +203,23 @@ impl Axon {
         self
     }
 
+    /// Serves TLS on the axon's port beside plain HTTP, with this certificate: a connection
+    /// opening with a TLS handshake is served over TLS, any other as plain HTTP (the Python
+    /// Dendrite's `http://`). Wins over `--axon.tls_*` (feature `tls`).
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("axon-tls-builder-{}", std::process::id()));
+    /// let tls = axon::tls::TlsConfig::generate_in(&dir).unwrap();
+    /// let axon = axon::Axon::new().tls(tls);
+    /// # let _ = axon;
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: crate::tls::TlsConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
     /// A replay store shared with the other processes serving this hotkey (several axons
     /// behind one address): a request accepted by any of them is refused by all. Each
     /// process still checks its own store first. Without one, `--axon.replay_store`

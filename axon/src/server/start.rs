@@ -108,6 +108,7 @@ impl Axon {
         };
         let coldkey = self.serving_coldkey();
         let proxies = self.trusted();
+        let tls = self.serving_tls(settings, hotkey.as_ref().ok());
         match (
             hotkey,
             verifier,
@@ -116,7 +117,7 @@ impl Axon {
             table,
             replay,
             coldkey,
-            proxies,
+            (proxies, tls),
         ) {
             (
                 Ok(hotkey),
@@ -126,7 +127,7 @@ impl Axon {
                 Ok(built),
                 Ok(replay),
                 Ok(coldkey),
-                Ok(proxies),
+                (Ok(proxies), Ok(tls)),
             ) if self.problems.is_empty() => Ok(Plan {
                 built,
                 hotkey,
@@ -134,13 +135,15 @@ impl Axon {
                 verifier,
                 replay,
                 proxies,
+                tls,
             }),
-            (hotkey, verifier, bind_ip, external_ip, table, replay, coldkey, proxies) => {
+            (hotkey, verifier, bind_ip, external_ip, table, replay, coldkey, (proxies, tls)) => {
                 let mut problems: Vec<Problem> =
                     self.problems.iter().cloned().map(Problem::from).collect();
                 problems.extend(hotkey.err());
                 problems.extend(coldkey.err());
                 problems.extend(proxies.err());
+                problems.extend(tls.err());
                 problems.extend(replay.err());
                 problems.extend(verifier.and_then(Result::err));
                 problems.extend(bind_ip.err());
@@ -251,6 +254,7 @@ impl Axon {
             &self.limits,
             &connections,
             proxies,
+            plan.tls.map(|tls| tls.acceptor),
         )
         .map_err(spawn_failed(address))?;
         let operations = match sockets.operations {
@@ -264,8 +268,9 @@ impl Axon {
                     OPERATIONS_CONNECTIONS,
                     TrustedProxies::default(),
                 );
-                let listening = Listening::spawn(listener, app, &Limits::default(), &few, None)
-                    .map_err(spawn_failed("operations".into()))?;
+                let listening =
+                    Listening::spawn(listener, app, &Limits::default(), &few, None, None)
+                        .map_err(spawn_failed("operations".into()))?;
                 tracing::info!(address = %listening.local_addr(), "operations serving /metrics and /healthz");
                 Some(listening)
             }
@@ -335,6 +340,88 @@ struct Plan {
     verifier: Arc<Verifier>,
     replay: Option<ReplayStore>,
     proxies: TrustedProxies,
+    tls: Option<PlannedTls>,
+}
+
+/// `0x` and the bytes in hex.
+#[cfg(feature = "tls")]
+fn hex_of(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// The TLS the axon serves beside plain HTTP.
+struct PlannedTls {
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl Axon {
+    /// The TLS to serve, if any: the configuration given in code, else the files of
+    /// `--axon.tls_cert` and `--axon.tls_key`, else (`--axon.tls_generate`) the key and
+    /// certificate kept in `--axon.tls_dir`, made there on first start. Reads (and may
+    /// write) those files: the plan's only file I/O.
+    fn serving_tls(
+        &self,
+        settings: &AxonConfig,
+        hotkey: Option<&Keypair>,
+    ) -> Result<Option<PlannedTls>, Problem> {
+        #[cfg(not(feature = "tls"))]
+        {
+            let _ = hotkey;
+            let asked =
+                settings.tls_cert.is_some() || settings.tls_key.is_some() || settings.tls_generate;
+            match asked {
+                true => Err(Problem::TlsSettings {
+                    reason: "--axon.tls_* asks for TLS, but this program was built without the axon crate's `tls` feature: enable it (features = [\"tls\"]), or remove the settings",
+                }),
+                false => Ok(None),
+            }
+        }
+        #[cfg(feature = "tls")]
+        {
+            use crate::tls::TlsConfig;
+            let failed = |e| Problem::Tls {
+                source: Arc::new(e),
+            };
+            let config = match (&self.tls, &settings.tls_cert, &settings.tls_key) {
+                (Some(tls), _, _) => tls.clone(),
+                (None, Some(cert), Some(key)) => {
+                    let (cert, key) = (
+                        crate::keys::expand_home(cert),
+                        crate::keys::expand_home(key),
+                    );
+                    TlsConfig::from_pem_files(cert, key).map_err(failed)?
+                }
+                (None, Some(_), None) | (None, None, Some(_)) => {
+                    return Err(Problem::TlsSettings {
+                        reason: "--axon.tls_cert and --axon.tls_key go together: give both PEM files, or --axon.tls_generate true",
+                    })
+                }
+                (None, None, None) if settings.tls_generate => {
+                    let dir = match (&settings.tls_dir, hotkey) {
+                        (Some(dir), _) => crate::keys::expand_home(dir),
+                        (None, Some(hotkey)) => TlsConfig::default_dir(hotkey.ss58()),
+                        // No hotkey: that problem is reported on its own.
+                        (None, None) => return Ok(None),
+                    };
+                    TlsConfig::generate_in(dir).map_err(failed)?
+                }
+                (None, None, None) => return Ok(None),
+            };
+            match config.public_key().certificate() {
+                Some(published) => tracing::info!(
+                    public_key = %hex_of(&published),
+                    "TLS served beside plain HTTP (the key as `serve_axon_tls` publishes it)"
+                ),
+                None => tracing::info!(
+                    key = ?config.public_key(),
+                    "TLS served beside plain HTTP; this key cannot be published on chain"
+                ),
+            }
+            Ok(Some(PlannedTls {
+                acceptor: config.acceptor(),
+            }))
+        }
+    }
 }
 
 /// The listening sockets [`Axon::start`] opened.

@@ -1,0 +1,501 @@
+//! TLS on the axon's one port, beside plain HTTP (feature `tls`): real clients over TLS
+//! (bittensor 11's `http_auth.sign` sent with Python's `ssl`, curl, `openssl s_client`, a
+//! rustls client behind a PROXY header) and the real 10.5.0 Dendrite over plain HTTP, on the
+//! same port at once; then the hostile cases over raw TCP: half a handshake, a handshake that
+//! never finishes, a record of garbage, a 16 KiB ClientHello, plain HTTP after a TLS record
+//! header. Each closes without an HTTP answer and is counted by reason.
+
+mod support;
+
+use axon::auth::Caller;
+use axon::endpoint::{Declaration, Endpoint};
+use axon::keys::Keypair;
+use axon::tls::{TlsConfig, TlsErrorKind, TlsKey};
+use axon::{Axon, Limits, Problem};
+use axum::body::Bytes;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::services::TempDir;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The endpoint every client calls: the verified caller, the client's address, the body.
+fn echo() -> Endpoint {
+    let declaration = Declaration::parse("POST", "/v1/echo").unwrap();
+    Endpoint::new(declaration, |caller: Caller, body: Bytes| async move {
+        axum::Json(json!({
+            "hotkey": caller.hotkey,
+            "ip": caller.ip.map(|ip| ip.to_string()),
+            "body": String::from_utf8_lossy(&body),
+        }))
+    })
+}
+
+fn alice() -> Keypair {
+    Keypair::from_uri("//Alice").unwrap()
+}
+
+/// An axon of Alice's serving `echo` and the ping, TLS from `tls` beside plain HTTP, its
+/// first head due within `first_head`, and an operations listener.
+async fn serve(tls: Option<TlsConfig>, first_head: Duration, proxy: Option<&str>) -> Axon {
+    let mut limits = Limits::default();
+    limits.first_head_timeout = first_head;
+    let mut axon = Axon::new()
+        .hotkey(alice())
+        .endpoint(echo())
+        .limits(limits)
+        .ip("127.0.0.1")
+        .port(0)
+        .operations("127.0.0.1:0".parse().unwrap());
+    if let Some(tls) = tls {
+        axon = axon.tls(tls);
+    }
+    if let Some(proxy) = proxy {
+        axon = axon.trusted_proxies([proxy]);
+    }
+    axon.start().await.unwrap();
+    axon
+}
+
+/// A counter's value on the operations listener's `/metrics`.
+async fn counter(axon: &Axon, line: &str) -> u64 {
+    let (_, metrics) = support::http::get(axon.operations_addr().unwrap(), "/metrics").await;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{line} not in\n{metrics}"))
+}
+
+/// Installs curl and openssl from Debian's packages when missing (a fresh machine may have
+/// neither).
+fn tools() {
+    static DONE: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+    let mut done = DONE.lock().unwrap_or_else(|e| e.into_inner());
+    if *done || (Path::new("/usr/bin/curl").exists() && Path::new("/usr/bin/openssl").exists()) {
+        *done = true;
+        return;
+    }
+    for args in [
+        &["update", "-q"][..],
+        &[
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+            "curl",
+            "openssl",
+        ],
+    ] {
+        support::run(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            "apt-get",
+        );
+    }
+    *done = true;
+}
+
+/// A rustls client that accepts the axon's self-signed certificate: these tests are of the
+/// server, and the certificate the Python client and curl check is the same one.
+mod client {
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{DigitallySignedStruct, SignatureScheme};
+    use std::sync::Arc;
+
+    #[derive(Debug)]
+    struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+    impl ServerCertVerifier for AnyCertificate {
+        fn verify_server_cert(
+            &self,
+            _: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    pub fn config() -> Arc<rustls::ClientConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth();
+        Arc::new(config)
+    }
+
+    /// The first flight of a rustls client: one record holding its ClientHello.
+    pub fn client_hello() -> Vec<u8> {
+        let name = ServerName::try_from("axon").unwrap();
+        let mut conn = rustls::ClientConnection::new(config(), name).unwrap();
+        let mut hello = Vec::new();
+        conn.write_tls(&mut hello).unwrap();
+        hello
+    }
+}
+
+/// Everything the server sends until it closes the connection (60 s at most).
+async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+    read.await
+        .expect("the server closed the connection within 60 s");
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_plain_http_share_the_port_for_real_clients() {
+    tools();
+    let dir = TempDir::new("tls-clients");
+    let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    assert!(matches!(tls.public_key(), TlsKey::Ed25519(_)));
+    let mut axon = serve(Some(tls), Duration::from_secs(5), None).await;
+    let addr = axon.local_addr().unwrap();
+    let cert = dir.0.join("cert.pem");
+    let hotkey = alice().ss58().to_owned();
+
+    // bittensor 11 over TLS (Python's ssl, trusting only this certificate, checking its name).
+    let python = support::python_11();
+    let port = addr.port().to_string();
+    let out = support::result_line(&support::run_script(
+        &python,
+        "https_btauth.py",
+        &[&port, &hotkey, cert.to_str().unwrap(), "axon"],
+    ));
+    assert_eq!(out["status"], 200, "{out}");
+    assert_eq!(out["version"], "TLSv1.3", "{out}");
+    assert_eq!(out["peer_certificate_matches"], true, "{out}");
+    let body: Value = serde_json::from_str(out["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        body,
+        json!({"hotkey": Keypair::from_uri("//Bob").unwrap().ss58(), "ip": "127.0.0.1",
+               "body": r#"{"text": "over tls"}"#})
+    );
+
+    // The real 10.5.0 Dendrite, plain HTTP, the same port.
+    let ping = support::result_line(&support::run_script(
+        &support::python(),
+        "ping.py",
+        &[&port, &hotkey],
+    ));
+    assert_eq!(ping["status_code"], 200, "{ping}");
+
+    // curl over TLS (an unsigned request: refused by the endpoint, answered over TLS), and
+    // over plain HTTP on the same port.
+    let curl = |url: String| {
+        let out = Command::new("curl")
+            .args(["-sS", "--cacert", cert.to_str().unwrap()])
+            .args(["--resolve", &format!("axon:{port}:127.0.0.1")])
+            .args(["-o", "/dev/null", "-w", "%{http_code} %{scheme}"])
+            .args(["-X", "POST", "--data", "{}", &url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(curl(format!("https://axon:{port}/v1/echo")), "401 HTTPS");
+    assert_eq!(curl(format!("http://axon:{port}/v1/echo")), "401 HTTP");
+
+    // openssl s_client: the handshake, and the certificate it was shown.
+    let out = Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &addr.to_string(),
+            "-servername",
+            "axon",
+        ])
+        .args(["-CAfile", cert.to_str().unwrap(), "-verify_return_error"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Verify return code: 0 (ok)"), "{text}");
+    assert!(text.contains("TLSv1.3"), "{text}");
+
+    assert_eq!(
+        counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
+        3
+    );
+    assert!(counter(&axon, "axon_connections_total{transport=\"plain\"}").await >= 2);
+    axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_header_comes_first_then_tls() {
+    let dir = TempDir::new("tls-proxy");
+    let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    let mut axon = serve(Some(tls), Duration::from_secs(5), Some("127.0.0.1")).await;
+    let addr = axon.local_addr().unwrap();
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"PROXY TCP4 203.0.113.9 127.0.0.1 40000 8091\r\n")
+        .await
+        .unwrap();
+    let name = rustls::pki_types::ServerName::try_from("axon").unwrap();
+    let mut tls = tokio_rustls::TlsConnector::from(client::config())
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let bob = Keypair::from_uri("//Bob").unwrap();
+    let headers =
+        axon::auth::btauth::sign(&bob, "POST", "/v1/echo", b"{}", Some(alice().ss58()), None);
+    let mut request =
+        "POST /v1/echo HTTP/1.1\r\nhost: axon\r\nconnection: close\r\ncontent-length: 2\r\n"
+            .to_owned();
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n{}");
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(Duration::from_secs(30), tls.read_to_string(&mut answer))
+        .await
+        .unwrap()
+        .ok();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""ip":"203.0.113.9""#), "{answer}");
+    axon.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_handshakes_close_without_an_http_answer() {
+    let dir = TempDir::new("tls-hostile");
+    let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    // A short first-head timeout: the stalled cases end sooner (the test waits for the
+    // close, never for a time).
+    let mut axon = serve(Some(tls), Duration::from_millis(500), None).await;
+    let addr = axon.local_addr().unwrap();
+    let hello = client::client_hello();
+    assert_eq!(hello[0], 0x16);
+
+    // Half a handshake: the record header and part of the ClientHello, then silence.
+    let mut half = TcpStream::connect(addr).await.unwrap();
+    half.write_all(&hello[..hello.len() / 2]).await.unwrap();
+    let got = until_closed(&mut half).await;
+    assert!(got.is_empty(), "{got:?}");
+
+    // A whole ClientHello, then nothing: the server answers it (a TLS record, not HTTP)
+    // and closes when the handshake is not finished in time.
+    let mut stalled = TcpStream::connect(addr).await.unwrap();
+    stalled.write_all(&hello).await.unwrap();
+    let got = until_closed(&mut stalled).await;
+    assert_eq!(got.first(), Some(&0x16), "a ServerHello record");
+
+    // A record of garbage: refused at once (at most a TLS alert, never HTTP).
+    let mut garbage = TcpStream::connect(addr).await.unwrap();
+    let mut record = vec![0x16, 0x03, 0x01, 0x00, 0x20];
+    record.extend_from_slice(&[0xa5; 32]);
+    garbage.write_all(&record).await.unwrap();
+    let got = until_closed(&mut garbage).await;
+    assert!(!got.starts_with(b"HTTP/"), "{got:?}");
+
+    // Plain HTTP after a TLS record header (whose length is the request's).
+    let mut mixed = TcpStream::connect(addr).await.unwrap();
+    let plain = b"GET / HTTP/1.1\r\nhost: axon\r\n\r\n";
+    let mut record = vec![0x16, 0x03, 0x01, 0x00, plain.len() as u8];
+    record.extend_from_slice(plain);
+    mixed.write_all(&record).await.unwrap();
+    let got = until_closed(&mut mixed).await;
+    assert!(!got.starts_with(b"HTTP/"), "{got:?}");
+
+    // A 16 KiB ClientHello (a padding extension), across two records: answered as any
+    // other, within rustls' bound on a handshake message.
+    let mut big = TcpStream::connect(addr).await.unwrap();
+    big.write_all(&padded(&hello, 16 * 1024)).await.unwrap();
+    let got = until_closed(&mut big).await;
+    assert_eq!(got.first(), Some(&0x16), "a ServerHello record: {got:?}");
+
+    // Still serving: a plain request is answered.
+    let (status, _) = support::http::get(addr, "/nothing").await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        counter(
+            &axon,
+            "axon_tls_handshake_failures_total{reason=\"timeout\"}"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        counter(
+            &axon,
+            "axon_tls_handshake_failures_total{reason=\"rejected\"}"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
+        0
+    );
+    axon.stop().await;
+}
+
+/// `hello` (one record holding a ClientHello) with a padding extension making its
+/// handshake message `size` bytes, split into records of at most 16 KiB.
+fn padded(hello: &[u8], size: usize) -> Vec<u8> {
+    let message = &hello[5..];
+    assert_eq!(message[0], 1, "a ClientHello");
+    let body = &message[4..];
+    // version, random, session id, cipher suites, compression methods, then extensions.
+    let mut at = 2 + 32;
+    at += 1 + usize::from(body[at]);
+    at += 2 + usize::from(u16::from_be_bytes([body[at], body[at + 1]]));
+    at += 1 + usize::from(body[at]);
+    let extensions = &body[at + 2..];
+    let pad = size - 4 - at - 2 - extensions.len() - 4;
+    let mut new_body = body[..at].to_vec();
+    new_body.extend_from_slice(&((extensions.len() + 4 + pad) as u16).to_be_bytes());
+    // Padding (type 21) first: TLS 1.3 wants the pre-shared key, if any, last.
+    new_body.extend_from_slice(&[0, 21]);
+    new_body.extend_from_slice(&(pad as u16).to_be_bytes());
+    new_body.extend(std::iter::repeat_n(0u8, pad));
+    new_body.extend_from_slice(extensions);
+    let mut message = vec![1];
+    message.extend_from_slice(&(new_body.len() as u32).to_be_bytes()[1..]);
+    message.extend_from_slice(&new_body);
+    assert_eq!(message.len(), size);
+    let mut out = Vec::new();
+    for chunk in message.chunks(16 * 1024) {
+        out.extend_from_slice(&[0x16, 0x03, 0x01]);
+        out.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+        out.extend_from_slice(chunk);
+    }
+    out
+}
+
+#[tokio::test]
+async fn settings_and_files_are_checked_at_start() {
+    let dir = TempDir::new("tls-settings");
+    // A key of another certificate.
+    let made = |alg| {
+        let pair = rcgen::KeyPair::generate_for(alg).unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["axon".to_owned()])
+            .unwrap()
+            .self_signed(&pair)
+            .unwrap();
+        (cert.pem(), pair.serialize_pem())
+    };
+    let (cert, _) = made(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let (_, other_key) = made(&rcgen::PKCS_ECDSA_P256_SHA256);
+    std::fs::write(dir.0.join("cert.pem"), cert).unwrap();
+    std::fs::write(dir.0.join("key.pem"), other_key).unwrap();
+    let path = |name: &str| dir.0.join(name).to_str().unwrap().to_owned();
+    let start = |args: Vec<String>| async move {
+        let (config, _) = axon::config::Config::parse(args, |_| None).unwrap();
+        Axon::new()
+            .config(config.axon)
+            .hotkey(alice())
+            .ip("127.0.0.1")
+            .port(0)
+            .start()
+            .await
+            .map(|_| ())
+            .unwrap_err()
+    };
+    let err = start(vec![
+        "--axon.tls_cert".into(),
+        path("cert.pem"),
+        "--axon.tls_key".into(),
+        path("key.pem"),
+    ])
+    .await;
+    let [Problem::Tls { source }] = err.problems() else {
+        panic!("{err}")
+    };
+    assert_eq!(source.kind(), TlsErrorKind::Mismatch);
+    assert!(
+        err.to_string().contains("the certificate is not the key's"),
+        "{err}"
+    );
+    let err = start(vec!["--axon.tls_cert".into(), path("cert.pem")]).await;
+    assert!(
+        matches!(err.problems(), [Problem::TlsSettings { .. }]),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("--axon.tls_cert and --axon.tls_key go together"),
+        "{err}"
+    );
+
+    // --axon.tls_generate with --axon.tls_dir: made once, then the same key each start.
+    let generated = dir.0.join("generated");
+    let args = || {
+        vec![
+            "--axon.tls_generate".to_owned(),
+            "--axon.tls_dir".to_owned(),
+            generated.to_str().unwrap().to_owned(),
+        ]
+    };
+    let serve = |args: Vec<String>| async move {
+        let (config, _) = axon::config::Config::parse(args, |_| None).unwrap();
+        let mut axon = Axon::new()
+            .config(config.axon)
+            .hotkey(alice())
+            .ip("127.0.0.1")
+            .port(0);
+        axon.start().await.unwrap();
+        axon.stop().await;
+    };
+    serve(args()).await;
+    let first =
+        TlsConfig::from_pem_files(generated.join("cert.pem"), generated.join("key.pem")).unwrap();
+    serve(args()).await;
+    let again =
+        TlsConfig::from_pem_files(generated.join("cert.pem"), generated.join("key.pem")).unwrap();
+    assert_eq!(first.public_key(), again.public_key());
+}
