@@ -119,6 +119,11 @@ fn urgent_first(synapse: &Echo) -> f64 {
 
 
 
+fn pinning(metagraph: axon::Metagraph, keypair: axon::keys::Keypair) -> axon::dendrite::Dendrite {
+    let prefer = axon::dendrite::TlsMode::Prefer;
+    axon::dendrite::Dendrite::new(keypair).tls(move |hotkey| metagraph.tls_key(hotkey), prefer)
+}
+
 use axon::metagraph::{Metagraph, SyncOptions};
 
 #[axon::synapse]

@@ -1080,3 +1080,129 @@ async fn the_template_miner_serves_both_generations_of_validator() {
     );
     let _ = std::fs::remove_dir_all(&wallets);
 }
+
+/// TLS keys on chain: an axon serving TLS publishes its key with `serve_axon_tls`, the
+/// `Metagraph` reads it back, and a `Dendrite` told to use TLS calls it over `https://`,
+/// accepting only that key. An axon whose served key is not the one it published fails the
+/// handshake; an axon that published none is called over plain HTTP, or refused when the
+/// dendrite calls over TLS only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dendrite_pins_the_tls_key_published_on_chain() {
+    use axon::dendrite::{Dendrite, TlsMode};
+    use axon::tls::TlsConfig;
+
+    let _blocks = BLOCKS.lock().await;
+    let netuid = subnet().netuid;
+    let chain_client = Arc::new(Subtensor::connect(&chain().endpoint()).await.unwrap());
+    let dir = std::env::temp_dir().join(format!("axon-chain-tls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tls = |name: &str| TlsConfig::generate_in(dir.join(name)).unwrap();
+    let (honest, liar) = ("//Alice//tls-honest", "//Alice//tls-liar");
+    for uri in [honest, liar] {
+        register(&chain_client, netuid, &key(uri)).await;
+    }
+
+    // The honest miner: serves TLS and publishes its key once started.
+    let served_key = tls("honest");
+    let mut good = Axon::new()
+        .hotkey(key(honest))
+        .tls(served_key.clone())
+        .ip("127.0.0.1")
+        .port(0)
+        .external_ip("198.51.100.28")
+        .operations("127.0.0.1:0".parse().unwrap());
+    good.start().await.unwrap();
+    let published = good.serve(netuid, &chain_client).await.unwrap();
+    assert!(matches!(published, Served::Published(_)), "{published:?}");
+
+    // The liar publishes one key and serves another on the address it published.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let publisher = Axon::new()
+        .hotkey(key(liar))
+        .tls(tls("published"))
+        .port(port)
+        .external_ip("198.51.100.29");
+    publisher.serve(netuid, &chain_client).await.unwrap();
+    let mut bad = Axon::new()
+        .hotkey(key(liar))
+        .tls(tls("served"))
+        .ip("127.0.0.1")
+        .port(port)
+        .external_ip("198.51.100.29");
+    bad.start().await.unwrap();
+
+    // An axon that published no key (//Dave is registered and never served TLS).
+    let mut plain = Axon::new()
+        .hotkey(key("//Dave"))
+        .ip("127.0.0.1")
+        .port(0)
+        .external_ip("198.51.100.30");
+    plain.start().await.unwrap();
+
+    let metagraph = Metagraph::sync(chain_client.clone(), netuid, SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        metagraph.tls_key(&ss58(honest)).as_ref(),
+        Some(served_key.public_key())
+    );
+    assert!(metagraph.tls_key(&ss58(liar)).is_some());
+    assert_eq!(metagraph.tls_key(&ss58("//Dave")), None);
+
+    let local = |axon: &Axon| {
+        let mut info = axon.info().unwrap();
+        info.ip = "127.0.0.1".into();
+        info
+    };
+    async fn ping(dendrite: &Dendrite, info: axon::AxonInfo) -> (Option<i64>, Option<String>) {
+        let s = dendrite
+            .call(&info, axon::BaseSynapse::default(), Duration::from_secs(10))
+            .await;
+        (s.dendrite.status_code, s.dendrite.status_message)
+    }
+    let keys = metagraph.clone();
+    let prefer = Dendrite::new(key("//Bob")).tls(move |h| keys.tls_key(h), TlsMode::Prefer);
+    let (status, _) = ping(&prefer, local(&good)).await;
+    assert_eq!(status, Some(200));
+    let (_, metrics) = get(good.operations_addr().unwrap(), "/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == r#"axon_connections_total{transport="tls"} 1"#),
+        "{metrics}"
+    );
+    let (status, message) = ping(&prefer, local(&bad)).await;
+    assert_eq!(status, Some(503));
+    assert!(
+        message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("certificate"),
+        "{message:?}"
+    );
+    let (status, _) = ping(&prefer, local(&plain)).await;
+    assert_eq!(status, Some(200));
+
+    let keys = metagraph.clone();
+    let strict = Dendrite::new(key("//Bob")).tls(move |h| keys.tls_key(h), TlsMode::Require);
+    let (status, message) = ping(&strict, local(&plain)).await;
+    assert_eq!(status, Some(503));
+    assert!(
+        message
+            .as_deref()
+            .unwrap_or_default()
+            .contains("published no TLS key"),
+        "{message:?}"
+    );
+    let (status, _) = ping(&strict, local(&good)).await;
+    assert_eq!(status, Some(200));
+
+    for axon in [&mut good, &mut bad, &mut plain] {
+        axon.stop().await;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

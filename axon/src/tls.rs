@@ -94,6 +94,14 @@ impl TlsKey {
         Some(out)
     }
 
+    /// [`certificate`](Self::certificate), or why this key cannot be published.
+    pub(crate) fn published(&self) -> Result<Vec<u8>, &'static str> {
+        match self {
+            TlsKey::Unpublishable(why) => Err(why),
+            key => key.certificate().ok_or("a key with no published form"),
+        }
+    }
+
     /// The key a chain record holds (`algorithm`, `public_key`), if this project knows the
     /// algorithm and the key has its length.
     pub fn from_chain(algorithm: u8, public_key: &[u8]) -> Option<TlsKey> {
@@ -106,6 +114,12 @@ impl TlsKey {
                 .map(TlsKey::P256),
             _ => None,
         }
+    }
+
+    /// The key of a DER certificate; `None` when it does not parse.
+    pub(crate) fn of_certificate(der: &CertificateDer<'_>) -> Option<TlsKey> {
+        let certificate = webpki::EndEntityCert::try_from(der).ok()?;
+        Some(TlsKey::from_spki(&certificate.subject_public_key_info()))
     }
 
     /// The key of a DER SubjectPublicKeyInfo (a certificate's, or a signing key's).

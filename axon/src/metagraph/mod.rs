@@ -58,6 +58,20 @@ pub struct Neuron {
     pub last_update: u64,
     /// Its published axon, if it served one.
     pub axon: Option<AxonInfo>,
+    /// The TLS public key it published with `serve_axon_tls`, if any.
+    pub certificate: Option<NeuronCertificate>,
+}
+
+/// A neuron's TLS public key as the chain holds it (`NeuronCertificates`): an algorithm
+/// byte and at most 64 bytes of key. With the `tls` feature,
+/// [`TlsKey::from_chain`](crate::tls::TlsKey::from_chain) reads the algorithms this project
+/// publishes (1: ed25519, 2: compressed P-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NeuronCertificate {
+    /// The algorithm byte.
+    pub algorithm: u8,
+    /// The key's bytes.
+    pub public_key: Vec<u8>,
 }
 
 /// The subnet at one block.
@@ -221,6 +235,16 @@ impl Metagraph {
             .neuron(hotkey)
             .map(f)
             .ok_or_else(|| Blacklist::Deny("Unrecognized hotkey".into()))
+    }
+
+    /// The TLS key `hotkey` published with `serve_axon_tls`, if it did and its algorithm is
+    /// one this project reads (feature `tls`): what
+    /// [`Dendrite::tls`](crate::dendrite::Dendrite::tls) pins.
+    #[cfg(feature = "tls")]
+    pub fn tls_key(&self, hotkey: &str) -> Option<crate::tls::TlsKey> {
+        let snapshot = self.snapshot();
+        let certificate = snapshot.neuron(hotkey)?.certificate.as_ref()?;
+        crate::tls::TlsKey::from_chain(certificate.algorithm, &certificate.public_key)
     }
 
     /// The template's blacklist without `force_validator_permit`: refuses hotkeys not

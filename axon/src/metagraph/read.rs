@@ -1,6 +1,6 @@
 //! Reading a subnet's neurons from the chain's storage maps, all at one block.
 
-use super::{Neuron, Snapshot};
+use super::{Neuron, NeuronCertificate, Snapshot};
 use crate::chain::{ChainError, Subtensor, Value};
 use crate::keys::ss58;
 use crate::AxonInfo;
@@ -41,6 +41,14 @@ fn axon_info(value: &Value, hotkey: &str, coldkey: &str) -> AxonInfo {
         placeholder1: n("placeholder1") as u8,
         placeholder2: n("placeholder2") as u8,
     }
+}
+
+/// A `NeuronCertificate` value: `public_key` (bytes) and `algorithm`.
+fn certificate(value: &Value) -> Option<NeuronCertificate> {
+    Some(NeuronCertificate {
+        algorithm: value.field("algorithm")?.as_u128()? as u8,
+        public_key: value.field("public_key")?.as_bytes()?.to_vec(),
+    })
 }
 
 /// The neurons of `netuid` at the best block.
@@ -97,6 +105,14 @@ pub(super) async fn snapshot(subtensor: &Subtensor, netuid: u16) -> Result<Snaps
             at,
         )
         .await?;
+    let certificates = subtensor
+        .storage_many_at(
+            SM,
+            "NeuronCertificates",
+            &by_key(|h, s| vec![s.clone(), Value::Bytes(h.to_vec())]),
+            at,
+        )
+        .await?;
     let permits = one("ValidatorPermit")
         .await?
         .map(|v| v.items())
@@ -126,6 +142,7 @@ pub(super) async fn snapshot(subtensor: &Subtensor, netuid: u16) -> Result<Snaps
                 .and_then(Value::as_u128)
                 .unwrap_or_default() as u64,
             axon: axons[uid].as_ref().map(|a| axon_info(a, &hotkey, &coldkey)),
+            certificate: certificates[uid].as_ref().and_then(certificate),
             hotkey,
             coldkey,
         });

@@ -163,8 +163,34 @@ impl Axon {
     /// axon.serve(1, &subtensor).await?;
     /// # Ok(()) }
     /// ```
+    ///
+    /// With TLS on (feature `tls`; given with [`tls`](Axon::tls), or from `--axon.tls_*`
+    /// once started), its public key is published too (`serve_axon_tls`), so that callers
+    /// can pin it. A key the chain cannot hold (RSA, a curve other than P-256) is not: a
+    /// warning says so and the axon is published without it.
     pub async fn serve(&self, netuid: u16, subtensor: &Subtensor) -> Result<Served, ServeError> {
-        self.publish(netuid, subtensor, None).await
+        match self.tls_published() {
+            Some(Ok(certificate)) => self.publish(netuid, subtensor, Some(&certificate)).await,
+            Some(Err(why)) => {
+                tracing::warn!(
+                    "the TLS key is {why}: the chain cannot hold it, so the axon is published without it and callers cannot pin it (use an ed25519 or ECDSA P-256 key)"
+                );
+                self.publish(netuid, subtensor, None).await
+            }
+            None => self.publish(netuid, subtensor, None).await,
+        }
+    }
+
+    /// The TLS key to publish: the started axon's, else the one given in code.
+    fn tls_published(&self) -> Option<Result<Vec<u8>, &'static str>> {
+        if let Some(serving) = &self.serving {
+            return serving.tls();
+        }
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            return Some(tls.public_key().published());
+        }
+        None
     }
 
     /// [`serve`](Axon::serve) with a TLS certificate (`serve_axon_tls`): the first byte is

@@ -32,6 +32,9 @@ pub struct Serving {
     operations: Option<Listening>,
     shared: Arc<Shared>,
     info: AxonInfo,
+    /// With TLS on: its key as `serve_axon_tls` publishes it, or why it cannot be.
+    #[cfg_attr(not(feature = "chain"), expect(dead_code))]
+    tls: Option<Result<Vec<u8>, &'static str>>,
 }
 
 impl Serving {
@@ -40,13 +43,22 @@ impl Serving {
         operations: Option<Listening>,
         shared: Arc<Shared>,
         info: AxonInfo,
+        tls: Option<Result<Vec<u8>, &'static str>>,
     ) -> Self {
         Serving {
             listening,
             operations,
             shared,
             info,
+            tls,
         }
+    }
+
+    /// With TLS on: its key as `serve_axon_tls` publishes it (the algorithm byte, then the
+    /// key), or why it cannot be published.
+    #[cfg(feature = "chain")]
+    pub(super) fn tls(&self) -> Option<Result<Vec<u8>, &'static str>> {
+        self.tls.clone()
     }
 
     /// Where it listens.

@@ -254,7 +254,7 @@ impl Axon {
             &self.limits,
             &connections,
             proxies,
-            plan.tls.map(|tls| tls.acceptor),
+            plan.tls.as_ref().map(|tls| tls.acceptor.clone()),
         )
         .map_err(spawn_failed(address))?;
         let operations = match sockets.operations {
@@ -279,7 +279,8 @@ impl Axon {
             .external_port
             .unwrap_or(listening.local_addr().port());
         let info = running::axon_info(hotkey, plan.coldkey, external_ip, port);
-        let serving = Serving::new(listening, operations, shared, info);
+        let tls = plan.tls.map(|tls| tls.published);
+        let serving = Serving::new(listening, operations, shared, info, tls);
         let synapses = serving.synapses();
         tracing::info!(
             address = %serving.local_addr(),
@@ -352,6 +353,8 @@ fn hex_of(bytes: &[u8]) -> String {
 /// The TLS the axon serves beside plain HTTP.
 struct PlannedTls {
     acceptor: tokio_rustls::TlsAcceptor,
+    /// Its key as `serve_axon_tls` publishes it, or why it cannot be.
+    published: Result<Vec<u8>, &'static str>,
 }
 
 impl Axon {
@@ -419,6 +422,7 @@ impl Axon {
             }
             Ok(Some(PlannedTls {
                 acceptor: config.acceptor(),
+                published: config.public_key().published(),
             }))
         }
     }

@@ -12,13 +12,15 @@ use crate::uuid::uuid4;
 use crate::wire::{signing, HeaderParts, BITTENSOR_VERSION};
 use crate::{AxonInfo, Synapse, TerminalInfo};
 use axum::body::Bytes;
+use connector::Connector;
 use http::{header, HeaderValue, Method, Request};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+mod connector;
 
 /// Python's `bittensor.Dendrite`: calls axons with signed synapses.
 ///
@@ -51,16 +53,38 @@ pub struct Dendrite {
     uuid: String,
     ip: Option<String>,
     last_nonce: AtomicI64,
-    client: Client<HttpConnector, Full<Bytes>>,
+    connector: Connector,
+    client: Client<Connector, Full<Bytes>>,
+    /// Which axons are called over TLS, and to which key (feature `tls`).
+    #[cfg(feature = "tls")]
+    tls: Option<TlsUse>,
 }
 
-/// The HTTP client of a dendrite: kept-alive connections, no Nagle delay, opened from
-/// `local` when given.
-fn client(local: Option<std::net::IpAddr>) -> Client<HttpConnector, Full<Bytes>> {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    connector.set_local_address(local);
-    Client::builder(TokioExecutor::new()).build(connector)
+/// The HTTP client of a dendrite: kept-alive connections, no Nagle delay.
+fn client(connector: &Connector) -> Client<Connector, Full<Bytes>> {
+    Client::builder(TokioExecutor::new()).build(connector.clone())
+}
+
+/// Whether a dendrite told to use TLS may call an axon that published no TLS key.
+#[cfg(feature = "tls")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsMode {
+    /// Over plain HTTP, as without TLS.
+    Prefer,
+    /// Not at all: the call fails (503) without connecting.
+    Require,
+}
+
+/// The published TLS key of a hotkey.
+#[cfg(feature = "tls")]
+type KeyOf = Box<dyn Fn(&str) -> Option<crate::tls::TlsKey> + Send + Sync>;
+
+/// The published TLS key of a hotkey, and the mode.
+#[cfg(feature = "tls")]
+struct TlsUse {
+    keys: KeyOf,
+    mode: TlsMode,
 }
 
 /// What went wrong before an answer could be read, as Python's dendrite reports it.
@@ -77,13 +101,71 @@ impl Dendrite {
     /// assert_eq!(d.hotkey(), "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty");
     /// ```
     pub fn new(keypair: Keypair) -> Self {
+        let connector = Connector::new(None);
         Dendrite {
             keypair,
             uuid: uuid4(),
             ip: None,
             last_nonce: AtomicI64::new(0),
-            client: client(None),
+            client: client(&connector),
+            connector,
+            #[cfg(feature = "tls")]
+            tls: None,
         }
+    }
+
+    /// Calls every axon whose hotkey has a published TLS key (`keys(hotkey)`, usually the
+    /// [`Metagraph`](crate::Metagraph)'s [`tls_key`](crate::Metagraph::tls_key)) over
+    /// `https://`, and accepts only a server that proves it holds that key: no CA is
+    /// involved, so a self-signed certificate is fine, and a certificate of any other key
+    /// fails the handshake (503). Axons without a key are called over plain HTTP with
+    /// [`TlsMode::Prefer`], or refused with [`TlsMode::Require`] (feature `tls`).
+    ///
+    /// ```
+    /// use axon::{dendrite::{Dendrite, TlsMode}, keys::Keypair, tls::TlsKey};
+    /// let pinned = TlsKey::Ed25519([7; 32]);
+    /// let d = Dendrite::new(Keypair::from_uri("//Bob").unwrap())
+    ///     .tls(move |hotkey: &str| hotkey.starts_with("5Grw").then(|| pinned.clone()), TlsMode::Prefer);
+    /// # let _ = d;
+    /// ```
+    #[cfg(feature = "tls")]
+    pub fn tls(
+        mut self,
+        keys: impl Fn(&str) -> Option<crate::tls::TlsKey> + Send + Sync + 'static,
+        mode: TlsMode,
+    ) -> Self {
+        self.tls = Some(TlsUse {
+            keys: Box::new(keys),
+            mode,
+        });
+        self
+    }
+
+    /// The scheme and authority to call `target` at (`http://host:port` or, with TLS and a
+    /// published key, `https://host:port`, the key expected there recorded).
+    fn base(&self, target: &AxonInfo) -> Result<String, String> {
+        let host = match target.ip.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
+            _ => target.ip.clone(),
+        };
+        let authority = format!("{host}:{}", target.port);
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            match ((tls.keys)(&target.hotkey), tls.mode) {
+                (Some(key), _) => {
+                    self.connector.pins.expect(authority.clone(), key);
+                    return Ok(format!("https://{authority}"));
+                }
+                (None, TlsMode::Require) => {
+                    return Err(format!(
+                        "{} published no TLS key, and this dendrite calls over TLS only",
+                        target.hotkey
+                    ))
+                }
+                (None, TlsMode::Prefer) => {}
+            }
+        }
+        Ok(format!("http://{authority}"))
     }
 
     /// The address this dendrite announces in `bt_header_dendrite_ip` (informational: an
@@ -108,7 +190,14 @@ impl Dendrite {
     /// # let _ = d;
     /// ```
     pub fn local_address(mut self, ip: std::net::IpAddr) -> Self {
-        self.client = client(Some(ip));
+        #[cfg(feature = "tls")]
+        let pins = self.connector.pins.clone();
+        self.connector = Connector::new(Some(ip));
+        #[cfg(feature = "tls")]
+        {
+            self.connector.pins = pins;
+        }
+        self.client = client(&self.connector);
         self
     }
 
@@ -362,12 +451,11 @@ impl Dendrite {
         body_hash: String,
         trailers: bool,
     ) -> Result<http::Response<hyper::body::Incoming>, Failure> {
-        let host = if target.ip.contains(':') {
-            format!("[{}]", target.ip)
-        } else {
-            target.ip.clone()
-        };
-        let url = format!("http://{host}:{}/{}", target.port, synapse.route());
+        let base = self.base(target).map_err(|message| Failure {
+            status: 503,
+            message,
+        })?;
+        let url = format!("{base}/{}", synapse.route());
         let body = synapse.to_json().map_err(|e| Failure {
             status: 422,
             message: format!("Failed to encode the synapse: {e}"),
@@ -398,16 +486,23 @@ impl Dendrite {
         if trailers {
             headers.insert(header::TE, HeaderValue::from_static("trailers"));
         }
+        let tls = url.starts_with("https:");
         self.client.request(request).await.map_err(|e| {
             if e.is_connect() {
+                let mut message = format!(
+                    "Service unavailable at {}:{}/{}",
+                    target.ip,
+                    target.port,
+                    synapse.route()
+                );
+                // Python's message for a refused connection; over TLS, the handshake's cause
+                // too (a key other than the one published, say).
+                if tls {
+                    message.push_str(&format!(" over TLS: {}", innermost(&e)));
+                }
                 Failure {
                     status: 503,
-                    message: format!(
-                        "Service unavailable at {}:{}/{}",
-                        target.ip,
-                        target.port,
-                        synapse.route()
-                    ),
+                    message,
                 }
             } else {
                 Failure {
@@ -417,6 +512,15 @@ impl Dendrite {
             }
         })
     }
+}
+
+/// The deepest cause of `e`.
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// A signed-HTTP request's answer: see [`Dendrite::send_signed`].
@@ -517,13 +621,10 @@ impl Dendrite {
             Scheme::Epistula => epistula::sign(&self.keypair, &body, receiver, None, None)
                 .map_err(|e| SendError::new(e.to_string()).caused_by(e))?,
         };
-        let host = match target.ip.parse::<std::net::IpAddr>() {
-            Ok(std::net::IpAddr::V6(v6)) => format!("[{v6}]"),
-            _ => target.ip.clone(),
-        };
+        let base = self.base(target).map_err(SendError::new)?;
         let mut builder = Request::builder()
             .method(method)
-            .uri(format!("http://{host}:{}{path}", target.port));
+            .uri(format!("{base}{path}"));
         if !body.is_empty() {
             builder = builder.header(header::CONTENT_TYPE, "application/json");
         }
