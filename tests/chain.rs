@@ -1152,6 +1152,13 @@ async fn the_dendrite_pins_the_tls_key_published_on_chain() {
     );
     assert!(metagraph.tls_key(&ss58(liar)).is_some());
     assert_eq!(metagraph.tls_key(&ss58("//Dave")), None);
+    // What bittensor 10.5.0 reads back: the algorithm byte, then the key.
+    let python = python_reads(netuid, &[&ss58(honest)]);
+    let key_bytes = served_key.public_key().key_bytes().unwrap();
+    assert_eq!(
+        python["certificates"][ss58(honest)],
+        json!({"algorithm": 1, "public_key": format!("0x{}", hex(key_bytes))})
+    );
 
     let local = |axon: &Axon| {
         let mut info = axon.info().unwrap();

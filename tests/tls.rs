@@ -499,3 +499,72 @@ async fn settings_and_files_are_checked_at_start() {
         TlsConfig::from_pem_files(generated.join("cert.pem"), generated.join("key.pem")).unwrap();
     assert_eq!(first.public_key(), again.public_key());
 }
+
+/// An ECDSA P-256 certificate from PEM files (`TlsConfig::from_pem_files`): served, and a
+/// `Dendrite` pinning its compressed key calls the axon over TLS; one pinning another key
+/// is refused in the handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_p256_key_is_served_and_pinned() {
+    use axon::dendrite::{Dendrite, TlsMode};
+    let dir = TempDir::new("tls-p256");
+    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["axon".to_owned()])
+        .unwrap()
+        .self_signed(&pair)
+        .unwrap();
+    let (cert_path, key_path) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, pair.serialize_pem()).unwrap();
+    let tls = TlsConfig::from_pem_files(&cert_path, &key_path).unwrap();
+    let TlsKey::P256(point) = tls.public_key().clone() else {
+        panic!("{:?}", tls.public_key())
+    };
+    let mut axon = serve(Some(tls.clone()), Duration::from_secs(5), None).await;
+    let info = axon.info().unwrap();
+
+    let pinned = tls.public_key().clone();
+    let dendrite = Dendrite::new(Keypair::from_uri("//Bob").unwrap())
+        .tls(move |_| Some(pinned.clone()), TlsMode::Require);
+    let pong = dendrite
+        .call(&info, axon::BaseSynapse::default(), Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        pong.dendrite.status_code,
+        Some(200),
+        "{:?}",
+        pong.dendrite.status_message
+    );
+
+    let mut other = point;
+    other[5] ^= 1;
+    let wrong = Dendrite::new(Keypair::from_uri("//Bob").unwrap())
+        .tls(move |_| Some(TlsKey::P256(other)), TlsMode::Require);
+    let refused = wrong
+        .call(&info, axon::BaseSynapse::default(), Duration::from_secs(10))
+        .await;
+    assert_eq!(refused.dendrite.status_code, Some(503));
+    let message = refused.dendrite.status_message.unwrap_or_default();
+    assert!(
+        message.contains("over TLS: invalid peer certificate"),
+        "{message}"
+    );
+
+    assert_eq!(
+        counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
+        1
+    );
+    assert_eq!(
+        counter(
+            &axon,
+            "axon_tls_handshake_failures_total{reason=\"closed\"}"
+        )
+        .await
+            + counter(
+                &axon,
+                "axon_tls_handshake_failures_total{reason=\"rejected\"}"
+            )
+            .await,
+        1
+    );
+    axon.stop().await;
+}

@@ -22,10 +22,15 @@
 //! signature, on kept-alive raw connections; a refusal (401) counts as answered
 //! (`bench/flood.py` uses it).
 //!
+//! `--tls-dir DIR` calls over TLS, pinning the key kept in `DIR` (an axon started with
+//! `--axon.tls_generate --axon.tls_dir DIR`), as a validator pins the key published on
+//! chain. `--new-connection true` opens a new connection (and handshake) per request
+//! (`bench/tls.py` uses both).
+//!
 //! The benchmark (`bench/run.py`) drives the Rust and the Python axon with it.
 
 use axon::auth::Scheme;
-use axon::dendrite::Dendrite;
+use axon::dendrite::{Dendrite, TlsMode};
 use axon::keys::Keypair;
 use axon::{AxonInfo, Synapse};
 use std::collections::BTreeMap;
@@ -57,6 +62,10 @@ struct Args {
     forge: bool,
     /// Call the signed-HTTP endpoint `POST /echo` with this scheme instead of the synapse.
     scheme: Option<Scheme>,
+    /// Call over TLS, pinning this key.
+    tls: Option<axon::tls::TlsKey>,
+    /// A new connection for every request.
+    new_connection: bool,
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -77,6 +86,8 @@ fn parse_args() -> Result<Args, String> {
         source: None,
         forge: false,
         scheme: None,
+        tls: None,
+        new_connection: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -111,6 +122,16 @@ fn parse_args() -> Result<Args, String> {
                         .parse()
                         .map_err(|_| format!("--source: `{value}` is not an IP address"))?,
                 )
+            }
+            "--tls-dir" => {
+                let config = axon::tls::TlsConfig::generate_in(&value)
+                    .map_err(|e| format!("--tls-dir: {e}"))?;
+                args.tls = Some(config.public_key().clone());
+            }
+            "--new-connection" => {
+                args.new_connection = value
+                    .parse()
+                    .map_err(|_| format!("--new-connection: `{value}` is not true or false"))?
             }
             "--forge" => {
                 args.forge = value
@@ -389,6 +410,7 @@ async fn main() {
         let fresh_uuids = args.fresh_uuids;
         let source = args.source;
         let scheme = args.scheme;
+        let (tls, new_connection) = (args.tls.clone(), args.new_connection);
         if args.forge {
             tasks.push(tokio::spawn(forge(
                 target,
@@ -401,11 +423,20 @@ async fn main() {
         }
         tasks.push(tokio::spawn(async move {
             // One dendrite per connection: its calls are sequential, so its nonces arrive
-            // in order at the axon.
-            let mut dendrite = Dendrite::new(Keypair::from_uri(&format!("//Loadgen{i}")).unwrap());
-            if let Some(ip) = source {
-                dendrite = dendrite.local_address(ip);
-            }
+            // in order at the axon. With `--new-connection`, a new one (a new connection
+            // pool) per request.
+            let keypair = Keypair::from_uri(&format!("//Loadgen{i}")).unwrap();
+            let make = || {
+                let mut dendrite = Dendrite::new(keypair.clone());
+                if let Some(ip) = source {
+                    dendrite = dendrite.local_address(ip);
+                }
+                if let Some(key) = tls.clone() {
+                    dendrite = dendrite.tls(move |_| Some(key.clone()), TlsMode::Require);
+                }
+                dendrite
+            };
+            let mut dendrite = make();
             let mut latencies = Vec::new();
             let mut statuses: BTreeMap<i64, u64> = BTreeMap::new();
             let mut sent = 0usize;
@@ -417,6 +448,9 @@ async fn main() {
                 }
                 if fresh_uuids {
                     dendrite.renew_uuid();
+                }
+                if new_connection {
+                    dendrite = make();
                 }
                 let t = Instant::now();
                 let status = match scheme {
