@@ -222,3 +222,13 @@ def test_a_streaming_answer_sends_what_bittensors_sends():
 
         Incomplete()
     assert json.loads(RsTokens().model_dump_json())["name"] == "RsTokens"
+
+
+def test_axon_info_has_bittensors_fields():
+    """`axon_rs.AxonInfo` (what `info()` returns without bittensor 9 or 10) has the fields of
+    bittensor's `AxonInfo`, in its order."""
+    import dataclasses
+
+    assert [f.name for f in dataclasses.fields(axon_rs.AxonInfo)] == [
+        f.name for f in dataclasses.fields(bt.AxonInfo)
+    ]
