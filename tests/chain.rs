@@ -513,12 +513,9 @@ async fn serve_errors_name_the_cause_and_the_fix() {
         .serve(netuid, &chain)
         .await
         .unwrap_err();
-    assert_eq!(
-        err,
-        ServeError::NotRegistered {
-            hotkey: ss58("//Eve"),
-            netuid
-        }
+    assert!(
+        matches!(&err, ServeError::NotRegistered { hotkey, netuid: n } if *hotkey == ss58("//Eve") && *n == netuid),
+        "{err:?}"
     );
     assert!(
         err.to_string()
@@ -529,7 +526,10 @@ async fn serve_errors_name_the_cause_and_the_fix() {
         .serve(999, &chain)
         .await
         .unwrap_err();
-    assert_eq!(err, ServeError::NoSubnet { netuid: 999 });
+    assert!(
+        matches!(err, ServeError::NoSubnet { netuid: 999 }),
+        "{err:?}"
+    );
 
     let err = published("//Dave", "127.0.0.1", 9000)
         .serve(netuid, &chain)
@@ -537,6 +537,23 @@ async fn serve_errors_name_the_cause_and_the_fix() {
         .unwrap_err();
     assert!(matches!(err, ServeError::BadAddress { .. }), "{err:?}");
     assert!(err.to_string().contains("--axon.external_ip"), "{err}");
+
+    // Served before it starts with TLS settings `start` would refuse: refused too, rather
+    // than published without the key callers would pin.
+    let (settings, _) =
+        axon::config::Config::parse(["--axon.tls_cert=/nonexistent/cert.pem".to_owned()], |_| {
+            None
+        })
+        .unwrap();
+    let err = published("//Dave", "198.51.100.25", 9000)
+        .config(settings.axon)
+        .serve(netuid, &chain)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ServeError::Tls(_)), "{err:?}");
+    assert!(err.to_string().contains("--axon.tls_key"), "{err}");
+    let source = std::error::Error::source(&err).expect("the TLS problem is the source");
+    assert!(source.is::<axon::Problem>(), "{source:?}");
 }
 
 #[tokio::test]
@@ -938,6 +955,10 @@ async fn the_template_miner_serves_both_generations_of_validator() {
         .unwrap()
         .port();
     let path = wallets.to_str().unwrap().to_owned();
+    let tls_dir = wallets.join("tls");
+    let tls_flag = tls_dir.to_str().unwrap().to_owned();
+    let runtime = tokio::runtime::Handle::current();
+    let chain_endpoint = endpoint.clone();
     let calls = tokio::task::spawn_blocking(move || {
         let python = support::python_11();
         support::install_axon_rs(&python);
@@ -963,6 +984,9 @@ async fn the_template_miner_serves_both_generations_of_validator() {
             // The chain refuses loopback: a documentation address is published, and the
             // validators below call the loopback one.
             .args(["--axon.external_ip", "198.51.100.27"])
+            // TLS beside plain HTTP: the key is made on first start and published with
+            // `serve_axon_tls`.
+            .args(["--axon.tls_generate", "true", "--axon.tls_dir", &tls_flag])
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -1003,6 +1027,26 @@ async fn the_template_miner_serves_both_generations_of_validator() {
             "template_calls.py",
             &args("btauth"),
         ));
+        // A Rust dendrite that calls over TLS only, pinning the key the metagraph read from
+        // the chain: the ping is answered over TLS.
+        let over_tls = runtime.block_on(async {
+            use axon::dendrite::{Dendrite, TlsMode};
+            let chain = Arc::new(Subtensor::connect(&chain_endpoint).await.unwrap());
+            let metagraph = Metagraph::sync(chain, netuid, SyncOptions::default())
+                .await
+                .unwrap();
+            let published = metagraph.tls_key(&hotkey);
+            let keys = metagraph.clone();
+            let dendrite =
+                Dendrite::new(key("//Bob")).tls(move |h| keys.tls_key(h), TlsMode::Require);
+            // The axon it published, at its loopback address (the chain refuses loopback).
+            let mut info = metagraph.snapshot().neuron(&hotkey).unwrap().axon.clone().unwrap();
+            info.ip = "127.0.0.1".into();
+            let pinged = dendrite
+                .call(&info, axon::BaseSynapse::default(), Duration::from_secs(30))
+                .await;
+            (published, pinged.dendrite.status_code)
+        });
         // SIGTERM: the axon drains, then the process ends with status 0.
         let pid = miner.id().to_string();
         support::run(
@@ -1026,11 +1070,11 @@ async fn the_template_miner_serves_both_generations_of_validator() {
             std::process::Command::new(&python).args(["-c", &read]),
             "axon_rs.Metagraph",
         ));
-        (v10, v9, v11, metagraph)
+        (v10, v9, v11, metagraph, over_tls)
     })
     .await
     .unwrap();
-    let (v10, v9, v11, metagraph) = calls;
+    let (v10, v9, v11, metagraph, (published, pinged)) = calls;
     // The same neurons as bittensor 10.5.0 reads them (no block is built meanwhile: this
     // test holds BLOCKS).
     let python = python_reads(netuid, &[]);
@@ -1078,6 +1122,16 @@ async fn the_template_miner_serves_both_generations_of_validator() {
         (&json!(3325256731u64), &json!(port)),
         "{stored}"
     );
+    // The key the miner made and served, published with `serve_axon_tls`: bittensor 10.5.0
+    // reads it back, the Rust metagraph read it, and the pinned call went through.
+    let served = axon::tls::TlsConfig::generate_in(&tls_dir).unwrap();
+    let served = served.public_key();
+    assert_eq!(
+        python["certificates"][ss58(uri)],
+        json!({"algorithm": 1, "public_key": format!("0x{}", hex(served.key_bytes().unwrap()))})
+    );
+    assert_eq!(published.as_ref(), Some(served));
+    assert_eq!(pinged, Some(200));
     let _ = std::fs::remove_dir_all(&wallets);
 }
 

@@ -42,6 +42,11 @@ fn alice() -> Keypair {
 async fn serve(tls: Option<TlsConfig>, first_head: Duration, proxy: Option<&str>) -> Axon {
     let mut limits = Limits::default();
     limits.first_head_timeout = first_head;
+    serve_within(tls, limits, proxy).await
+}
+
+/// [`serve`] within `limits`.
+async fn serve_within(tls: Option<TlsConfig>, limits: Limits, proxy: Option<&str>) -> Axon {
     let mut axon = Axon::new()
         .hotkey(alice())
         .endpoint(echo())
@@ -381,6 +386,105 @@ async fn hostile_handshakes_close_without_an_http_answer() {
         counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
         0
     );
+    axon.stop().await;
+}
+
+/// A TLS connection from the loopback address `from`, its handshake done.
+async fn tls_from(
+    from: [u8; 4],
+    addr: std::net::SocketAddr,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let tcp = support::http::connect_from(from, addr).await;
+    let name = rustls::pki_types::ServerName::try_from("axon").unwrap();
+    tokio_rustls::TlsConnector::from(client::config())
+        .connect(name, tcp)
+        .await
+        .expect("the handshake completes")
+}
+
+/// Asks for a missing page on a kept-alive connection: the axon's 404, read whole.
+async fn not_found<C: AsyncReadExt + AsyncWriteExt + Unpin>(c: &mut C) {
+    c.write_all(b"GET /nothing HTTP/1.1\r\nhost: axon\r\n\r\n")
+        .await
+        .unwrap();
+    let answer = support::http::read_kept_answer(c).await;
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+}
+
+/// Whether the server closed `c` (an end of stream or a reset, no byte) within 60 s.
+async fn closed_by_server<C: AsyncReadExt + Unpin>(c: &mut C) -> bool {
+    let mut rest = Vec::new();
+    match tokio::time::timeout(Duration::from_secs(60), c.read_to_end(&mut rest)).await {
+        Ok(_) => rest.is_empty(),
+        Err(_) => false,
+    }
+}
+
+/// The connection limits hold over TLS. A connection counts from its accept, mid-handshake
+/// too: against its address's share (a further one is closed before any handshake) and the
+/// cap. At the cap a new connection closes the one idle the longest, a stalled handshake
+/// first and then a served TLS connection, while a newer TLS connection keeps being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_limits_hold_over_tls() {
+    let dir = TempDir::new("tls-limits");
+    let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    let mut limits = Limits::default();
+    limits.max_connections = 3;
+    limits.max_connections_per_address = 2;
+    // Long enough that only the limits close the stalled handshakes.
+    limits.first_head_timeout = Duration::from_secs(120);
+    let mut axon = serve_within(Some(tls), limits, None).await;
+    let addr = axon.local_addr().unwrap();
+    let hello = client::client_hello();
+    let closed = |reason: &str| format!("axon_connections_closed_total{{reason=\"{reason}\"}}");
+
+    // Two handshakes from 127.0.0.5 left half done take that address's share. (The accept
+    // loop admits connections in the order they were made.)
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut c = support::http::connect_from([127, 0, 0, 5], addr).await;
+        c.write_all(&hello[..hello.len() / 2]).await.unwrap();
+        stalled.push(c);
+    }
+    let mut third = support::http::connect_from([127, 0, 0, 5], addr).await;
+    let _ = third.write_all(&hello).await;
+    assert!(
+        closed_by_server(&mut third).await,
+        "no ServerHello for a third"
+    );
+    assert_eq!(counter(&axon, &closed("per_address")).await, 1);
+
+    // A TLS caller from 127.0.0.1 fills the cap (3) and is served.
+    let mut first = tls_from([127, 0, 0, 1], addr).await;
+    not_found(&mut first).await;
+    // Two more callers: each closes the connection idle the longest, a stalled handshake.
+    let mut second = tls_from([127, 0, 0, 2], addr).await;
+    not_found(&mut second).await;
+    assert!(closed_by_server(&mut stalled[0]).await);
+    let mut third = tls_from([127, 0, 0, 3], addr).await;
+    not_found(&mut third).await;
+    assert!(closed_by_server(&mut stalled[1]).await);
+    // One more: now the first TLS caller has been idle the longest, and is closed.
+    let mut fourth = support::http::connect_from([127, 0, 0, 4], addr).await;
+    not_found(&mut fourth).await;
+    assert!(closed_by_server(&mut first).await);
+    assert_eq!(counter(&axon, &closed("evicted")).await, 3);
+    // The newer TLS connections are still open and served.
+    not_found(&mut second).await;
+    not_found(&mut third).await;
+    assert_eq!(
+        counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
+        3
+    );
+    assert_eq!(
+        counter(
+            &axon,
+            "axon_tls_handshake_failures_total{reason=\"timeout\"}"
+        )
+        .await,
+        0
+    );
+    drop((second, third, fourth));
     axon.stop().await;
 }
 

@@ -7,7 +7,7 @@ use axon::{AxonInfo, Synapse};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// Signs `synapse` from `dendrite` for the axon `axon_hotkey` with the crate's `Dendrite`
@@ -135,13 +135,13 @@ pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 
 /// Reads one answer from a kept-alive connection: its head and its declared body (at most
 /// 60 s).
-pub async fn read_kept_answer(c: &mut TcpStream) -> String {
+pub async fn read_kept_answer<C: AsyncRead + Unpin>(c: &mut C) -> String {
     tokio::time::timeout(Duration::from_secs(60), read_kept(c))
         .await
         .expect("answered within 60 s")
 }
 
-async fn read_kept(c: &mut TcpStream) -> String {
+async fn read_kept<C: AsyncRead + Unpin>(c: &mut C) -> String {
     let mut raw = Vec::new();
     let mut byte = [0u8; 1];
     while !raw.ends_with(b"\r\n\r\n") {

@@ -17,7 +17,7 @@ pub enum Served {
 }
 
 /// Why [`Axon::serve`] could not publish, and what to do.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum ServeError {
     /// The axon has no hotkey, or no external IP yet.
     NotReady(&'static str),
@@ -49,6 +49,9 @@ pub enum ServeError {
     },
     /// Any other chain failure.
     Chain(ChainError),
+    /// The TLS settings cannot be served (served before `start`, which would refuse them
+    /// too): publishing the axon without its key would leave callers nothing to pin.
+    Tls(crate::Problem),
 }
 
 impl fmt::Display for ServeError {
@@ -77,15 +80,21 @@ impl fmt::Display for ServeError {
                  set --axon.external_ip and --axon.external_port"
             ),
             ServeError::Chain(e) => write!(f, "cannot serve the axon on chain: {e}"),
+            ServeError::Tls(problem) => write!(
+                f,
+                "cannot serve the axon on chain: its TLS cannot be served ({problem}); fix the --axon.tls_* settings"
+            ),
         }
     }
 }
 
-/// A chain failure is the source of [`ServeError::Chain`].
+/// A chain failure is the source of [`ServeError::Chain`], the TLS problem of
+/// [`ServeError::Tls`].
 impl std::error::Error for ServeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ServeError::Chain(e) => Some(e),
+            ServeError::Tls(problem) => Some(problem),
             _ => None,
         }
     }
@@ -169,7 +178,7 @@ impl Axon {
     /// can pin it. A key the chain cannot hold (RSA, a curve other than P-256) is not: a
     /// warning says so and the axon is published without it.
     pub async fn serve(&self, netuid: u16, subtensor: &Subtensor) -> Result<Served, ServeError> {
-        match self.tls_published() {
+        match self.tls_published()? {
             Some(Ok(certificate)) => self.publish(netuid, subtensor, Some(&certificate)).await,
             Some(Err(why)) => {
                 tracing::warn!(
@@ -181,16 +190,18 @@ impl Axon {
         }
     }
 
-    /// The TLS key to publish: the started axon's, else the one given in code.
-    fn tls_published(&self) -> Option<Result<Vec<u8>, &'static str>> {
+    /// The TLS key to publish: the started axon's, else the one `start` will serve (given
+    /// in code, or read from the `--axon.tls_*` files: an axon served before it starts, as
+    /// bittensor's miners do, publishes the key it is about to serve).
+    fn tls_published(&self) -> Result<Option<Result<Vec<u8>, &'static str>>, ServeError> {
         if let Some(serving) = &self.serving {
-            return serving.tls();
+            return Ok(serving.tls());
         }
-        #[cfg(feature = "tls")]
-        if let Some(tls) = &self.tls {
-            return Some(tls.public_key().published());
-        }
-        None
+        let hotkey = self.serving_hotkey().ok();
+        let planned = self
+            .serving_tls(&self.settings(), hotkey.as_ref())
+            .map_err(ServeError::Tls)?;
+        Ok(planned.map(|tls| tls.published))
     }
 
     /// [`serve`](Axon::serve) with a TLS certificate (`serve_axon_tls`): the first byte is

@@ -128,15 +128,20 @@ impl Axon {
                 Ok(replay),
                 Ok(coldkey),
                 (Ok(proxies), Ok(tls)),
-            ) if self.problems.is_empty() => Ok(Plan {
-                built,
-                hotkey,
-                coldkey,
-                verifier,
-                replay,
-                proxies,
-                tls,
-            }),
+            ) if self.problems.is_empty() => {
+                if let Some(tls) = &tls {
+                    tls.announce();
+                }
+                Ok(Plan {
+                    built,
+                    hotkey,
+                    coldkey,
+                    verifier,
+                    replay,
+                    proxies,
+                    tls,
+                })
+            }
             (hotkey, verifier, bind_ip, external_ip, table, replay, coldkey, (proxies, tls)) => {
                 let mut problems: Vec<Problem> =
                     self.problems.iter().cloned().map(Problem::from).collect();
@@ -351,18 +356,37 @@ fn hex_of(bytes: &[u8]) -> String {
 }
 
 /// The TLS the axon serves beside plain HTTP.
-struct PlannedTls {
+pub(super) struct PlannedTls {
     acceptor: tokio_rustls::TlsAcceptor,
     /// Its key as `serve_axon_tls` publishes it, or why it cannot be.
-    published: Result<Vec<u8>, &'static str>,
+    pub(super) published: Result<Vec<u8>, &'static str>,
+}
+
+impl PlannedTls {
+    /// Says, once at start, that TLS is served and which key a caller pins.
+    fn announce(&self) {
+        match &self.published {
+            #[cfg(feature = "tls")]
+            Ok(published) => tracing::info!(
+                public_key = %hex_of(published),
+                "TLS served beside plain HTTP (the key as `serve_axon_tls` publishes it)"
+            ),
+            #[cfg(not(feature = "tls"))]
+            Ok(_) => {}
+            Err(why) => tracing::info!(
+                "TLS served beside plain HTTP; the key cannot be published on chain: it is {why}"
+            ),
+        }
+    }
 }
 
 impl Axon {
     /// The TLS to serve, if any: the configuration given in code, else the files of
     /// `--axon.tls_cert` and `--axon.tls_key`, else (`--axon.tls_generate`) the key and
     /// certificate kept in `--axon.tls_dir`, made there on first start. Reads (and may
-    /// write) those files: the plan's only file I/O.
-    fn serving_tls(
+    /// write) those files: the plan's only file I/O. [`Axon::serve`] before `start` reads
+    /// them too, to publish the key that `start` will serve.
+    pub(super) fn serving_tls(
         &self,
         settings: &AxonConfig,
         hotkey: Option<&Keypair>,
@@ -410,16 +434,6 @@ impl Axon {
                 }
                 (None, None, None) => return Ok(None),
             };
-            match config.public_key().certificate() {
-                Some(published) => tracing::info!(
-                    public_key = %hex_of(&published),
-                    "TLS served beside plain HTTP (the key as `serve_axon_tls` publishes it)"
-                ),
-                None => tracing::info!(
-                    key = ?config.public_key(),
-                    "TLS served beside plain HTTP; this key cannot be published on chain"
-                ),
-            }
             Ok(Some(PlannedTls {
                 acceptor: config.acceptor(),
                 published: config.public_key().published(),
