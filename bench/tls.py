@@ -1,23 +1,33 @@
-"""TLS against plain HTTP on the same axon and port: the release echo miner with
-`--axon.tls_generate`, driven by `examples/loadgen` over plain HTTP and over TLS (pinning the
-generated key, as a validator pins the key published on chain), with kept-alive connections
-and with a new connection, so a new handshake, per request; the same run.
+"""TLS against plain HTTP on the same axon and port, then handshake floods.
 
-    python3 bench/tls.py [--duration 5] [--connections 16]
+    python3 bench/tls.py [--duration 5] [--connections 16] [--flood 64]
 
-Prints req/s, p50/p99 and the server's CPU time per answered request (from /proc), and the
-crypto floor (one sr25519 verify plus one sign) measured in the same run.
+The release echo miner runs with `--axon.tls_generate`, driven by `examples/loadgen`. Every
+number below comes from the same run.
 
-Then a handshake flood: `--flood` `openssl s_time -new` processes (Debian's `openssl`) on
-127.0.0.1, each making full TLS handshakes one after another and closing, as fast as the axon
-completes them. The genuine load (kept alive, plain and TLS) comes from 127.0.0.2 and is
-measured quiet and flooded; the table gives its req/s and p50/p99, the handshakes per second
-the flood completed, and the server's CPU per handshake.
+Cost rows: loadgen calls over plain HTTP and over TLS (pinning the generated key, as a
+validator pins the key published on chain), with kept-alive connections and with a new
+connection (so a new handshake) per request. This miner's handshake budgets are lifted
+(`--tls-handshakes-per-address` and `--tls-handshakes-per-second` 1000000), so the rows
+measure the handshake itself. Printed:
+req/s, p50/p99, the server's CPU time per answered request (from /proc), and the crypto floor
+(one sr25519 verify plus one sign).
+
+Floods: a second miner with the default budgets (64 handshakes a second per address, after
+a burst of 256; 1,000 a second per core from all addresses). `loadgen --handshakes true` opens `--flood` connections, each making TLS
+handshakes one after another and closing them, with no request:
+- from one address (127.0.0.1), where the budget binds;
+- from `--flood` addresses (127.1.0.x), where the overall budget binds.
+
+The genuine load (kept alive, plain and TLS) comes from 127.0.0.2. It is measured quiet and
+flooded. Printed: its req/s and p50/p99, the handshakes completed and refused per second, the
+cores the axon spent on the flood (its CPU beyond the genuine answers' quiet cost), and the
+cores the flood itself used (on this machine, taken from the same cores).
 """
 
 import argparse
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -27,42 +37,50 @@ import time
 import run  # bench/run.py: the shared helpers
 
 
-def handshake_flood(port, processes, seconds):
-    """`processes` `openssl s_time -new` runs against the axon for `seconds`."""
-    return [subprocess.Popen(["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new",
-                              "-time", str(seconds)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-            for _ in range(processes)]
+def measured(miner, *args):
+    """A loadgen run, with the miner's CPU per answered request."""
+    before = run.cpu_seconds(miner.pid)
+    r = run.loadgen(*args)
+    used = run.cpu_seconds(miner.pid) - before
+    r["cpu_us_per_req"] = used / r["ok"] * 1e6 if r["ok"] else float("nan")
+    r["cpu_s"] = used
+    return r
 
 
-def handshakes_per_second(flood):
-    """The handshakes the flood completed per second (from s_time's reports), and the
-    flood's own CPU seconds (from its processes' rusage)."""
-    total, cpu = 0.0, 0.0
-    for p in flood:
-        out = p.stdout.read()
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        cpu += usage.ru_utime + usage.ru_stime
-        m = re.search(r"(\d+) connections in ([\d.]+) real seconds", out)
-        if not m:
-            raise SystemExit(f"openssl s_time printed no count:\n{out[-500:]}")
-        total += int(m.group(1)) / float(m.group(2))
-    return total, cpu
+def flood_start(port, hotkey, tls_dir, connections, seconds, spread):
+    where = ["--spread", str(connections)] if spread else ["--source", "127.0.0.1"]
+    return subprocess.Popen(
+        [os.path.join(run.RELEASE, "loadgen"), "--target", f"127.0.0.1:{port}", "--hotkey",
+         hotkey, "--tls-dir", tls_dir, "--handshakes", "true", "--connections",
+         str(connections), "--duration", str(seconds), *where],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def flood_result(flood):
+    """The flood's JSON line, and its own CPU seconds (from its rusage)."""
+    out = flood.stdout.read()
+    _, status, usage = os.wait4(flood.pid, 0)
+    flood.returncode = os.waitstatus_to_exitcode(status)
+    if flood.returncode != 0:
+        raise SystemExit(f"loadgen --handshakes failed ({flood.returncode}):\n{out[-500:]}")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_utime + usage.ru_stime
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--flood", type=int, default=64, help="flooding connections")
     ap.add_argument("--port", type=int, default=18491)
-    ap.add_argument("--flood", type=int, default=4, help="openssl s_time processes")
     a = ap.parse_args()
 
     run.build()
     tls_dir = tempfile.mkdtemp(prefix="axon-bench-tls-")
-    miner, hotkey = run.start_rust(a.port, "--axon.tls_generate", "--axon.tls_dir", tls_dir)
-    rows = []
+    unbudgeted, hotkey = run.start_rust(a.port, "--axon.tls_generate", "--axon.tls_dir", tls_dir,
+                                        "--tls-handshakes-per-address", "1000000",
+                                        "--tls-handshakes-per-second", "1000000")
+    budgeted, _ = run.start_rust(a.port + 1, "--axon.tls_generate", "--axon.tls_dir", tls_dir)
+    rows, floods = [], []
     try:
         floor = run.loadgen("--crypto-floor", 2000)["crypto_floor_us"]
         for name, extra in (
@@ -71,47 +89,47 @@ def main():
             ("plain, new connection each", ("--new-connection", "true")),
             ("TLS, new connection each", ("--tls-dir", tls_dir, "--new-connection", "true")),
         ):
-            before = run.cpu_seconds(miner.pid)
-            r = run.loadgen("--target", f"127.0.0.1:{a.port}", "--hotkey", hotkey,
-                            "--connections", a.connections, "--payload", 1024,
-                            "--duration", a.duration, *extra)
-            used = run.cpu_seconds(miner.pid) - before
-            r["cpu_us_per_req"] = used / r["ok"] * 1e6 if r["ok"] else float("nan")
+            r = measured(unbudgeted, "--target", f"127.0.0.1:{a.port}", "--hotkey", hotkey,
+                         "--connections", a.connections, "--payload", 1024,
+                         "--duration", a.duration, *extra)
             print(f"# {name:28} {r['rps']:8.1f} req/s p50 {r['p50_ms']:.2f} ms "
                   f"p99 {r['p99_ms']:.2f} ms cpu {r['cpu_us_per_req']:.0f} us/req {r['statuses']}",
                   file=sys.stderr, flush=True)
             rows.append((name, r))
-        flooded = []
-        for name, extra in (("plain, kept alive", ()),
-                            ("TLS, kept alive", ("--tls-dir", tls_dir))):
-            def genuine():
-                return run.loadgen("--target", f"127.0.0.1:{a.port}", "--hotkey", hotkey,
-                                   "--source", "127.0.0.2", "--connections", a.connections,
-                                   "--payload", 1024, "--duration", a.duration, *extra)
-            quiet = genuine()
-            # The flood runs a second longer on each side of the measured load.
-            flood = handshake_flood(a.port, a.flood, int(a.duration + 2))
-            time.sleep(1)
-            before = run.cpu_seconds(miner.pid)
-            under = genuine()
-            used = run.cpu_seconds(miner.pid) - before
-            rate, flood_cpu = handshakes_per_second(flood)
-            # s_time's "real seconds" span its whole run; the count is the rate over it.
-            client_us = flood_cpu * 1e6 / (rate * int(a.duration + 2)) if rate else float("nan")
-            # The server's CPU beyond the genuine answers' (at their quiet cost), per
-            # handshake completed meanwhile.
-            per_req = dict(rows)[name]["cpu_us_per_req"]
-            extra_us = used * 1e6 - under["ok"] * per_req
-            per_handshake = extra_us / (rate * a.duration) if rate else float("nan")
-            print(f"# flood {name:20} quiet {quiet['rps']:.0f} req/s p99 {quiet['p99_ms']:.2f} "
-                  f"ms; flooded {under['rps']:.0f} req/s p99 {under['p99_ms']:.2f} ms "
-                  f"{under['statuses']}; {rate:.0f} handshakes/s, ~{per_handshake:.0f} us each (the flood's "
-                  f"own CPU: {client_us:.0f} us each)",
-                  file=sys.stderr, flush=True)
-            flooded.append((name, quiet, under, rate, per_handshake, client_us))
+
+        port = a.port + 1
+        for spread in (False, True):
+            for name, extra in (("plain, kept alive", ()),
+                                ("TLS, kept alive", ("--tls-dir", tls_dir))):
+                def genuine():
+                    return measured(budgeted, "--target", f"127.0.0.1:{port}", "--hotkey",
+                                    hotkey, "--source", "127.0.0.2", "--connections",
+                                    a.connections, "--payload", 1024, "--duration", a.duration,
+                                    *extra)
+                quiet = genuine()
+                # The flood runs a second longer on each side of the measured load.
+                flood = flood_start(port, hotkey, tls_dir, a.flood, a.duration + 2, spread)
+                time.sleep(1)
+                under = genuine()
+                made, flood_cpu = flood_result(flood)
+                done = made["statuses"].get("200", 0) / made["seconds"]
+                refused = made["statuses"].get("0", 0) / made["seconds"]
+                # The axon's CPU beyond the genuine answers' (at their quiet cost), in cores.
+                extra = under["cpu_s"] - under["ok"] * quiet["cpu_us_per_req"] / 1e6
+                server_cores = extra / under["seconds"]
+                client_cores = flood_cpu / made["seconds"]
+                source = f"{a.flood} addresses" if spread else "one address"
+                print(f"# flood from {source:13} {name:18} quiet {quiet['rps']:.0f} req/s p99 "
+                      f"{quiet['p99_ms']:.2f} ms; flooded {under['rps']:.0f} req/s p99 "
+                      f"{under['p99_ms']:.2f} ms {under['statuses']}; {done:.0f} handshakes/s "
+                      f"done, {refused:.0f}/s refused; axon {server_cores:.2f} cores on it, "
+                      f"flood {client_cores:.2f} cores", file=sys.stderr, flush=True)
+                floods.append((source, name, quiet, under, done, refused, server_cores,
+                               client_cores))
     finally:
-        miner.terminate()
-        miner.wait(timeout=30)
+        for miner in (unbudgeted, budgeted):
+            miner.terminate()
+            miner.wait(timeout=30)
         shutil.rmtree(tls_dir, ignore_errors=True)
 
     print(f"{time.strftime('%Y-%m-%d')}; {os.cpu_count()} cores; {a.duration:g} s per row, "
@@ -124,17 +142,18 @@ def main():
         print(f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.2f} / {r['p99_ms']:.2f} | "
               f"{r['cpu_us_per_req']:.0f} |")
     print()
-    print(f"Under a handshake flood: {a.flood} `openssl s_time -new` processes on 127.0.0.1; "
-          f"the genuine load from 127.0.0.2.")
+    print(f"Handshake floods ({a.flood} connections, `loadgen --handshakes true`) against the "
+          f"default budget; the genuine load from 127.0.0.2:")
     print()
-    print("| genuine load | quiet req/s | quiet p50 / p99 ms | flooded req/s "
-          "| flooded p50 / p99 ms | handshakes/s | server CPU us/handshake "
-          "| flood's CPU us/handshake |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, quiet, under, rate, per_handshake, client_us in flooded:
-        print(f"| {name} | {quiet['rps']:.0f} | {quiet['p50_ms']:.2f} / {quiet['p99_ms']:.2f} "
-              f"| {under['rps']:.0f} | {under['p50_ms']:.2f} / {under['p99_ms']:.2f} "
-              f"| {rate:.0f} | {per_handshake:.0f} | {client_us:.0f} |")
+    print("| flood from | genuine load | quiet req/s | quiet p50 / p99 ms | flooded req/s "
+          "| flooded p50 / p99 ms | handshakes/s done | refused/s | axon's cores on the flood "
+          "| flood's own cores |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for source, name, quiet, under, done, refused, server_cores, client_cores in floods:
+        print(f"| {source} | {name} | {quiet['rps']:.0f} | {quiet['p50_ms']:.2f} / "
+              f"{quiet['p99_ms']:.2f} | {under['rps']:.0f} | {under['p50_ms']:.2f} / "
+              f"{under['p99_ms']:.2f} | {done:.0f} | {refused:.0f} | {server_cores:.2f} "
+              f"| {client_cores:.2f} |")
 
 
 if __name__ == "__main__":

@@ -103,81 +103,15 @@ fn tools() {
     *done = true;
 }
 
-/// A rustls client that accepts the axon's self-signed certificate: these tests are of the
-/// server, and the certificate the Python client and curl check is the same one.
-mod client {
-    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{DigitallySignedStruct, SignatureScheme};
-    use std::sync::Arc;
-
-    #[derive(Debug)]
-    struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
-
-    impl ServerCertVerifier for AnyCertificate {
-        fn verify_server_cert(
-            &self,
-            _: &CertificateDer<'_>,
-            _: &[CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-
-    pub fn config() -> Arc<rustls::ClientConfig> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth();
-        Arc::new(config)
-    }
-
-    /// The first flight of a rustls client: one record holding its ClientHello.
-    pub fn client_hello() -> Vec<u8> {
-        let name = ServerName::try_from("axon").unwrap();
-        let mut conn = rustls::ClientConnection::new(config(), name).unwrap();
-        let mut hello = Vec::new();
-        conn.write_tls(&mut hello).unwrap();
-        hello
-    }
+/// The first flight of a TLS client: one record holding its ClientHello (the key the
+/// client pins plays no part in it).
+fn client_hello() -> Vec<u8> {
+    let name = rustls::pki_types::ServerName::try_from("axon").unwrap();
+    let config = TlsKey::Ed25519([0; 32]).client_config();
+    let mut conn = rustls::ClientConnection::new(config, name).unwrap();
+    let mut hello = Vec::new();
+    conn.write_tls(&mut hello).unwrap();
+    hello
 }
 
 /// Everything the server sends until it closes the connection (60 s at most).
@@ -283,6 +217,7 @@ async fn tls_and_plain_http_share_the_port_for_real_clients() {
 async fn a_proxy_header_comes_first_then_tls() {
     let dir = TempDir::new("tls-proxy");
     let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    let key = tls.public_key().clone();
     let mut axon = serve(Some(tls), Duration::from_secs(5), Some("127.0.0.1")).await;
     let addr = axon.local_addr().unwrap();
     let mut tcp = TcpStream::connect(addr).await.unwrap();
@@ -290,7 +225,7 @@ async fn a_proxy_header_comes_first_then_tls() {
         .await
         .unwrap();
     let name = rustls::pki_types::ServerName::try_from("axon").unwrap();
-    let mut tls = tokio_rustls::TlsConnector::from(client::config())
+    let mut tls = tokio_rustls::TlsConnector::from(key.client_config())
         .connect(name, tcp)
         .await
         .unwrap();
@@ -323,7 +258,7 @@ async fn hostile_handshakes_close_without_an_http_answer() {
     // close, never for a time).
     let mut axon = serve(Some(tls), Duration::from_millis(500), None).await;
     let addr = axon.local_addr().unwrap();
-    let hello = client::client_hello();
+    let hello = client_hello();
     assert_eq!(hello[0], 0x16);
 
     // Half a handshake: the record header and part of the ClientHello, then silence.
@@ -389,14 +324,16 @@ async fn hostile_handshakes_close_without_an_http_answer() {
     axon.stop().await;
 }
 
-/// A TLS connection from the loopback address `from`, its handshake done.
+/// A TLS connection from the loopback address `from` to the server holding `key`, its
+/// handshake done.
 async fn tls_from(
     from: [u8; 4],
     addr: std::net::SocketAddr,
+    key: &TlsKey,
 ) -> tokio_rustls::client::TlsStream<TcpStream> {
     let tcp = support::http::connect_from(from, addr).await;
     let name = rustls::pki_types::ServerName::try_from("axon").unwrap();
-    tokio_rustls::TlsConnector::from(client::config())
+    tokio_rustls::TlsConnector::from(key.client_config())
         .connect(name, tcp)
         .await
         .expect("the handshake completes")
@@ -428,6 +365,7 @@ async fn closed_by_server<C: AsyncReadExt + Unpin>(c: &mut C) -> bool {
 async fn connection_limits_hold_over_tls() {
     let dir = TempDir::new("tls-limits");
     let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    let key = tls.public_key().clone();
     let mut limits = Limits::default();
     limits.max_connections = 3;
     limits.max_connections_per_address = 2;
@@ -435,7 +373,7 @@ async fn connection_limits_hold_over_tls() {
     limits.first_head_timeout = Duration::from_secs(120);
     let mut axon = serve_within(Some(tls), limits, None).await;
     let addr = axon.local_addr().unwrap();
-    let hello = client::client_hello();
+    let hello = client_hello();
     let closed = |reason: &str| format!("axon_connections_closed_total{{reason=\"{reason}\"}}");
 
     // Two handshakes from 127.0.0.5 left half done take that address's share. (The accept
@@ -455,13 +393,13 @@ async fn connection_limits_hold_over_tls() {
     assert_eq!(counter(&axon, &closed("per_address")).await, 1);
 
     // A TLS caller from 127.0.0.1 fills the cap (3) and is served.
-    let mut first = tls_from([127, 0, 0, 1], addr).await;
+    let mut first = tls_from([127, 0, 0, 1], addr, &key).await;
     not_found(&mut first).await;
     // Two more callers: each closes the connection idle the longest, a stalled handshake.
-    let mut second = tls_from([127, 0, 0, 2], addr).await;
+    let mut second = tls_from([127, 0, 0, 2], addr, &key).await;
     not_found(&mut second).await;
     assert!(closed_by_server(&mut stalled[0]).await);
-    let mut third = tls_from([127, 0, 0, 3], addr).await;
+    let mut third = tls_from([127, 0, 0, 3], addr, &key).await;
     not_found(&mut third).await;
     assert!(closed_by_server(&mut stalled[1]).await);
     // One more: now the first TLS caller has been idle the longest, and is closed.
@@ -485,6 +423,103 @@ async fn connection_limits_hold_over_tls() {
         0
     );
     drop((second, third, fourth));
+    axon.stop().await;
+}
+
+/// Whether a TLS handshake from the loopback address `from` with the server holding `key`
+/// completes (60 s at most).
+async fn handshake_from(from: [u8; 4], addr: std::net::SocketAddr, key: &TlsKey) -> bool {
+    let tcp = support::http::connect_from(from, addr).await;
+    let name = rustls::pki_types::ServerName::try_from("axon").unwrap();
+    let connecting = tokio_rustls::TlsConnector::from(key.client_config()).connect(name, tcp);
+    tokio::time::timeout(Duration::from_secs(60), connecting)
+        .await
+        .expect("the handshake ends within 60 s")
+        .is_ok()
+}
+
+/// One address's handshakes are held to its budget (`tls_handshakes_per_address` a second
+/// after a burst of its connection share): beyond it a new TLS connection is closed before
+/// the handshake, counted by reason, while the same address's plain HTTP and another
+/// address's TLS are served. (The budget refills while the test runs, so the bound counts
+/// the seconds it took.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handshake_flood_from_one_address_is_held_to_its_budget() {
+    let dir = TempDir::new("tls-budget");
+    let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    let key = tls.public_key().clone();
+    let mut limits = Limits::default();
+    limits.max_connections_per_address = 3;
+    limits.tls_handshakes_per_address = 1;
+    let mut axon = serve_within(Some(tls), limits, None).await;
+    let addr = axon.local_addr().unwrap();
+
+    let started = std::time::Instant::now();
+    let attempts = 50;
+    let mut completed = 0;
+    for _ in 0..attempts {
+        completed += usize::from(handshake_from([127, 0, 0, 6], addr, &key).await);
+    }
+    let seconds = started.elapsed().as_secs_f64().ceil() as usize;
+    // The burst (3), and at most one more for each second the attempts took.
+    assert!(completed >= 3, "{completed}");
+    assert!(completed <= 3 + seconds, "{completed} in {seconds} s");
+    let refused = (attempts - completed) as u64;
+    let closed = |reason: &str| format!("axon_connections_closed_total{{reason=\"{reason}\"}}");
+    let over_budget = counter(&axon, &closed("tls_handshakes_per_address")).await;
+    assert!(over_budget > 0);
+    // (A connection the client closed may still be open at the server when the next one
+    // comes: then the address's share refuses that one first.)
+    let over_share = counter(&axon, &closed("per_address")).await;
+    assert_eq!(over_budget + over_share, refused);
+    // No handshake was begun for them: none failed, and only the admitted were served.
+    for reason in ["timeout", "closed", "rejected"] {
+        let line = format!("axon_tls_handshake_failures_total{{reason=\"{reason}\"}}");
+        assert_eq!(counter(&axon, &line).await, 0, "{reason}");
+    }
+    assert_eq!(
+        counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
+        completed as u64
+    );
+    // The same address's plain HTTP is served, and another address's TLS.
+    let mut plain = support::http::connect_from([127, 0, 0, 6], addr).await;
+    not_found(&mut plain).await;
+    let mut other = tls_from([127, 0, 0, 7], addr, &key).await;
+    not_found(&mut other).await;
+    axon.stop().await;
+}
+
+/// The overall handshake budget (`tls_handshakes_per_second`, a burst of one second's
+/// worth) holds across addresses: beyond it a new TLS connection from any address is closed
+/// before its handshake and counted, while plain HTTP is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overall_handshake_budget_holds_across_addresses() {
+    let dir = TempDir::new("tls-overall");
+    let tls = TlsConfig::generate_in(&dir.0).unwrap();
+    let key = tls.public_key().clone();
+    let mut limits = Limits::default();
+    limits.tls_handshakes_per_second = 2;
+    let mut axon = serve_within(Some(tls), limits, None).await;
+    let addr = axon.local_addr().unwrap();
+
+    let started = std::time::Instant::now();
+    let attempts = 40;
+    let mut completed = 0;
+    for n in 0..attempts {
+        completed += usize::from(handshake_from([127, 0, 1, 1 + n as u8], addr, &key).await);
+    }
+    let seconds = started.elapsed().as_secs_f64().ceil() as usize;
+    // The burst (2), and at most two more for each second the attempts took.
+    assert!(completed >= 2, "{completed}");
+    assert!(completed <= 2 + 2 * seconds, "{completed} in {seconds} s");
+    let closed = "axon_connections_closed_total{reason=\"tls_handshakes_per_second\"}";
+    assert_eq!(counter(&axon, closed).await, (attempts - completed) as u64);
+    assert_eq!(
+        counter(&axon, "axon_connections_total{transport=\"tls\"}").await,
+        completed as u64
+    );
+    let mut plain = support::http::connect_from([127, 0, 1, 1], addr).await;
+    not_found(&mut plain).await;
     axon.stop().await;
 }
 

@@ -94,6 +94,36 @@ impl TlsKey {
         Some(out)
     }
 
+    /// A rustls client configuration that accepts a server only when its certificate holds
+    /// this key and the server proves it holds the private key (the handshake signature):
+    /// no CA and no name are checked, so a self-signed certificate is fine and one of any
+    /// other key fails the handshake. It offers HTTP/1.1 by ALPN. A key that cannot be
+    /// published accepts no server. The [`Dendrite`](crate::dendrite::Dendrite) pins the
+    /// keys the chain holds with it; a client of your own (hyper, reqwest) can too.
+    ///
+    /// ```
+    /// let key = axon::tls::TlsKey::Ed25519([7; 32]);
+    /// let config = key.client_config();
+    /// assert_eq!(config.alpn_protocols, [b"http/1.1".to_vec()]);
+    /// ```
+    pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = Arc::new(pinned::Pinned {
+            key: self.clone(),
+            provider: provider.clone(),
+        });
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            // ring's provider has every cipher suite of TLS 1.2 and 1.3, so the safe
+            // default versions are always available.
+            .with_safe_default_protocol_versions()
+            .expect("ring's provider supports TLS 1.2 and 1.3")
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+
     /// [`certificate`](Self::certificate), or why this key cannot be published.
     pub(crate) fn published(&self) -> Result<Vec<u8>, &'static str> {
         match self {
@@ -150,6 +180,78 @@ impl TlsKey {
             (EC_PUBLIC_KEY, _) => TlsKey::Unpublishable("an ECDSA key on a curve other than P-256"),
             (RSA, _) => TlsKey::Unpublishable("an RSA key (too long for the chain's 64 bytes)"),
             _ => TlsKey::Unpublishable("a key of an unknown algorithm"),
+        }
+    }
+}
+
+mod pinned {
+    //! The certificate check of [`TlsKey::client_config`].
+
+    use super::TlsKey;
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+    use std::sync::Arc;
+
+    /// Accepts exactly the server certificate whose key is `key` (a publishable one), and
+    /// the handshake signatures made with it.
+    #[derive(Debug)]
+    pub(super) struct Pinned {
+        pub(super) key: TlsKey,
+        pub(super) provider: Arc<rustls::crypto::CryptoProvider>,
+    }
+
+    impl ServerCertVerifier for Pinned {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            _: &[CertificateDer<'_>],
+            _: &ServerName<'_>,
+            _: &[u8],
+            _: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            match TlsKey::of_certificate(end_entity) {
+                Some(key) if key == self.key && key.algorithm().is_some() => {
+                    Ok(ServerCertVerified::assertion())
+                }
+                _ => Err(rustls::Error::InvalidCertificate(
+                    CertificateError::ApplicationVerificationFailure,
+                )),
+            }
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
         }
     }
 }

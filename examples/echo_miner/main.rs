@@ -201,6 +201,12 @@ Usage: cargo run --example echo_miner -- [FLAGS]
   --ops ADDR                   serve /metrics and /healthz on ADDR (e.g. 127.0.0.1:9100)
   --trusted-proxy NET          believe this proxy's PROXY header and X-Forwarded-For, repeatable
   --netuid N                   publish the axon on subnet N at start (see --subtensor.*)
+  --tls-handshakes-per-address N
+                               with TLS on: handshakes one client address may start a second
+                               [default 64, after a burst of 256]
+  --tls-handshakes-per-second N
+                               with TLS on: handshakes started a second from all addresses
+                               [default 1000 per core]
   --help                       this text
 It serves on 127.0.0.1 unless --axon.ip (or BT_AXON_IP) says otherwise.
 ";
@@ -221,6 +227,7 @@ async fn main() {
     let mut batch = true;
     let mut ops = None;
     let mut proxies = Vec::new();
+    let mut limits = axon::Limits::default();
     let mut rest = rest.into_iter();
     while let Some(arg) = rest.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -250,6 +257,16 @@ async fn main() {
             }
             "--deny-ip" => deny.0.push(value()),
             "--trusted-proxy" => proxies.push(value()),
+            "--tls-handshakes-per-address" | "--tls-handshakes-per-second" => {
+                let n = value();
+                let n = n.parse().unwrap_or_else(|_| {
+                    fail(format!("{flag} takes a count per second, not `{n}`"))
+                });
+                match flag.as_str() {
+                    "--tls-handshakes-per-address" => limits.tls_handshakes_per_address = n,
+                    _ => limits.tls_handshakes_per_second = n,
+                }
+            }
             "--ops" => {
                 let addr = value();
                 ops = Some(addr.parse().unwrap_or_else(|_| {
@@ -283,7 +300,8 @@ async fn main() {
         .hotkey(hotkey)
         .state(verifier)
         .state_arc(served.clone())
-        .state(deny);
+        .state(deny)
+        .limits(limits);
     if !explicit_ip {
         axon = axon.ip("127.0.0.1");
     }

@@ -25,7 +25,10 @@
 //! `--tls-dir DIR` calls over TLS, pinning the key kept in `DIR` (an axon started with
 //! `--axon.tls_generate --axon.tls_dir DIR`), as a validator pins the key published on
 //! chain. `--new-connection true` opens a new connection (and handshake) per request
-//! (`bench/tls.py` uses both).
+//! (`bench/tls.py` uses both). `--handshakes true` (with `--tls-dir`) sends no request: each
+//! connection makes a TLS handshake, closes, and makes another, counting those completed
+//! (status 200) and those refused (0); `--spread N` opens connection i from 127.1.0.(i % N
+//! + 1), N loopback addresses (`bench/tls.py`'s handshake floods).
 //!
 //! The benchmark (`bench/run.py`) drives the Rust and the Python axon with it.
 
@@ -66,6 +69,10 @@ struct Args {
     tls: Option<axon::tls::TlsKey>,
     /// A new connection for every request.
     new_connection: bool,
+    /// TLS handshakes only, no request.
+    handshakes: bool,
+    /// Open the connections from this many loopback addresses (127.1.0.1 on).
+    spread: Option<u8>,
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -88,6 +95,8 @@ fn parse_args() -> Result<Args, String> {
         scheme: None,
         tls: None,
         new_connection: false,
+        handshakes: false,
+        spread: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -95,6 +104,10 @@ fn parse_args() -> Result<Args, String> {
         let number = |v: &str| {
             v.parse::<f64>()
                 .map_err(|_| format!("{flag}: `{v}` is not a number"))
+        };
+        let boolean = |v: &str| {
+            v.parse::<bool>()
+                .map_err(|_| format!("{flag}: `{v}` is not true or false"))
         };
         match flag.as_str() {
             "--target" => args.target = value,
@@ -111,11 +124,7 @@ fn parse_args() -> Result<Args, String> {
             "--duration" => args.duration = Some(Duration::from_secs_f64(number(&value)?)),
             "--count" => args.count = Some(number(&value)? as usize),
             "--timeout" => args.timeout = Duration::from_secs_f64(number(&value)?),
-            "--fresh-uuids" => {
-                args.fresh_uuids = value
-                    .parse()
-                    .map_err(|_| format!("--fresh-uuids: `{value}` is not true or false"))?
-            }
+            "--fresh-uuids" => args.fresh_uuids = boolean(&value)?,
             "--source" => {
                 args.source = Some(
                     value
@@ -128,16 +137,18 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|e| format!("--tls-dir: {e}"))?;
                 args.tls = Some(config.public_key().clone());
             }
-            "--new-connection" => {
-                args.new_connection = value
-                    .parse()
-                    .map_err(|_| format!("--new-connection: `{value}` is not true or false"))?
+            "--new-connection" => args.new_connection = boolean(&value)?,
+            "--handshakes" => args.handshakes = boolean(&value)?,
+            "--spread" => {
+                args.spread = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(format!("--spread: `{value}` is not 1 to 255"))?,
+                )
             }
-            "--forge" => {
-                args.forge = value
-                    .parse()
-                    .map_err(|_| format!("--forge: `{value}` is not true or false"))?
-            }
+            "--forge" => args.forge = boolean(&value)?,
             "--crypto-floor" => {
                 crypto_floor(number(&value)? as usize);
                 std::process::exit(0);
@@ -152,6 +163,9 @@ fn parse_args() -> Result<Args, String> {
             }
             _ => return Err(format!("unknown flag {flag}")),
         }
+    }
+    if args.handshakes && args.tls.is_none() {
+        return Err("--handshakes needs --tls-dir (the key to pin)".into());
     }
     if args.hotkey.is_empty() {
         return Err("--hotkey (the axon's SS58 address) is required".into());
@@ -275,6 +289,59 @@ type Seen = (Vec<Duration>, BTreeMap<i64, u64>);
 /// One connection sending forged requests (`--forge`): signed by `//Forger` but claiming
 /// the hotkey `//Loadgen{i}`, one after another on a kept-alive connection, reconnecting
 /// when the axon closes it.
+/// A TCP connection to `addr`, from `source` when given; `None` when it fails.
+async fn connect(
+    addr: std::net::SocketAddr,
+    source: Option<std::net::IpAddr>,
+) -> Option<tokio::net::TcpStream> {
+    let socket = match addr {
+        std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    }
+    .ok()?;
+    if let Some(ip) = source {
+        socket.bind(std::net::SocketAddr::new(ip, 0)).ok()?;
+    }
+    socket.connect(addr).await.ok()
+}
+
+/// TLS handshakes with `target` (pinning `key`), one after another, each connection closed
+/// once its handshake is done: their latencies, and their count as status 200 (completed)
+/// or 0 (refused or failed).
+async fn handshakes(
+    target: Arc<AxonInfo>,
+    key: axon::tls::TlsKey,
+    source: Option<std::net::IpAddr>,
+    deadline: Option<Instant>,
+    per_connection: Option<usize>,
+) -> Seen {
+    let addr: std::net::SocketAddr = format!("{}:{}", target.ip, target.port).parse().unwrap();
+    let connector = tokio_rustls::TlsConnector::from(key.client_config());
+    let name = rustls::pki_types::ServerName::IpAddress(addr.ip().into());
+    let (mut latencies, mut statuses) = (Vec::new(), BTreeMap::new());
+    let mut made = 0usize;
+    loop {
+        if deadline.is_some_and(|d| Instant::now() >= d)
+            || per_connection.is_some_and(|c| made >= c)
+        {
+            break;
+        }
+        let t = Instant::now();
+        let done = async {
+            let tcp = connect(addr, source).await?;
+            connector.connect(name.clone(), tcp).await.ok()
+        };
+        let status = match tokio::time::timeout(Duration::from_secs(30), done).await {
+            Ok(Some(_)) => 200,
+            _ => 0,
+        };
+        latencies.push(t.elapsed());
+        *statuses.entry(status).or_default() += 1;
+        made += 1;
+    }
+    (latencies, statuses)
+}
+
 async fn forge(
     target: Arc<AxonInfo>,
     i: usize,
@@ -304,17 +371,6 @@ async fn forge(
         head.push_str("\r\n");
         [head.into_bytes(), body].concat()
     };
-    let connect = || async {
-        let socket = match addr {
-            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
-            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
-        }
-        .ok()?;
-        if let Some(ip) = source {
-            socket.bind(std::net::SocketAddr::new(ip, 0)).ok()?;
-        }
-        socket.connect(addr).await.ok()
-    };
     let (mut latencies, mut statuses) = (Vec::new(), BTreeMap::new());
     let (mut bytes, mut made) = (request(), Instant::now());
     let mut conn = None;
@@ -331,7 +387,7 @@ async fn forge(
             (bytes, made) = (request(), Instant::now());
         }
         if conn.is_none() {
-            conn = connect().await;
+            conn = connect(addr, source).await;
             if conn.is_none() {
                 *statuses.entry(0).or_default() += 1;
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -408,9 +464,28 @@ async fn main() {
         let text = text.clone();
         let timeout = args.timeout;
         let fresh_uuids = args.fresh_uuids;
-        let source = args.source;
+        let source = match args.spread {
+            Some(n) => Some(std::net::IpAddr::from([
+                127,
+                1,
+                0,
+                (i % usize::from(n)) as u8 + 1,
+            ])),
+            None => args.source,
+        };
         let scheme = args.scheme;
         let (tls, new_connection) = (args.tls.clone(), args.new_connection);
+        if args.handshakes {
+            let key = args.tls.clone().expect("checked in parse_args");
+            tasks.push(tokio::spawn(handshakes(
+                target.clone(),
+                key,
+                source,
+                deadline,
+                per_connection,
+            )));
+            continue;
+        }
         if args.forge {
             tasks.push(tokio::spawn(forge(
                 target,

@@ -129,11 +129,9 @@ pub(super) mod pinned {
     use super::BoxError;
     use crate::tls::TlsKey;
     use hyper_util::rt::TokioIo;
-    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
+    use rustls::pki_types::ServerName;
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
     use tokio::net::TcpStream;
 
     /// The key expected at each `host:port` a dendrite calls over TLS, set before each call
@@ -165,87 +163,17 @@ pub(super) mod pinned {
                 .get(authority)
                 .cloned()
                 .ok_or_else(|| format!("no TLS key is expected for {authority}"))?;
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let verifier = Arc::new(Pinned {
-                key,
-                provider: provider.clone(),
-            });
-            let mut config = rustls::ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()?
-                .dangerous()
-                .with_custom_certificate_verifier(verifier)
-                .with_no_client_auth();
-            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let config = key.client_config();
             // The name is not checked (the key is): the host, as an address or a name.
             let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
             let name = match host.parse::<std::net::IpAddr>() {
                 Ok(ip) => ServerName::IpAddress(ip.into()),
                 Err(_) => ServerName::try_from(host.to_owned())?,
             };
-            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+            let tls = tokio_rustls::TlsConnector::from(config)
                 .connect(name, tcp)
                 .await?;
             Ok(TokioIo::new(tls))
-        }
-    }
-
-    /// Accepts exactly the server certificate whose key is `key`, and the handshake
-    /// signatures made with it.
-    #[derive(Debug)]
-    struct Pinned {
-        key: TlsKey,
-        provider: Arc<rustls::crypto::CryptoProvider>,
-    }
-
-    impl ServerCertVerifier for Pinned {
-        fn verify_server_cert(
-            &self,
-            end_entity: &CertificateDer<'_>,
-            _: &[CertificateDer<'_>],
-            _: &ServerName<'_>,
-            _: &[u8],
-            _: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            match TlsKey::of_certificate(end_entity) {
-                Some(key) if key == self.key => Ok(ServerCertVerified::assertion()),
-                _ => Err(rustls::Error::InvalidCertificate(
-                    CertificateError::ApplicationVerificationFailure,
-                )),
-            }
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.provider.signature_verification_algorithms,
-            )
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.provider.signature_verification_algorithms,
-            )
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.provider
-                .signature_verification_algorithms
-                .supported_schemes()
         }
     }
 }

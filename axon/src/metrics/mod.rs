@@ -19,7 +19,7 @@
 //! | `axon_replay_store_entries` | gauge | |
 //! | `axon_connections_open` | gauge | |
 //! | `axon_unverified_body_bytes` | gauge | |
-//! | `axon_connections_closed_total` | counter | `reason` (`per_address`, `evicted`, `first_head`) |
+//! | `axon_connections_closed_total` | counter | `reason` (`per_address`, `evicted`, `first_head`, `tls_handshakes_per_address`, `tls_handshakes_per_second`) |
 //! | `axon_connections_total` | counter | `transport` (`plain`, `tls`) |
 //! | `axon_tls_handshake_failures_total` | counter | `reason` (`timeout`, `closed`, `rejected`) |
 //! | `axon_draining` | gauge | |
@@ -211,7 +211,7 @@ pub(crate) struct Gauges {
     /// Bytes held by signed-HTTP bodies not yet verified (`pipeline::BodyBudget`).
     pub(crate) unverified_body_bytes: usize,
     /// Connections the axon closed, by reason (`per_address`, `evicted`, `first_head`).
-    pub(crate) closed: [(&'static str, u64); 3],
+    pub(crate) closed: [(&'static str, u64); 5],
     /// Connections served, by transport (`plain`, `tls`).
     pub(crate) transports: [(&'static str, u64); 2],
     /// TLS handshakes failed, by reason (`timeout`, `closed`, `rejected`).
@@ -227,7 +227,13 @@ impl Default for Gauges {
             replay_entries: 0,
             connections: 0,
             unverified_body_bytes: 0,
-            closed: [("per_address", 0), ("evicted", 0), ("first_head", 0)],
+            closed: [
+                ("per_address", 0),
+                ("evicted", 0),
+                ("first_head", 0),
+                ("tls_handshakes_per_address", 0),
+                ("tls_handshakes_per_second", 0),
+            ],
             transports: [("plain", 0), ("tls", 0)],
             handshake_failures: [("timeout", 0), ("closed", 0), ("rejected", 0)],
         }

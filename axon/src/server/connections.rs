@@ -35,16 +35,28 @@ pub(crate) enum Closed {
     Evicted,
     /// It sent nothing within the first-head timeout.
     FirstHead,
+    /// It opened a TLS handshake beyond its address's handshake budget.
+    HandshakesPerAddress,
+    /// It opened a TLS handshake beyond the overall handshake budget.
+    HandshakesPerSecond,
 }
 
 impl Closed {
-    pub(crate) const ALL: [Closed; 3] = [Closed::PerAddress, Closed::Evicted, Closed::FirstHead];
+    pub(crate) const ALL: [Closed; 5] = [
+        Closed::PerAddress,
+        Closed::Evicted,
+        Closed::FirstHead,
+        Closed::HandshakesPerAddress,
+        Closed::HandshakesPerSecond,
+    ];
 
     pub(crate) fn label(self) -> &'static str {
         match self {
             Closed::PerAddress => "per_address",
             Closed::Evicted => "evicted",
             Closed::FirstHead => "first_head",
+            Closed::HandshakesPerAddress => "tls_handshakes_per_address",
+            Closed::HandshakesPerSecond => "tls_handshakes_per_second",
         }
     }
 }
@@ -113,7 +125,7 @@ struct Inner {
     /// The accept loop waits for room (only then are closings and idle requests told:
     /// `Notify` takes a lock, which every request's end should not).
     waiting: AtomicBool,
-    closed: [AtomicU64; 3],
+    closed: [AtomicU64; 5],
     transports: [AtomicU64; 2],
     handshake_failures: [AtomicU64; 3],
     epoch: Instant,

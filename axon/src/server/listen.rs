@@ -3,6 +3,7 @@
 //! router for the operations listener) given the client's address, stopped gracefully.
 
 use super::connections::{Closed, Connections, HandshakeFailure, Held, Tracked, Transport};
+use super::handshakes::{HandshakeBudget, Spent};
 use super::Limits;
 use crate::net::{self, Prefixed, TrustedProxies};
 use axum::body::Body;
@@ -77,7 +78,9 @@ impl Listening {
     ///
     /// With `tls`, a connection whose first byte (after a PROXY header) opens a TLS
     /// handshake record is served over TLS; the handshake must finish within the
-    /// first-head timeout.
+    /// first-head timeout, and at most `limits.tls_handshakes_per_address` a second start
+    /// from one client address (after a burst of its connection share), and
+    /// `limits.tls_handshakes_per_second` from all.
     pub(crate) fn spawn<A: App>(
         listener: TcpListener,
         app: A,
@@ -103,7 +106,14 @@ impl Listening {
             connections: connections.clone(),
             proxy,
             first_head: limits.first_head_timeout,
-            tls,
+            tls: tls.map(|acceptor| Tls {
+                acceptor,
+                budget: HandshakeBudget::new(
+                    limits.tls_handshakes_per_address,
+                    limits.max_connections_per_address,
+                    limits.tls_handshakes_per_second,
+                ),
+            }),
         };
         let task = tokio::spawn(accept_loop(listener, serving, stopped));
         Ok(Listening {
@@ -147,7 +157,13 @@ struct Serving<A> {
     connections: Connections,
     proxy: Option<ProxyHeaders>,
     first_head: Duration,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<Tls>,
+}
+
+/// TLS beside plain HTTP: the acceptor, and what each address may spend on handshakes.
+struct Tls {
+    acceptor: tokio_rustls::TlsAcceptor,
+    budget: HandshakeBudget,
 }
 
 /// Accepts connections while there is room (below the cap, or an idle connection to
@@ -301,8 +317,18 @@ async fn serve_connection<A: App>(
     };
     let io = Prefixed::new(first, stream);
     match &serving.tls {
-        Some(acceptor) if opening == net::TLS_HANDSHAKE_RECORD => {
-            let tls = match tokio::time::timeout_at(deadline, acceptor.accept(io)).await {
+        Some(tls) if opening == net::TLS_HANDSHAKE_RECORD => {
+            // The client's address (a trusted proxy's PROXY header names it) pays.
+            if let Err(spent) = tls.budget.admit(client.ip()) {
+                let (closed, whose) = match spent {
+                    Spent::Address => (Closed::HandshakesPerAddress, "the address's"),
+                    Spent::Total => (Closed::HandshakesPerSecond, "the overall"),
+                };
+                serving.connections.count(closed);
+                tracing::debug!(%peer, client = %client.ip(), "closed a connection: {whose} TLS handshake budget is spent");
+                return;
+            }
+            let tls = match tokio::time::timeout_at(deadline, tls.acceptor.accept(io)).await {
                 Ok(Ok(tls)) => tls,
                 Ok(Err(e)) => {
                     let reason = handshake_failure(&e);

@@ -9,6 +9,7 @@ mod builder;
 mod connections;
 mod descriptors;
 pub mod external_ip;
+mod handshakes;
 mod limits;
 mod listen;
 mod operations;
