@@ -1064,7 +1064,8 @@ async fn the_template_miner_serves_both_generations_of_validator() {
         let read = format!(
             "import json, axon_rs\nm = axon_rs.Metagraph(netuid={netuid}, subtensor={endpoint:?})\n\
              print('RESULT ' + json.dumps(dict(uids=m.uids, hotkeys=m.hotkeys, coldkeys=m.coldkeys, \
-             stake=m.stake, S=m.S, validator_permit=m.validator_permit, last_update=m.last_update, n=m.n)))\n"
+             stake=m.stake, S=m.S, validator_permit=m.validator_permit, last_update=m.last_update, n=m.n, \
+             tls_key=(m.tls_key({hotkey:?}) or b'').hex())))\n"
         );
         let metagraph = support::result_line(&support::run(
             std::process::Command::new(&python).args(["-c", &read]),
@@ -1131,6 +1132,10 @@ async fn the_template_miner_serves_both_generations_of_validator() {
         json!({"algorithm": 1, "public_key": format!("0x{}", hex(served.key_bytes().unwrap()))})
     );
     assert_eq!(published.as_ref(), Some(served));
+    assert_eq!(
+        metagraph["tls_key"],
+        json!(hex(&served.certificate().unwrap()))
+    );
     assert_eq!(pinged, Some(200));
     let _ = std::fs::remove_dir_all(&wallets);
 }

@@ -146,9 +146,15 @@ impl TlsKey {
         }
     }
 
-    /// The key of a DER certificate; `None` when it does not parse.
-    pub(crate) fn of_certificate(der: &CertificateDer<'_>) -> Option<TlsKey> {
-        let certificate = webpki::EndEntityCert::try_from(der).ok()?;
+    /// The key of a DER certificate (what a client's TLS stack gives as the server's);
+    /// `None` when it does not parse.
+    ///
+    /// ```
+    /// assert_eq!(axon::tls::TlsKey::of_certificate(b"not a certificate"), None);
+    /// ```
+    pub fn of_certificate(der: &[u8]) -> Option<TlsKey> {
+        let der = CertificateDer::from(der);
+        let certificate = webpki::EndEntityCert::try_from(&der).ok()?;
         Some(TlsKey::from_spki(&certificate.subject_public_key_info()))
     }
 
@@ -210,7 +216,7 @@ mod pinned {
             _: &[u8],
             _: UnixTime,
         ) -> Result<ServerCertVerified, rustls::Error> {
-            match TlsKey::of_certificate(end_entity) {
+            match TlsKey::of_certificate(end_entity.as_ref()) {
                 Some(key) if key == self.key && key.algorithm().is_some() => {
                     Ok(ServerCertVerified::assertion())
                 }

@@ -10,7 +10,7 @@ the miner's synapse classes with the Rust axon: classes declared on `bittensor.S
 from ._axon import Axon, AxonInfo
 from ._endpoint import Caller, HandlerError
 from ._metagraph import Metagraph
-from ._native import __version__
+from ._native import __version__, tls_key
 from ._synapse import StreamingResponse, StreamingSynapse, Synapse, TerminalInfo
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "Synapse",
     "TerminalInfo",
     "__version__",
+    "tls_key",
 ]

@@ -35,6 +35,7 @@ class Metagraph:
         self.S: typing.List[float] = []
         self.validator_permit: typing.List[bool] = []
         self.last_update: typing.List[int] = []
+        self._tls_keys: typing.Dict[str, bytes] = {}
         if sync:
             self.sync()
 
@@ -58,7 +59,15 @@ class Metagraph:
         self.S = [n[3] / 1e9 for n in neurons]
         self.validator_permit = [n[4] for n in neurons]
         self.last_update = [n[5] for n in neurons]
+        self._tls_keys = {n[1]: n[6] for n in neurons if n[6] is not None}
         return self
+
+    def tls_key(self, hotkey: str) -> typing.Optional[bytes]:
+        """The TLS key `hotkey` published with `serve_axon_tls`, as the chain holds it (the
+        algorithm byte, 1 for ed25519 or 2 for compressed P-256, then the key), or None.
+        Compare it with `axon_rs.tls_key(der)` of the certificate a miner's https server
+        presents, to pin it."""
+        return self._tls_keys.get(hotkey)
 
     def __repr__(self):
         return f"Metagraph(netuid={self.netuid}, n={self.n}, block={self.block})"

@@ -19,6 +19,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<server::Server>()?;
     module.add_function(wrap_pyfunction!(server::flags, module)?)?;
     module.add_function(wrap_pyfunction!(server::read_metagraph, module)?)?;
+    module.add_function(wrap_pyfunction!(server::tls_key, module)?)?;
     module.add_function(wrap_pyfunction!(logs::take_logs, module)?)?;
     Ok(())
 }

@@ -193,8 +193,9 @@ pub(crate) fn flags() -> Vec<(&'static str, bool, bool)> {
 }
 
 /// One neuron as the Python `Metagraph` reads it: `(uid, hotkey, coldkey, stake in the
-/// alpha's smallest unit, validator_permit, last_update)`.
-type NeuronRow = (u16, String, String, u64, bool, u64);
+/// alpha's smallest unit, validator_permit, last_update, TLS key as published (the algorithm
+/// byte, then the key) or None)`.
+type NeuronRow = (u16, String, String, u64, bool, u64, Option<Vec<u8>>);
 
 /// The metagraph of `netuid` read once from the chain at `endpoint` (the Rust
 /// [`Metagraph::read`], storage maps only, so any runtime serves it): `(block, neurons by
@@ -226,12 +227,26 @@ pub(crate) fn read_metagraph(
                         n.stake,
                         n.validator_permit,
                         n.last_update,
+                        n.certificate.as_ref().map(|c| {
+                            let mut published = vec![c.algorithm];
+                            published.extend_from_slice(&c.public_key);
+                            published
+                        }),
                     )
                 })
                 .collect();
             Ok((snapshot.block, neurons))
         })
     })
+}
+
+/// The public key of a DER certificate as the chain publishes it (`serve_axon_tls`: the
+/// algorithm byte, 1 for ed25519 or 2 for compressed P-256, then the key), or None when the
+/// certificate does not parse or its key cannot be published. A Python caller compares it
+/// with the key its metagraph read, to pin the miner's TLS key.
+#[pyfunction]
+pub(crate) fn tls_key(der: &[u8]) -> Option<Vec<u8>> {
+    axon::tls::TlsKey::of_certificate(der)?.certificate()
 }
 
 fn runtime_error(e: impl std::fmt::Display) -> PyErr {

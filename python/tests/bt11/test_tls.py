@@ -108,6 +108,43 @@ def test_https_and_plain_http_share_the_port(tls_miner):
     assert [c[2] for c in out["calls"]] == [reverse(f"call-{i}", 2) for i in range(16)]
 
 
+# The DER prefix of an ed25519 SubjectPublicKeyInfo (RFC 8410), before the 32-byte key: this
+# test finds the key in the certificate file by it, independently of the Rust parser.
+ED25519_SPKI = bytes.fromhex("302a300506032b6570032100")
+
+
+def test_a_python_caller_pins_the_published_key(tls_miner):
+    """A Python validator pins a miner's key as the chain holds it: it connects without a
+    CA, and before sending anything compares `axon_rs.tls_key` of the certificate the server
+    presented (whose key signed the handshake) with that key. Here the key is read from the
+    certificate file; tests/chain.rs reads it from the chain with `Metagraph.tls_key`."""
+    axon, tls_dir = tls_miner
+    port, me = axon.local_port, axon.info().hotkey
+    with open(tls_dir / "cert.pem") as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    at = der.index(ED25519_SPKI) + len(ED25519_SPKI)
+    published = b"\x01" + der[at:at + 32]  # algorithm 1, ed25519
+
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    tls = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30))
+    try:
+        presented = axon_rs.tls_key(tls.getpeercert(binary_form=True))
+        assert presented == published
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.sock = tls
+        body = json.dumps({"text": "pinned"}).encode()
+        conn.request("POST", "/v1/echo", body=body, headers={
+            "Content-Type": "application/json", **btauth(BOB, me, "/v1/echo", body)})
+        r = conn.getresponse()
+        assert (r.status, json.loads(r.read())["out"]) == (200, reverse("pinned", 1))
+    finally:
+        tls.close()
+    # Bytes that are not a certificate give None.
+    assert axon_rs.tls_key(b"not a certificate") is None
+
+
 def test_a_client_trusting_another_certificate_is_refused(tls_miner, tmp_path):
     """A client that trusts some other certificate (a CA's, or another miner's) fails the
     handshake: the miner's certificate is only trusted where it is pinned."""
