@@ -38,13 +38,26 @@ pub struct AxonConfig {
     /// refuse most of a validator's burst).
     pub priority_maxsize: usize,
     /// `--axon.replay_store` / `BT_AXON_REPLAY_STORE`: a replay store shared with the other
-    /// processes serving this hotkey, `redis://[:password@]host:port[/db]` (none: this
-    /// process's own only). Not a Python setting.
+    /// processes serving this hotkey, `redis://[user][:password@]host[:port][/db]` or
+    /// `rediss://..` for TLS (none: this process's own only). Not a Python setting.
     pub replay_store: Option<String>,
     /// `--axon.replay_store_fallback` / `BT_AXON_REPLAY_STORE_FALLBACK`: when the shared
     /// store does not answer, `refuse` (503, the default) or `local` (serve on this
     /// process's own store alone). Not a Python setting.
     pub replay_store_local_fallback: bool,
+    /// `--axon.replay_store_cluster` / `BT_AXON_REPLAY_STORE_CLUSTER`: the replay store's
+    /// URL names one node of a Redis Cluster (off). Not a Python setting.
+    pub replay_store_cluster: bool,
+    /// `--axon.replay_store_ca` / `BT_AXON_REPLAY_STORE_CA`: a PEM file of the CA that
+    /// signs a `rediss://` server's certificate (the system's CAs otherwise). Not a Python
+    /// setting.
+    pub replay_store_ca: Option<String>,
+    /// `--axon.replay_store_cert` / `BT_AXON_REPLAY_STORE_CERT`: a PEM client certificate
+    /// for a `rediss://` server that asks for one. Not a Python setting.
+    pub replay_store_cert: Option<String>,
+    /// `--axon.replay_store_key` / `BT_AXON_REPLAY_STORE_KEY`: its PEM private key. Not a
+    /// Python setting.
+    pub replay_store_key: Option<String>,
     /// `--axon.reuse_port` / `BT_AXON_REUSE_PORT`: open the port with `SO_REUSEPORT`, so
     /// that several processes on this host share it (off). Not a Python setting.
     pub reuse_port: bool,
@@ -78,6 +91,10 @@ impl Default for AxonConfig {
             priority_maxsize: crate::pipeline::DEFAULT_MAX_WAITING,
             replay_store: None,
             replay_store_local_fallback: false,
+            replay_store_cluster: false,
+            replay_store_ca: None,
+            replay_store_cert: None,
+            replay_store_key: None,
             reuse_port: false,
             trusted_proxies: Vec::new(),
             tls_cert: None,

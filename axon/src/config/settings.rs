@@ -160,7 +160,7 @@ pub(super) const SETTINGS: &[Setting] = &[
         example: "redis://10.0.0.2:6379/1",
         var: "BT_AXON_REPLAY_STORE",
         value: Value::One("URL"),
-        help: "a replay store shared with other processes: redis://host:port[/db]",
+        help: "a replay store shared with other processes: redis://[user][:password@]host[:port][/db], rediss:// for TLS (prefer BT_AXON_REPLAY_STORE: a password in a flag shows in ps)",
         show: |c| c.axon.replay_store.clone(),
         unset: "none",
         apply: |c, v| {
@@ -182,6 +182,58 @@ pub(super) const SETTINGS: &[Setting] = &[
                 "local" => true,
                 other => return Err(format!("`{other}` is not refuse or local")),
             };
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.replay_store_cluster",
+        example: "true",
+        var: "BT_AXON_REPLAY_STORE_CLUSTER",
+        value: Value::Bool,
+        help: "the replay store's URL names one node of a Redis Cluster (database 0)",
+        show: |c| Some(c.axon.replay_store_cluster.to_string()),
+        unset: "",
+        apply: |c, v| {
+            c.axon.replay_store_cluster = on(v);
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.replay_store_ca",
+        example: "/etc/axon/redis-ca.pem",
+        var: "BT_AXON_REPLAY_STORE_CA",
+        value: Value::One("PATH"),
+        help: "a PEM file of the CA that signs the rediss:// server's certificate",
+        show: |c| c.axon.replay_store_ca.clone(),
+        unset: "the system's CAs",
+        apply: |c, v| {
+            c.axon.replay_store_ca = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.replay_store_cert",
+        example: "/etc/axon/redis-client.pem",
+        var: "BT_AXON_REPLAY_STORE_CERT",
+        value: Value::One("PATH"),
+        help: "a PEM client certificate for a rediss:// server that asks for one (with --axon.replay_store_key)",
+        show: |c| c.axon.replay_store_cert.clone(),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.replay_store_cert = Some(v.to_owned());
+            Ok(())
+        },
+    },
+    Setting {
+        flag: "--axon.replay_store_key",
+        example: "/etc/axon/redis-client.key",
+        var: "BT_AXON_REPLAY_STORE_KEY",
+        value: Value::One("PATH"),
+        help: "the PEM private key of --axon.replay_store_cert",
+        show: |c| c.axon.replay_store_key.clone(),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.replay_store_key = Some(v.to_owned());
             Ok(())
         },
     },

@@ -9,7 +9,7 @@ mod wallet;
 pub use encrypted::env_var_name as password_variable;
 pub(crate) use ss58::decode as ss58_decode;
 pub use ss58::{canonical as canonical_ss58, BITTENSOR_PREFIX};
-#[cfg(any(feature = "logging", feature = "tls"))]
+#[cfg(any(feature = "logging", feature = "tls", feature = "redis"))]
 pub(crate) use wallet::expand_home;
 pub use wallet::{coldkeypub, coldkeypub_path, hotkey_path, DEFAULT_WALLET_PATH};
 

@@ -1,8 +1,8 @@
 //! The replay store several axon processes share: every request accepted once, whichever
 //! process receives it. Each process keeps its own in-memory store (`verify::nonces`) as
-//! the first check; a [`ReplayStore`] on Redis (tested with Redis 7) is the second, so a request
-//! captured on the wire and resent to another process behind the same address is refused
-//! there too.
+//! the first check; a [`ReplayStore`] on Redis (feature `redis`; tested with Redis 7: one
+//! node, TLS, ACL users, a Cluster) is the second, so a request captured on the wire and
+//! resent to another process behind the same address is refused there too.
 //!
 //! The rule is the one of the in-memory store (a request's signed triple accepted once
 //! within its window, in any order), which maps onto one atomic `SET key 1 NX PX ttl`: the
@@ -14,17 +14,20 @@
 //! reconnects by itself and the axon serves again once Redis is back.
 //!
 //! ```
+//! # #[cfg(feature = "redis")] {
 //! use axon::replay::ReplayStore;
 //!
-//! let store = ReplayStore::redis("redis://127.0.0.1:6379/0").unwrap();
-//! assert_eq!(store.to_string(), "redis://127.0.0.1:6379/0");
+//! let store = ReplayStore::redis("rediss://miner:p%2Fss@10.0.0.7:6380/0").unwrap();
+//! assert_eq!(store.to_string(), "rediss://miner:***@10.0.0.7:6380/0");
 //! assert!(ReplayStore::redis("http://example.com").is_err());
+//! # }
 //! ```
 
+#[cfg(feature = "redis")]
 mod redis;
-mod resp;
 
-pub use redis::{RedisOptions, RedisStore};
+#[cfg(feature = "redis")]
+pub use redis::RedisOptions;
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -33,7 +36,35 @@ use std::time::Duration;
 
 /// A replay store shared between processes.
 #[derive(Clone)]
-pub struct ReplayStore(Arc<RedisStore>, OnFailure);
+pub struct ReplayStore(Arc<Backend>, OnFailure);
+
+#[cfg(feature = "redis")]
+type Backend = redis::RedisStore;
+
+/// Without the `redis` feature there is no store to make: the type stays, so the code
+/// around it does not change, and no value of it exists.
+#[cfg(not(feature = "redis"))]
+enum Backend {}
+
+#[cfg(not(feature = "redis"))]
+impl Backend {
+    async fn set_once(&self, _: &str, _: Duration) -> Result<bool, StoreError> {
+        match *self {}
+    }
+    fn is_up(&self) -> bool {
+        match *self {}
+    }
+    fn failures(&self, _: StoreErrorKind) -> u64 {
+        match *self {}
+    }
+}
+
+#[cfg(not(feature = "redis"))]
+impl fmt::Display for Backend {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
 
 /// What a request meets when the shared store does not answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -48,17 +79,21 @@ pub enum OnFailure {
 }
 
 impl ReplayStore {
-    /// A store on the Redis at `url` (`redis://[:password@]host:port[/db]`), with the
-    /// default options (an answer within 250 ms). It connects on first use and after any
-    /// failure, by itself.
+    /// A store on the Redis at `url`, `redis://[user][:password@]host[:port][/db]`, or
+    /// `rediss://..` for TLS; the user and password percent-encoded (`%2F` for `/`). With the
+    /// default options: one node, the system's CAs for TLS, an answer within 250 ms. It
+    /// connects on first use and after any failure, by itself.
+    #[cfg(feature = "redis")]
     pub fn redis(url: &str) -> Result<ReplayStore, StoreError> {
         Self::redis_with(url, RedisOptions::default())
     }
 
-    /// [`redis`](Self::redis) with `options`.
+    /// [`redis`](Self::redis) with `options` (a private CA, a client certificate, a
+    /// Cluster, the bounds).
+    #[cfg(feature = "redis")]
     pub fn redis_with(url: &str, options: RedisOptions) -> Result<ReplayStore, StoreError> {
         Ok(ReplayStore(
-            Arc::new(RedisStore::new(url, options)?),
+            Arc::new(redis::RedisStore::new(url, options)?),
             OnFailure::Refuse,
         ))
     }
@@ -92,9 +127,17 @@ impl ReplayStore {
         self.0.is_up()
     }
 
-    /// Requests refused because the store did not answer.
+    /// Requests refused because the store did not answer, of every kind.
     pub fn failures(&self) -> u64 {
-        self.0.failures()
+        StoreErrorKind::ALL
+            .iter()
+            .map(|kind| self.0.failures(*kind))
+            .sum()
+    }
+
+    /// Requests refused because the store did not answer, for `kind`.
+    pub fn failures_of(&self, kind: StoreErrorKind) -> u64 {
+        self.0.failures(kind)
     }
 }
 
@@ -149,30 +192,123 @@ impl ReplayKey {
     }
 }
 
-/// Why the store could not say.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StoreError {
-    /// The URL is not one this store reads.
-    BadUrl(String),
-    /// No connection (refused, reset, or backing off before the next try).
-    Unreachable(String),
-    /// No answer within the bound.
-    Timeout(Duration),
-    /// Redis answered with an error.
-    Refused(String),
+/// Why the store could not say: its kind, what happened, and the client's error as its
+/// [`source`](std::error::Error::source) when there is one.
+///
+/// ```
+/// use axon::replay::{StoreError, StoreErrorKind};
+/// let e = StoreError::timeout(std::time::Duration::from_millis(250));
+/// assert_eq!(e.kind(), StoreErrorKind::Timeout);
+/// assert_eq!(e.to_string(), "replay store did not answer within 250 ms");
+/// ```
+#[derive(Clone, Debug)]
+pub struct StoreError {
+    kind: StoreErrorKind,
+    detail: String,
+    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
 }
 
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The kinds of [`StoreError`], each a `reason` of `axon_replay_store_failures_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// The settings cannot make a store: the URL, the CA file, a database with a Cluster.
+    Settings,
+    /// No connection: refused, reset, closed, TLS failed, or backing off before the next
+    /// try.
+    Unreachable,
+    /// The server refused the user or the password.
+    Auth,
+    /// No answer within the bound.
+    Timeout,
+    /// Too many requests were waiting for it.
+    Busy,
+    /// It answered with an error (a read-only replica, out of memory, ..).
+    Refused,
+}
+
+impl StoreErrorKind {
+    /// Every kind, in the order `/metrics` lists them.
+    pub const ALL: [StoreErrorKind; 6] = [
+        StoreErrorKind::Settings,
+        StoreErrorKind::Unreachable,
+        StoreErrorKind::Auth,
+        StoreErrorKind::Timeout,
+        StoreErrorKind::Busy,
+        StoreErrorKind::Refused,
+    ];
+
+    /// Its `reason` label.
+    pub fn label(self) -> &'static str {
         match self {
-            StoreError::BadUrl(m) => write!(f, "replay store URL: {m}"),
-            StoreError::Unreachable(m) => write!(f, "replay store unreachable: {m}"),
-            StoreError::Timeout(d) => {
-                write!(f, "replay store did not answer within {} ms", d.as_millis())
-            }
-            StoreError::Refused(m) => write!(f, "replay store refused: {m}"),
+            StoreErrorKind::Settings => "settings",
+            StoreErrorKind::Unreachable => "unreachable",
+            StoreErrorKind::Auth => "auth",
+            StoreErrorKind::Timeout => "timeout",
+            StoreErrorKind::Busy => "busy",
+            StoreErrorKind::Refused => "refused",
         }
     }
 }
 
-impl std::error::Error for StoreError {}
+impl StoreError {
+    /// An error of `kind`, saying `detail`.
+    pub(crate) fn new(kind: StoreErrorKind, detail: impl Into<String>) -> Self {
+        StoreError {
+            kind,
+            detail: detail.into(),
+            source: None,
+        }
+    }
+
+    /// The same, caused by `source`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // only the client has causes
+    pub(crate) fn caused(
+        kind: StoreErrorKind,
+        detail: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError {
+            kind,
+            detail: detail.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// No answer within `bound`.
+    pub fn timeout(bound: Duration) -> Self {
+        StoreError::new(StoreErrorKind::Timeout, format!("{} ms", bound.as_millis()))
+    }
+
+    /// What kind of failure it is.
+    pub fn kind(&self) -> StoreErrorKind {
+        self.kind
+    }
+
+    /// What happened, without the kind's words.
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let detail = &self.detail;
+        match self.kind {
+            StoreErrorKind::Settings => write!(f, "replay store settings: {detail}"),
+            StoreErrorKind::Unreachable => write!(f, "replay store unreachable: {detail}"),
+            StoreErrorKind::Auth => write!(f, "replay store refused the credentials: {detail}"),
+            StoreErrorKind::Timeout => write!(f, "replay store did not answer within {detail}"),
+            StoreErrorKind::Busy => write!(f, "replay store busy: {detail}"),
+            StoreErrorKind::Refused => write!(f, "replay store refused: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}

@@ -1,21 +1,40 @@
-//! The Redis client of the shared replay store: one connection, owned by one task, which
-//! writes every command waiting as one batch and matches the replies in order (pipelining:
-//! concurrent requests share round trips). Callers wait at most the store's bound, so
-//! nothing blocks an I/O thread while Redis is slow; a lost connection fails what was
-//! waiting and is dialled again on the next request, backing off from 100 ms to 5 s.
+//! The shared replay store's Redis client (feature `redis`), on the `redis` crate.
+//!
+//! - One node: a [`ConnectionManager`], one multiplexed connection that concurrent requests
+//!   share (their commands pipelined), dialled again after it fails.
+//! - A Cluster: the crate's cluster connection, which follows `MOVED` and `ASK` and finds a
+//!   promoted replica after a failover. It is dialled on first use.
+//! - While the store is unreachable, requests are refused at once, without a dial, for a
+//!   backoff that grows from 100 ms to 5 s; the first request after it dials again.
+//! - TLS (`rediss://`) with rustls: the system's CAs, or a private one, and a client
+//!   certificate if the server asks for one. ACL users and percent-encoded passwords come
+//!   from the URL.
+//!
+//! Every request waits at most the store's bound, off the I/O threads' critical path, and
+//! at most `max_waiting` wait at once: beyond, they are refused at once.
 
-use super::resp::{self, Reply};
-use super::StoreError;
-use std::collections::VecDeque;
+use super::{StoreError, StoreErrorKind};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::ClusterClient;
+use redis::cluster_async::ClusterConnection;
+use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisError, Value};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::Semaphore;
 
 /// How the store talks to Redis.
+///
+/// ```
+/// let mut options = axon::replay::RedisOptions::default();
+/// options.cluster = true;
+/// options.ca = Some("/etc/axon/redis-ca.pem".into());
+/// assert_eq!(options.timeout, std::time::Duration::from_millis(250));
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct RedisOptions {
@@ -24,6 +43,15 @@ pub struct RedisOptions {
     pub timeout: Duration,
     /// The most requests waiting for the store at once; beyond, refused at once (65536).
     pub max_waiting: usize,
+    /// The URL names one node of a Redis Cluster (`--axon.replay_store_cluster`): the
+    /// client finds the others and follows the cluster's redirections.
+    pub cluster: bool,
+    /// A PEM file of the CA that signs the server's certificate, for `rediss://`
+    /// (`--axon.replay_store_ca`); the system's CAs otherwise.
+    pub ca: Option<PathBuf>,
+    /// A PEM certificate and its key, for a server that asks for a client certificate
+    /// (`--axon.replay_store_cert`, `--axon.replay_store_key`).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
 }
 
 impl Default for RedisOptions {
@@ -31,92 +59,142 @@ impl Default for RedisOptions {
         RedisOptions {
             timeout: Duration::from_millis(250),
             max_waiting: 65_536,
+            cluster: false,
+            ca: None,
+            client_cert: None,
         }
     }
-}
-
-/// Where and how to connect.
-#[derive(Clone)]
-struct Target {
-    address: String,
-    password: Option<String>,
-    db: Option<u32>,
 }
 
 /// The first backoff after a failed dial, and the longest.
 const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(5));
 
-/// A command waiting for its reply.
-struct Job {
-    command: Vec<u8>,
-    reply: oneshot::Sender<Result<Reply, StoreError>>,
+/// How long one connection attempt may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What to write in a URL, for the settings errors.
+const URL_FORM: &str = "write redis://[user][:password@]host[:port][/db], or rediss://.. for TLS, the user and password percent-encoded";
+
+/// Where the commands go.
+#[allow(clippy::large_enum_variant)] // one per store, which lives behind an `Arc`
+enum Target {
+    /// One node: its client, and the connection manager made from it on first use (it
+    /// needs the runtime).
+    Node(redis::Client, OnceLock<ConnectionManager>),
+    /// A Cluster: its client, and the connection once dialled.
+    Cluster(ClusterClient, tokio::sync::Mutex<Dial>),
 }
 
-/// What the connection task and the callers share.
+/// A Cluster's connection, once dialled.
+type Dial = Option<ClusterConnection>;
+
+/// While the store is unreachable: when to try again, and why it failed.
 #[derive(Default)]
-struct Health {
-    up: AtomicBool,
-    failures: AtomicU64,
-    /// When the next failure may be logged (ms since `start`): at most one every 10 s.
-    next_log_ms: AtomicU64,
+struct Backoff {
+    retry_at: Option<Instant>,
+    delay: Duration,
+    last_error: String,
+}
+
+impl Backoff {
+    /// The refusal of a request that comes before the next try.
+    fn wait(&self) -> Option<StoreError> {
+        let at = self.retry_at.filter(|at| Instant::now() < *at)?;
+        let wait = (at - Instant::now()).as_millis();
+        Some(StoreError::new(
+            StoreErrorKind::Unreachable,
+            format!("{} (dialling again in {wait} ms)", self.last_error),
+        ))
+    }
+
+    /// The store was unreachable: wait twice as long as last time (100 ms to 5 s).
+    fn failed(&mut self, error: &StoreError) {
+        self.delay = (self.delay * 2).clamp(BACKOFF.0, BACKOFF.1);
+        self.retry_at = Some(Instant::now() + self.delay);
+        self.last_error = error.detail().to_owned();
+    }
 }
 
 /// The Redis side of a [`ReplayStore`](super::ReplayStore).
-pub struct RedisStore {
+pub(crate) struct RedisStore {
     shown: String,
     target: Target,
-    options: RedisOptions,
-    jobs: OnceLock<mpsc::Sender<Job>>,
-    health: Arc<Health>,
+    timeout: Duration,
+    backoff: std::sync::Mutex<Backoff>,
+    waiting: Semaphore,
+    up: AtomicBool,
+    failures: [AtomicU64; StoreErrorKind::ALL.len()],
+    /// When the next failure may be logged (ms since `start`): at most one every 10 s.
+    next_log_ms: AtomicU64,
     start: Instant,
 }
 
 impl RedisStore {
     pub(crate) fn new(url: &str, options: RedisOptions) -> Result<Self, StoreError> {
-        let bad =
-            |m: &str| StoreError::BadUrl(format!("{m}: write redis://[:password@]host:port[/db]"));
-        let rest = url
-            .strip_prefix("redis://")
-            .ok_or_else(|| bad("not a redis:// URL"))?;
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (password, host) = match authority.rsplit_once('@') {
-            Some((user, host)) => {
-                let password = user.split_once(':').map_or(user, |(_, p)| p);
-                (Some(password.to_owned()).filter(|p| !p.is_empty()), host)
-            }
-            None => (None, authority),
-        };
-        if host.is_empty() {
-            return Err(bad("no host"));
+        let settings = |m: String| StoreError::new(StoreErrorKind::Settings, m);
+        let scheme = url.split_once("://").map(|(s, _)| s);
+        if !matches!(scheme, Some("redis" | "rediss")) {
+            return Err(settings(format!(
+                "not a redis:// or rediss:// URL: {URL_FORM}"
+            )));
         }
-        let address = match host.rsplit_once(':') {
-            Some((_, port)) if port.parse::<u16>().is_ok() => host.to_owned(),
-            _ if host.ends_with(']') || !host.contains(':') => format!("{host}:6379"),
-            _ => return Err(bad("a bad port")),
+        if url.contains('#') {
+            return Err(settings(
+                "a URL fragment (#insecure turns off the server's certificate check): trust a private CA with --axon.replay_store_ca instead".into(),
+            ));
+        }
+        let info = url.into_connection_info().map_err(|e| {
+            StoreError::caused(StoreErrorKind::Settings, format!("{e}: {URL_FORM}"), e)
+        })?;
+        let tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
+        if !tls && (options.ca.is_some() || options.client_cert.is_some()) {
+            return Err(settings(
+                "a CA or a client certificate is for TLS: write the URL as rediss://".into(),
+            ));
+        }
+        let db = info.redis_settings().db();
+        if options.cluster && db != 0 {
+            return Err(settings(format!(
+                "a Redis Cluster has only database 0: drop /{db} from the URL"
+            )));
+        }
+        let shown = shown(&info, options.cluster);
+        let certificates = match tls {
+            true => Some(certificates(&options)?),
+            false => None,
         };
-        let db = match path {
-            "" => None,
-            db => Some(
-                db.parse()
-                    .map_err(|_| bad("a database that is not a number"))?,
-            ),
-        };
-        let shown = match (&password, db) {
-            (Some(_), Some(db)) => format!("redis://:***@{address}/{db}"),
-            (Some(_), None) => format!("redis://:***@{address}"),
-            (None, Some(db)) => format!("redis://{address}/{db}"),
-            (None, None) => format!("redis://{address}"),
+        let client_error =
+            |e: RedisError| StoreError::caused(StoreErrorKind::Settings, e.to_string(), e);
+        let target = match options.cluster {
+            false => {
+                let client = match certificates {
+                    Some(certificates) => redis::Client::build_with_tls(info, certificates),
+                    None => redis::Client::open(info),
+                }
+                .map_err(client_error)?;
+                Target::Node(client, OnceLock::new())
+            }
+            true => {
+                let mut builder = ClusterClient::builder(vec![info])
+                    .connection_timeout(CONNECT_TIMEOUT)
+                    .min_retry_wait(BACKOFF.0.as_millis() as u64)
+                    .max_retry_wait(BACKOFF.1.as_millis() as u64);
+                if let Some(certificates) = certificates {
+                    builder = builder.certs(certificates);
+                }
+                let client = builder.build().map_err(client_error)?;
+                Target::Cluster(client, tokio::sync::Mutex::default())
+            }
         };
         Ok(RedisStore {
             shown,
-            target: Target {
-                address,
-                password,
-                db,
-            },
-            options,
-            jobs: OnceLock::new(),
-            health: Arc::default(),
+            target,
+            timeout: options.timeout,
+            backoff: std::sync::Mutex::default(),
+            waiting: Semaphore::new(options.max_waiting.clamp(1, Semaphore::MAX_PERMITS)),
+            up: AtomicBool::new(false),
+            failures: Default::default(),
+            next_log_ms: AtomicU64::new(0),
             start: Instant::now(),
         })
     }
@@ -127,51 +205,112 @@ impl RedisStore {
         key: &str,
         retention: Duration,
     ) -> Result<bool, StoreError> {
-        let ms = retention.as_millis().max(1).to_string();
-        let mut command = Vec::with_capacity(80);
-        resp::command(
-            &mut command,
-            &[b"SET", key.as_bytes(), b"1", b"NX", b"PX", ms.as_bytes()],
-        );
-        let result = match self.exchange(command).await {
-            Ok(Reply::Simple(ok)) if ok == "OK" => Ok(true),
-            Ok(Reply::Bulk(None)) => Ok(false),
-            Ok(Reply::Error(e)) => Err(StoreError::Refused(e)),
-            Ok(other) => Err(StoreError::Refused(format!("unexpected reply {other:?}"))),
-            Err(e) => Err(e),
+        let result = match self.waiting.try_acquire() {
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::Busy,
+                "too many requests are waiting for it",
+            )),
+            Ok(_permit) => match tokio::time::timeout(self.timeout, self.set(key, retention)).await
+            {
+                Ok(result) => result,
+                Err(_) => Err(StoreError::timeout(self.timeout)),
+            },
         };
-        self.health.up.store(result.is_ok(), Ordering::Relaxed);
+        self.up.store(result.is_ok(), Ordering::Relaxed);
         if let Err(e) = &result {
             self.failed(e);
         }
         result
     }
 
-    /// Sends one command and waits for its reply, at most the store's bound.
-    async fn exchange(&self, command: Vec<u8>) -> Result<Reply, StoreError> {
-        let jobs = self.jobs.get_or_init(|| {
-            let (tx, rx) = mpsc::channel(self.options.max_waiting.max(1));
-            tokio::spawn(run(self.target.clone(), rx));
-            tx
-        });
-        let (reply, answer) = oneshot::channel();
-        jobs.try_send(Job { command, reply })
-            .map_err(|_| StoreError::Unreachable("too many requests are waiting for it".into()))?;
-        match tokio::time::timeout(self.options.timeout, answer).await {
-            Err(_) => Err(StoreError::Timeout(self.options.timeout)),
-            Ok(Err(_)) => Err(StoreError::Unreachable("its connection task ended".into())),
-            Ok(Ok(result)) => result,
+    /// `SET` behind the backoff: refused at once while it runs, and started again by an
+    /// unreachable store.
+    async fn set(&self, key: &str, retention: Duration) -> Result<bool, StoreError> {
+        let backoff = || self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(refused) = backoff().wait() {
+            return Err(refused);
+        }
+        let result = self.send(key, retention).await;
+        match &result {
+            Err(e) if e.kind() == StoreErrorKind::Unreachable => backoff().failed(e),
+            Ok(_) => *backoff() = Backoff::default(),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn send(&self, key: &str, retention: Duration) -> Result<bool, StoreError> {
+        let mut command = redis::cmd("SET");
+        command
+            .arg(key)
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(retention.as_millis().max(1) as u64);
+        let reply: Result<Value, RedisError> = match &self.target {
+            Target::Node(client, manager) => {
+                let mut manager = manager.get_or_init(|| manager_for(client.clone())).clone();
+                command.query_async(&mut manager).await
+            }
+            Target::Cluster(client, dial) => {
+                let mut connection = self.cluster(client, dial).await?;
+                command.query_async(&mut connection).await
+            }
+        };
+        match reply {
+            Ok(Value::Okay) => Ok(true),
+            Ok(Value::SimpleString(ok)) if ok == "OK" => Ok(true),
+            Ok(Value::Nil) => Ok(false),
+            Ok(other) => Err(StoreError::new(
+                StoreErrorKind::Refused,
+                format!("an unexpected reply to SET: {other:?}"),
+            )),
+            Err(e) => Err(failure(e)),
+        }
+    }
+
+    /// The Cluster connection, dialled now if there is none.
+    async fn cluster(
+        &self,
+        client: &ClusterClient,
+        dial: &tokio::sync::Mutex<Dial>,
+    ) -> Result<ClusterConnection, StoreError> {
+        let mut dial = dial.lock().await;
+        if let Some(connection) = &*dial {
+            return Ok(connection.clone());
+        }
+        // In a task of its own: a request that stops waiting does not cancel the dial.
+        let client = client.clone();
+        match tokio::spawn(async move { client.get_async_connection().await }).await {
+            Ok(Ok(connection)) => {
+                *dial = Some(connection.clone());
+                Ok(connection)
+            }
+            Ok(Err(e)) => Err(failure(e)),
+            Err(e) => Err(StoreError::caused(
+                StoreErrorKind::Unreachable,
+                "the dial failed",
+                e,
+            )),
         }
     }
 
     /// Counts a failure and logs it, at most once every 10 s with the count since.
     fn failed(&self, error: &StoreError) {
-        let failures = self.health.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let index = StoreErrorKind::ALL
+            .iter()
+            .position(|k| *k == error.kind())
+            .unwrap_or(0);
+        self.failures[index].fetch_add(1, Ordering::Relaxed);
+        let failures: u64 = self
+            .failures
+            .iter()
+            .map(|f| f.load(Ordering::Relaxed))
+            .sum();
         let now = self.start.elapsed().as_millis() as u64;
-        let next = self.health.next_log_ms.load(Ordering::Relaxed);
+        let next = self.next_log_ms.load(Ordering::Relaxed);
         let claimed = now >= next
             && self
-                .health
                 .next_log_ms
                 .compare_exchange(next, now + 10_000, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok();
@@ -185,11 +324,12 @@ impl RedisStore {
     }
 
     pub(crate) fn is_up(&self) -> bool {
-        self.health.up.load(Ordering::Relaxed)
+        self.up.load(Ordering::Relaxed)
     }
 
-    pub(crate) fn failures(&self) -> u64 {
-        self.health.failures.load(Ordering::Relaxed)
+    pub(crate) fn failures(&self, kind: StoreErrorKind) -> u64 {
+        let index = StoreErrorKind::ALL.iter().position(|k| *k == kind);
+        index.map_or(0, |i| self.failures[i].load(Ordering::Relaxed))
     }
 }
 
@@ -199,175 +339,186 @@ impl fmt::Display for RedisStore {
     }
 }
 
-/// The connection task: dials when a command comes, serves until the connection fails,
-/// then fails fast (backing off) until the next dial; ends when the store is dropped.
-async fn run(target: Target, mut jobs: mpsc::Receiver<Job>) {
-    let mut backoff = BACKOFF.0;
-    let mut retry_at = Instant::now();
-    while let Some(first) = jobs.recv().await {
-        let now = Instant::now();
-        if now < retry_at {
-            let wait = (retry_at - now).as_millis();
-            let why = format!("{} (dialling again in {wait} ms)", target.address);
-            let _ = first.reply.send(Err(StoreError::Unreachable(why)));
-            continue;
-        }
-        let dialled = tokio::time::timeout(BACKOFF.1, dial(&target)).await;
-        let stream = match dialled {
-            Ok(Ok(stream)) => stream,
-            failed => {
-                let why = failed.unwrap_or_else(|_| {
-                    let secs = BACKOFF.1.as_secs();
-                    Err(format!("{}: no connection within {secs} s", target.address))
-                });
-                let why = why.err().unwrap_or_default();
-                let _ = first.reply.send(Err(StoreError::Unreachable(why)));
-                retry_at = Instant::now() + backoff;
-                backoff = (backoff * 2).min(BACKOFF.1);
-                continue;
-            }
-        };
-        backoff = BACKOFF.0;
-        if serve(stream, first, &mut jobs).await.is_none() {
-            return;
-        }
-    }
+/// The connection manager of one node: each dial given 2 s; the answer's wait is the
+/// store's bound, not the manager's.
+fn manager_for(client: redis::Client) -> ConnectionManager {
+    let config = ConnectionManagerConfig::new()
+        // One try per dial: the store's own backoff spaces the dials.
+        .set_number_of_retries(0)
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(None);
+    ConnectionManager::new_lazy_with_config(client, config)
+        .expect("a manager without push messages is always made")
 }
 
-/// Connects, authenticates and selects the database.
-async fn dial(target: &Target) -> Result<TcpStream, String> {
-    let mut stream = TcpStream::connect(&target.address)
-        .await
-        .map_err(|e| format!("{}: {e}", target.address))?;
-    let _ = stream.set_nodelay(true);
-    let db = target.db.map(|d| d.to_string());
-    let mut setup: Vec<Vec<&[u8]>> = Vec::new();
-    if let Some(password) = &target.password {
-        setup.push(vec![b"AUTH", password.as_bytes()]);
-    }
-    if let Some(db) = &db {
-        setup.push(vec![b"SELECT", db.as_bytes()]);
-    }
-    let mut buf = Vec::new();
-    for args in setup {
-        let mut command = Vec::new();
-        resp::command(&mut command, &args);
-        stream
-            .write_all(&command)
-            .await
-            .map_err(|e| e.to_string())?;
-        let reply = loop {
-            if let Some((reply, used)) = resp::parse(&buf)? {
-                buf.drain(..used);
-                break reply;
-            }
-            if stream.read_buf(&mut buf).await.map_err(|e| e.to_string())? == 0 {
-                return Err(format!("{}: closed while connecting", target.address));
-            }
-        };
-        if let Reply::Error(e) = reply {
-            let what = String::from_utf8_lossy(args[0]);
-            return Err(format!("{}: {what} refused: {e}", target.address));
+/// The kind of a client error.
+fn failure(e: RedisError) -> StoreError {
+    let kind = match e.kind() {
+        redis::ErrorKind::AuthenticationFailed => StoreErrorKind::Auth,
+        _ if matches!(e.code(), Some("WRONGPASS" | "NOAUTH" | "NOPERM")) => StoreErrorKind::Auth,
+        _ if e.is_timeout() => StoreErrorKind::Timeout,
+        _ if e.is_io_error()
+            || e.is_connection_refusal()
+            || e.is_connection_dropped()
+            || e.kind() == redis::ErrorKind::ClusterConnectionNotFound =>
+        {
+            StoreErrorKind::Unreachable
         }
-    }
-    Ok(stream)
+        redis::ErrorKind::InvalidClientConfig => StoreErrorKind::Settings,
+        _ => StoreErrorKind::Refused,
+    };
+    StoreError::caused(kind, e.to_string(), e)
 }
 
-/// Serves jobs on `stream`, `first` included, until it fails (every waiting job is failed,
-/// `Some`) or the store is dropped (`None`).
-async fn serve(stream: TcpStream, first: Job, jobs: &mut mpsc::Receiver<Job>) -> Option<()> {
-    let (mut read, mut write) = stream.into_split();
-    let mut waiting: VecDeque<oneshot::Sender<Result<Reply, StoreError>>> = VecDeque::new();
-    let mut out = Vec::new();
-    let mut buf = Vec::with_capacity(4096);
-    let mut next = Some(first);
-    let failure = loop {
-        // Everything waiting goes out in one write.
-        while let Some(job) = next.take().or_else(|| jobs.try_recv().ok()) {
-            out.extend_from_slice(&job.command);
-            waiting.push_back(job.reply);
-        }
-        if !out.is_empty() {
-            if let Err(e) = write.write_all(&out).await {
-                break e.to_string();
+/// The URL as logs and `/metrics` show it: the password masked.
+fn shown(info: &ConnectionInfo, cluster: bool) -> String {
+    let (scheme, host, port) = match info.addr() {
+        ConnectionAddr::TcpTls { host, port, .. } => ("rediss", host.as_str(), *port),
+        ConnectionAddr::Tcp(host, port) => ("redis", host.as_str(), *port),
+        _ => ("redis", "?", 0),
+    };
+    let redis = info.redis_settings();
+    let user = redis.username().unwrap_or_default();
+    let credentials = match (user, redis.password().is_some()) {
+        ("", false) => String::new(),
+        (user, true) => format!("{user}:***@"),
+        (user, false) => format!("{user}@"),
+    };
+    let host = match host.contains(':') {
+        true => format!("[{host}]"),
+        false => host.to_owned(),
+    };
+    let db = redis.db();
+    let kind = if cluster { " (cluster)" } else { "" };
+    format!("{scheme}://{credentials}{host}:{port}/{db}{kind}")
+}
+
+/// The CA and client certificate of a TLS connection, read and checked now.
+fn certificates(options: &RedisOptions) -> Result<redis::TlsCertificates, StoreError> {
+    let read = |path: &Path, what: &str| {
+        std::fs::read(path).map_err(|e| {
+            let detail = format!("{what} {}: cannot read it", path.display());
+            StoreError::caused(StoreErrorKind::Settings, detail, e)
+        })
+    };
+    let root_cert = match &options.ca {
+        None => None,
+        Some(path) => {
+            let pem = read(path, "--axon.replay_store_ca")?;
+            let certificates = CertificateDer::pem_slice_iter(&pem).filter(Result::is_ok);
+            if certificates.count() == 0 {
+                let detail = format!(
+                    "--axon.replay_store_ca {}: no PEM certificate in it",
+                    path.display()
+                );
+                return Err(StoreError::new(StoreErrorKind::Settings, detail));
             }
-            out.clear();
-        }
-        tokio::select! {
-            job = jobs.recv() => match job {
-                Some(job) => next = Some(job),
-                None => return None,
-            },
-            read = read.read_buf(&mut buf) => {
-                match read {
-                    Ok(0) => break "closed by Redis".to_owned(),
-                    Err(e) => break e.to_string(),
-                    Ok(_) => {}
-                }
-                let mut failed = None;
-                loop {
-                    match resp::parse(&buf) {
-                        Ok(Some((reply, used))) => {
-                            buf.drain(..used);
-                            match waiting.pop_front() {
-                                Some(tx) => { let _ = tx.send(Ok(reply)); }
-                                None => { failed = Some("a reply nobody asked for".to_owned()); break; }
-                            }
-                        }
-                        Ok(None) => break,
-                        Err(e) => { failed = Some(e); break; }
-                    }
-                }
-                if let Some(e) = failed {
-                    break e;
-                }
-            }
+            Some(pem)
         }
     };
-    for tx in waiting {
-        let _ = tx.send(Err(StoreError::Unreachable(failure.clone())));
-    }
-    Some(())
+    let client_tls = match &options.client_cert {
+        None => None,
+        Some((cert, key)) => {
+            let client_cert = read(cert, "--axon.replay_store_cert")?;
+            let client_key = read(key, "--axon.replay_store_key")?;
+            if PrivateKeyDer::from_pem_slice(&client_key).is_err() {
+                let detail = format!(
+                    "--axon.replay_store_key {}: no PEM private key in it",
+                    key.display()
+                );
+                return Err(StoreError::new(StoreErrorKind::Settings, detail));
+            }
+            Some(redis::ClientTlsConfig {
+                client_cert,
+                client_key,
+            })
+        }
+    };
+    Ok(redis::TlsCertificates {
+        client_tls,
+        root_cert,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn store(url: &str) -> Result<RedisStore, StoreError> {
+        RedisStore::new(url, RedisOptions::default())
+    }
+
     #[test]
     fn urls_are_read_and_shown_without_the_password() {
-        let o = RedisOptions::default;
-        let s = RedisStore::new("redis://:secret@10.0.0.7:6380/2", o()).unwrap();
+        let s = store("redis://:secret@10.0.0.7:6380/2").unwrap();
         assert_eq!(s.to_string(), "redis://:***@10.0.0.7:6380/2");
-        assert_eq!(s.target.password.as_deref(), Some("secret"));
-        assert_eq!(s.target.db, Some(2));
-        let s = RedisStore::new("redis://localhost", o()).unwrap();
-        assert_eq!(s.target.address, "localhost:6379");
-        let s = RedisStore::new("redis://[::1]:7000", o()).unwrap();
-        assert_eq!(s.target.address, "[::1]:7000");
-        for bad in ["http://x", "redis://", "redis://h:port", "redis://h/zero"] {
-            let e = RedisStore::new(bad, o()).err().unwrap();
-            assert!(e.to_string().contains("write redis://"), "{bad}: {e}");
+        // An ACL user, and a password with `/` and `:` percent-encoded.
+        let s = store("rediss://miner:p%2Fss%3Aword@redis.example:6390/1").unwrap();
+        assert_eq!(s.to_string(), "rediss://miner:***@redis.example:6390/1");
+        assert_eq!(
+            store("redis://localhost").unwrap().to_string(),
+            "redis://localhost:6379/0"
+        );
+        assert_eq!(
+            store("redis://[::1]:7000").unwrap().to_string(),
+            "redis://[::1]:7000/0"
+        );
+        for bad in [
+            "http://x",
+            "redis://",
+            "redis://h:port",
+            "redis://h/zero",
+            "127.0.0.1:6379",
+        ] {
+            let e = store(bad).err().unwrap();
+            assert_eq!(e.kind(), StoreErrorKind::Settings, "{bad}");
+            assert!(e.to_string().contains("redis://"), "{bad}: {e}");
         }
+        let e = store("rediss://h/#insecure").err().unwrap();
+        assert!(e.to_string().contains("--axon.replay_store_ca"), "{e}");
+    }
+
+    #[test]
+    fn settings_are_checked_when_the_store_is_made() {
+        let with = |url: &str, f: &dyn Fn(&mut RedisOptions)| {
+            let mut options = RedisOptions::default();
+            f(&mut options);
+            RedisStore::new(url, options).err().map(|e| e.to_string())
+        };
+        let cluster = |o: &mut RedisOptions| o.cluster = true;
+        let e = with("redis://h:7000/3", &cluster).unwrap();
+        assert!(e.contains("only database 0: drop /3"), "{e}");
+        assert_eq!(with("redis://h:7000/0", &cluster), None);
+        let ca = |o: &mut RedisOptions| o.ca = Some("/nonexistent/ca.pem".into());
+        let e = with("redis://h", &ca).unwrap();
+        assert!(e.contains("write the URL as rediss://"), "{e}");
+        let e = with("rediss://h", &ca).unwrap();
+        assert!(e.contains("/nonexistent/ca.pem: cannot read it"), "{e}");
+        let not_pem = std::env::temp_dir().join(format!("axon-ca-{}", std::process::id()));
+        std::fs::write(&not_pem, "not a certificate").unwrap();
+        let e = with("rediss://h", &|o| o.ca = Some(not_pem.clone())).unwrap();
+        assert!(e.contains("no PEM certificate in it"), "{e}");
+        std::fs::remove_file(&not_pem).unwrap();
     }
 
     #[tokio::test]
-    async fn nothing_listening_fails_fast_and_closed() {
+    async fn nothing_listening_fails_closed_and_is_counted() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let s = RedisStore::new(
-            &format!("redis://127.0.0.1:{port}"),
-            RedisOptions::default(),
-        )
-        .unwrap();
+        let s = store(&format!("redis://127.0.0.1:{port}")).unwrap();
         let e = s.set_once("k", Duration::from_secs(1)).await.unwrap_err();
-        assert!(matches!(e, StoreError::Unreachable(_)), "{e}");
+        assert_eq!(e.kind(), StoreErrorKind::Unreachable, "{e}");
+        assert!(
+            std::error::Error::source(&e).is_some(),
+            "the client's error is kept"
+        );
         // Backing off: refused at once, without a dial.
         let e = s.set_once("k", Duration::from_secs(1)).await.unwrap_err();
         assert!(e.to_string().contains("dialling again in"), "{e}");
-        assert_eq!((s.is_up(), s.failures()), (false, 2));
+        assert!(!s.is_up());
+        assert_eq!(s.failures(StoreErrorKind::Unreachable), 2);
     }
 }

@@ -105,8 +105,8 @@ async fn not_found() -> Response {
         .into_response()
 }
 
-/// The shared replay store's lines: whether it answered last, and the requests refused
-/// because it did not.
+/// The shared replay store's lines: whether it answered last, and the requests it did not
+/// answer, by reason.
 pub(crate) fn replay_store_lines(store: ReplayStore) -> Exposition {
     Arc::new(move |out: &mut String| {
         use std::fmt::Write;
@@ -114,10 +114,17 @@ pub(crate) fn replay_store_lines(store: ReplayStore) -> Exposition {
             out,
             "# HELP axon_replay_store_up Whether the shared replay store ({store}) answered the last request.\n\
              # TYPE axon_replay_store_up gauge\naxon_replay_store_up {}\n\
-             # HELP axon_replay_store_failures_total Requests refused 503 because the shared replay store did not answer.\n\
-             # TYPE axon_replay_store_failures_total counter\naxon_replay_store_failures_total {}\n",
+             # HELP axon_replay_store_failures_total Requests the shared replay store did not answer (refused 503, or served on this process's store with the local fallback), by reason.\n\
+             # TYPE axon_replay_store_failures_total counter\n",
             u8::from(store.is_up()),
-            store.failures()
         );
+        for kind in crate::replay::StoreErrorKind::ALL {
+            let _ = writeln!(
+                out,
+                "axon_replay_store_failures_total{{reason=\"{}\"}} {}",
+                kind.label(),
+                store.failures_of(kind)
+            );
+        }
     })
 }

@@ -76,7 +76,13 @@ pub enum Problem {
         /// The operating system's error.
         source: Arc<std::io::Error>,
     },
-    /// `--axon.replay_store` is not a URL the store reads.
+    /// Replay store settings that cannot be served as given: a client certificate without
+    /// its key, or a store this build cannot make.
+    ReplayStoreSettings {
+        /// What is wrong and what to give instead.
+        reason: &'static str,
+    },
+    /// The shared replay store cannot be made from its settings.
     ReplayStore {
         /// Why.
         source: StoreError,
@@ -141,6 +147,7 @@ impl fmt::Display for Problem {
                  lower `--axon.max_workers`"
             ),
             Problem::ReplayStore { source } => write!(f, "--axon.replay_store: {source}"),
+            Problem::ReplayStoreSettings { reason } => write!(f, "{reason}"),
             #[cfg(feature = "tls")]
             Problem::Tls { source } => write!(f, "TLS: {source}"),
             Problem::TlsSettings { reason } => write!(f, "TLS: {reason}"),

@@ -11,7 +11,7 @@ use crate::keys::Keypair;
 use crate::net::TrustedProxies;
 use crate::pipeline::{self, Shared};
 use crate::registry::{Built, TableBuilder};
-use crate::replay::{OnFailure, ReplayStore};
+use crate::replay::ReplayStore;
 use crate::state::States;
 use crate::verify::Verifier;
 use crate::wire::BITTENSOR_VERSION;
@@ -95,15 +95,7 @@ impl Axon {
         let table = TableBuilder::collect(&states, &self.entries());
         let replay = match (&self.replay, &settings.replay_store) {
             (Some(store), _) => Ok(Some(store.clone())),
-            (None, Some(url)) => {
-                let rule = match settings.replay_store_local_fallback {
-                    true => OnFailure::LocalOnly,
-                    false => OnFailure::Refuse,
-                };
-                ReplayStore::redis(url)
-                    .map(|store| Some(store.on_failure(rule)))
-                    .map_err(|source| Problem::ReplayStore { source })
-            }
+            (None, Some(url)) => replay_store(url, settings).map(Some),
             (None, None) => Ok(None),
         };
         let coldkey = self.serving_coldkey();
@@ -440,6 +432,47 @@ impl Axon {
             }))
         }
     }
+}
+
+/// The shared replay store the `--axon.replay_store*` settings name.
+#[cfg(feature = "redis")]
+fn replay_store(url: &str, settings: &AxonConfig) -> Result<ReplayStore, Problem> {
+    let client_cert = match (&settings.replay_store_cert, &settings.replay_store_key) {
+        (Some(cert), Some(key)) => Some((
+            crate::keys::expand_home(cert),
+            crate::keys::expand_home(key),
+        )),
+        (None, None) => None,
+        _ => {
+            return Err(Problem::ReplayStoreSettings {
+                reason: "--axon.replay_store_cert and --axon.replay_store_key go together: give both PEM files, or neither",
+            })
+        }
+    };
+    let options = crate::replay::RedisOptions {
+        cluster: settings.replay_store_cluster,
+        ca: settings
+            .replay_store_ca
+            .as_deref()
+            .map(crate::keys::expand_home),
+        client_cert,
+        ..Default::default()
+    };
+    let rule = match settings.replay_store_local_fallback {
+        true => crate::replay::OnFailure::LocalOnly,
+        false => crate::replay::OnFailure::Refuse,
+    };
+    ReplayStore::redis_with(url, options)
+        .map(|store| store.on_failure(rule))
+        .map_err(|source| Problem::ReplayStore { source })
+}
+
+/// Without the `redis` feature, a replay store asked for is a problem.
+#[cfg(not(feature = "redis"))]
+fn replay_store(_: &str, _: &AxonConfig) -> Result<ReplayStore, Problem> {
+    Err(Problem::ReplayStoreSettings {
+        reason: "--axon.replay_store asks for a shared replay store, but this program was built without the axon crate's `redis` feature: enable it (features = [\"redis\"]), or remove the setting",
+    })
 }
 
 /// The listening sockets [`Axon::start`] opened.
