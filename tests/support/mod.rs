@@ -261,7 +261,26 @@ pub fn example(name: &str) -> PathBuf {
     static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if !built.iter().any(|b| b == name) {
-        let status = Command::new(env!("CARGO"))
+        // Without the variables cargo set for this test: a build script that reads one
+        // (ring's reads CARGO_MANIFEST_DIR) would otherwise rebuild, and everything above it,
+        // here and again at the next `cargo build` outside the tests.
+        let mut cargo = Command::new(env!("CARGO"));
+        for (var, _) in std::env::vars_os() {
+            let var = var.to_string_lossy().into_owned();
+            let set_for_the_test = var.starts_with("CARGO_PKG_")
+                || var.starts_with("CARGO_MANIFEST_")
+                || matches!(
+                    var.as_str(),
+                    "CARGO_CRATE_NAME"
+                        | "CARGO_PRIMARY_PACKAGE"
+                        | "CARGO_TARGET_TMPDIR"
+                        | "CARGO_RUSTC_CURRENT_DIR"
+                );
+            if set_for_the_test {
+                cargo.env_remove(var);
+            }
+        }
+        let status = cargo
             .args(["build", "--quiet", "--example", name])
             .current_dir(workspace_root())
             .status()

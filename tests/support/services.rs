@@ -85,14 +85,23 @@ impl Drop for TempDir {
 pub struct Redis {
     pub port: u16,
     child: Option<Child>,
+    /// Settings after the defaults (`--tls-port ..`, `--user ..`, `--cluster-enabled ..`).
+    extra: Vec<String>,
 }
 
 impl Redis {
     pub fn start() -> Redis {
+        Redis::start_with(free_port(), &[])
+    }
+
+    /// A redis-server on `port` with `extra` settings after the defaults (a later setting
+    /// wins: `--port 0 --tls-port P` serves TLS alone on `P`).
+    pub fn start_with(port: u16, extra: &[&str]) -> Redis {
         install();
         let mut redis = Redis {
-            port: free_port(),
+            port,
             child: None,
+            extra: extra.iter().map(|a| a.to_string()).collect(),
         };
         redis.restart();
         redis
@@ -108,16 +117,23 @@ impl Redis {
         let mut child = Command::new(REDIS)
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no", "--logfile", ""])
+            .args(&self.extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start redis-server");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .any(|l| l.contains("Ready to accept connections"));
-        assert!(ready, "redis-server exited before it was ready");
+        let mut log = Vec::new();
+        let ready = lines.by_ref().map_while(Result::ok).any(|l| {
+            let ready = l.contains("Ready to accept connections");
+            log.push(l);
+            ready
+        });
+        assert!(
+            ready,
+            "redis-server exited before it was ready:\n{}",
+            log.join("\n")
+        );
         // Keep reading its log so it never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         self.child = Some(child);
@@ -159,6 +175,97 @@ impl Redis {
 impl Drop for Redis {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+/// A Redis Cluster on loopback: three masters, each with a replica, made by
+/// `redis-cli --cluster create`, its nodes' state kept in a temporary directory.
+pub struct RedisCluster {
+    pub nodes: Vec<Redis>,
+    _dir: TempDir,
+}
+
+impl RedisCluster {
+    pub fn start() -> RedisCluster {
+        let dir = TempDir::new(&format!("redis-cluster-{}", free_port()));
+        let nodes: Vec<Redis> = (0..6)
+            .map(|i| {
+                let port = free_port();
+                let file = format!("nodes-{i}.conf");
+                let d = dir.0.to_str().unwrap();
+                let args = [
+                    "--cluster-enabled",
+                    "yes",
+                    "--cluster-config-file",
+                    &file,
+                    "--cluster-node-timeout",
+                    "2000",
+                    "--dir",
+                    d,
+                ];
+                Redis::start_with(port, &args)
+            })
+            .collect();
+        let addresses: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let out = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .output()
+            .expect("redis-cli --cluster create");
+        assert!(
+            out.status.success(),
+            "redis-cli --cluster create: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cluster = RedisCluster { nodes, _dir: dir };
+        for node in &cluster.nodes {
+            cluster.until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
+        }
+        cluster
+    }
+
+    /// `redis-cli -p port args..`: what it printed.
+    pub fn cli(&self, port: u16, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Asks `port` `args` until its answer holds `text` (60 s at most, every 100 ms).
+    pub fn until(&self, port: u16, text: &str, args: &[&str]) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let answer = self.cli(port, args);
+            if answer.contains(text) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{port} never answered {args:?} with {text}: {answer}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The ports of the masters and of their replicas, in the cluster's own words.
+    pub fn roles(&self) -> (Vec<u16>, Vec<u16>) {
+        let (mut masters, mut replicas) = (Vec::new(), Vec::new());
+        for node in &self.nodes {
+            match self.cli(node.port, &["ROLE"]).lines().next() {
+                Some("master") => masters.push(node.port),
+                _ => replicas.push(node.port),
+            }
+        }
+        (masters, replicas)
     }
 }
 

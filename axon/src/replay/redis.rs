@@ -223,14 +223,20 @@ impl RedisStore {
         result
     }
 
-    /// `SET` behind the backoff: refused at once while it runs, and started again by an
-    /// unreachable store.
+    /// `SET` behind the backoff: refused at once while it runs, sent again once on a
+    /// connection that turns out dead, and the backoff started again by an unreachable
+    /// store.
     async fn set(&self, key: &str, retention: Duration) -> Result<bool, StoreError> {
         let backoff = || self.backoff.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(refused) = backoff().wait() {
             return Err(refused);
         }
-        let result = self.send(key, retention).await;
+        let mut result = self.send(key, retention).await;
+        if matches!(&result, Err(e) if e.kind() == StoreErrorKind::Unreachable) {
+            // A connection that died while idle (Redis restarted, a proxy closed it) fails
+            // its first command; the client dials again for the second, within the bound.
+            result = self.send(key, retention).await;
+        }
         match &result {
             Err(e) if e.kind() == StoreErrorKind::Unreachable => backoff().failed(e),
             Ok(_) => *backoff() = Backoff::default(),
