@@ -1,6 +1,6 @@
 //! The shared replay store on the Redis operators run (Debian's redis-server, on loopback):
 //! TLS with a private CA and an ACL user whose password holds `/` and `:`, and a Cluster of
-//! three masters with a replica each, through a master's failover. In each, two `echo_miner`
+//! three masters with a replica each, through a master's failover and a slot migration. In each, two `echo_miner`
 //! processes share the store: a request one accepted, the other refuses as a replay.
 
 mod support;
@@ -156,7 +156,7 @@ async fn tls_with_a_private_ca_and_an_acl_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_through_a_masters_failover() {
+async fn a_cluster_through_a_failover_and_a_slot_migration() {
     let cluster = RedisCluster::start();
     let (masters, replicas) = cluster.roles();
     assert_eq!((masters.len(), replicas.len()), (3, 3));
@@ -210,4 +210,49 @@ async fn a_cluster_through_a_masters_failover() {
     }
     assert!(served > 0, "served after the failover");
     assert_eq!(metric(&first, "axon_replay_store_up").await, 1);
+
+    // Slots move from one master to another while requests come: keys in a migrating slot
+    // are answered with ASK, then the slot's new owner with MOVED; the client follows both.
+    let (masters, _) = cluster.roles();
+    let id = |port: u16| cluster.cli(port, &["CLUSTER", "MYID"]).trim().to_owned();
+    let (from, to) = (id(masters[0]), id(masters[1]));
+    let seed = format!("127.0.0.1:{}", masters[0]);
+    let reshard = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("redis-cli")
+            .args(["--cluster", "reshard", &seed, "--cluster-from", &from])
+            .args([
+                "--cluster-to",
+                &to,
+                "--cluster-slots",
+                "4000",
+                "--cluster-yes",
+            ])
+            .output()
+            .expect("redis-cli --cluster reshard")
+    });
+    let (mut during, mut served) = (0, 0);
+    while !reshard.is_finished() {
+        during += 1;
+        let bytes = signed(&format!("migrating {during}"));
+        match exchange(addr(&first), &bytes).await.status {
+            200 => {
+                served += 1;
+                let again = exchange(addr(&second), &bytes).await;
+                assert_eq!(again.status, 401, "{:?}", again.body);
+            }
+            503 => {}
+            other => panic!("{other} during the migration"),
+        }
+    }
+    let out = reshard.await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(served > 0, "served during the migration ({during} sent)");
+    // Afterwards every request is served once and refused by the other process.
+    for i in 0..24 {
+        replay_refused_by_the_other(&first, &second, &format!("moved {i}")).await;
+    }
 }
