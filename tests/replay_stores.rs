@@ -8,7 +8,9 @@ mod support;
 use axon::keys::Keypair;
 use std::net::SocketAddr;
 use support::http::{exchange, request_bytes, sign};
-use support::services::{free_port, Miner, Redis, RedisCluster, TempDir};
+use support::services::{
+    free_port, redis_cli, redis_until, Miner, Redis, RedisCluster, RedisSentinels, TempDir,
+};
 use support::Echo;
 
 fn alice() -> String {
@@ -52,6 +54,45 @@ async fn replay_refused_by_the_other(first: &Miner, second: &Miner, text: &str) 
         .header("bt_header_axon_status_message")
         .unwrap_or_default();
     assert!(message.contains("Nonce is a replay"), "{message}");
+}
+
+/// Sends a signed request to `first`, and if it is served, the same to `second`: never a
+/// replay accepted. True when `first` served it; false when it refused it 503 (the store
+/// did not answer: failing over, backing off).
+async fn served_once(first: &Miner, second: &Miner, text: &str) -> bool {
+    let bytes = signed(text);
+    let answer = exchange(addr(first), &bytes).await;
+    match answer.status {
+        200 => {
+            let again = exchange(addr(second), &bytes).await;
+            // 503 if the store stopped answering in between; never 200.
+            assert!(
+                matches!(again.status, 401 | 503),
+                "{text}: a replay answered {} {:?}",
+                again.status,
+                again.body
+            );
+            true
+        }
+        503 => false,
+        other => panic!("{text}: {other} {:?}", answer.body),
+    }
+}
+
+/// Sends requests until one is served (after the store's failover or the client's
+/// backoff: 60 s at most); returns how many were refused 503 first.
+async fn until_served(first: &Miner, second: &Miner, label: &str) -> u32 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut refused = 0;
+    while !served_once(first, second, &format!("{label} {refused}")).await {
+        refused += 1;
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{label}: never served again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    refused
 }
 
 /// A CA, and a certificate it signed for 127.0.0.1, in PEM files under `dir`: (ca, cert,
@@ -157,7 +198,7 @@ async fn tls_with_a_private_ca_and_an_acl_user() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_through_a_failover_and_a_slot_migration() {
-    let cluster = RedisCluster::start();
+    let mut cluster = RedisCluster::start();
     let (masters, replicas) = cluster.roles();
     assert_eq!((masters.len(), replicas.len()), (3, 3));
     // One master is the seed; the others are found from it.
@@ -177,7 +218,7 @@ async fn a_cluster_through_a_failover_and_a_slot_migration() {
     }
     let keys: u64 = masters
         .iter()
-        .map(|m| cluster.cli(*m, &["DBSIZE"]).trim().parse::<u64>().unwrap())
+        .map(|m| redis_cli(*m, &["DBSIZE"]).trim().parse::<u64>().unwrap())
         .collect::<Vec<_>>()
         .iter()
         .filter(|n| **n > 0)
@@ -187,26 +228,16 @@ async fn a_cluster_through_a_failover_and_a_slot_migration() {
     // A replica takes over from its master (a manual failover, as an operator or the
     // cluster does): requests go on reaching the keys' new master.
     let replica = replicas[0];
-    cluster.cli(replica, &["CLUSTER", "FAILOVER"]);
-    cluster.until(replica, "master", &["ROLE"]);
+    redis_cli(replica, &["CLUSTER", "FAILOVER"]);
+    redis_until(replica, "master", &["ROLE"]);
     for node in &cluster.nodes {
-        cluster.until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
+        redis_until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
     }
+    // Never a replay accepted: a request is served once, or refused 503 while the client
+    // learns the new topology.
     let mut served = 0;
     for i in 0..24 {
-        let bytes = signed(&format!("after {i}"));
-        let answer = exchange(addr(&first), &bytes).await;
-        // Never a replay accepted: a request is served once, or refused 503 while the
-        // client learns the new topology.
-        match answer.status {
-            200 => {
-                served += 1;
-                let again = exchange(addr(&second), &bytes).await;
-                assert_eq!(again.status, 401, "{:?}", again.body);
-            }
-            503 => {}
-            other => panic!("{other}: {:?}", answer.body),
-        }
+        served += served_once(&first, &second, &format!("after {i}")).await as u32;
     }
     assert!(served > 0, "served after the failover");
     assert_eq!(metric(&first, "axon_replay_store_up").await, 1);
@@ -214,7 +245,7 @@ async fn a_cluster_through_a_failover_and_a_slot_migration() {
     // Slots move from one master to another while requests come: keys in a migrating slot
     // are answered with ASK, then the slot's new owner with MOVED; the client follows both.
     let (masters, _) = cluster.roles();
-    let id = |port: u16| cluster.cli(port, &["CLUSTER", "MYID"]).trim().to_owned();
+    let id = |port: u16| redis_cli(port, &["CLUSTER", "MYID"]).trim().to_owned();
     let (from, to) = (id(masters[0]), id(masters[1]));
     let seed = format!("127.0.0.1:{}", masters[0]);
     let reshard = tokio::task::spawn_blocking(move || {
@@ -233,16 +264,7 @@ async fn a_cluster_through_a_failover_and_a_slot_migration() {
     let (mut during, mut served) = (0, 0);
     while !reshard.is_finished() {
         during += 1;
-        let bytes = signed(&format!("migrating {during}"));
-        match exchange(addr(&first), &bytes).await.status {
-            200 => {
-                served += 1;
-                let again = exchange(addr(&second), &bytes).await;
-                assert_eq!(again.status, 401, "{:?}", again.body);
-            }
-            503 => {}
-            other => panic!("{other} during the migration"),
-        }
+        served += served_once(&first, &second, &format!("migrating {during}")).await as u32;
     }
     let out = reshard.await.unwrap();
     assert!(
@@ -255,4 +277,155 @@ async fn a_cluster_through_a_failover_and_a_slot_migration() {
     for i in 0..24 {
         replay_refused_by_the_other(&first, &second, &format!("moved {i}")).await;
     }
+
+    // A master killed, not failed over by hand: its replica takes over once the others
+    // agree it is gone (the node timeout, 2 s). Meanwhile a request whose key is in its
+    // slots, or any once the cluster counts itself down, is refused 503; never served
+    // unchecked.
+    let (masters, _) = cluster.roles();
+    let victim = masters[2];
+    cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port == victim)
+        .unwrap()
+        .stop();
+    let (mut sent, mut refused) = (0, 0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while cluster.roles().0.len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no replica took over");
+        sent += 1;
+        refused += !served_once(&first, &second, &format!("master down {sent}")).await as u32;
+    }
+    assert!(
+        refused > 0,
+        "a key in the dead master's slots was refused ({sent} sent)"
+    );
+    until_served(&first, &second, "after the kill").await;
+    for i in 0..24 {
+        replay_refused_by_the_other(&first, &second, &format!("taken over {i}")).await;
+    }
+    // Back, it rejoins as a replica of the node that took its place.
+    cluster
+        .nodes
+        .iter_mut()
+        .find(|n| n.port == victim)
+        .unwrap()
+        .restart();
+    redis_until(victim, "slave", &["ROLE"]);
+
+    // The whole cluster killed: every request refused 503; restarted (its nodes read
+    // their topology back from their files), served again.
+    for node in cluster.nodes.iter_mut() {
+        node.stop();
+    }
+    assert!(!served_once(&first, &second, "cluster down").await);
+    for node in cluster.nodes.iter_mut() {
+        node.restart();
+    }
+    for node in &cluster.nodes {
+        redis_until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
+    }
+    until_served(&first, &second, "after the restart").await;
+    for i in 0..24 {
+        replay_refused_by_the_other(&second, &first, &format!("restarted {i}")).await;
+    }
+    assert_eq!(metric(&first, "axon_replay_store_up").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sentinel_through_a_failover_and_a_killed_master() {
+    let mut set = RedisSentinels::start();
+    // The URL names the master by its name; the sentinels say where it is.
+    let url = format!("redis://{}/0", set.name);
+    let mut args = vec![
+        "--axon.replay_store".to_owned(),
+        url,
+        "--ops".into(),
+        "127.0.0.1:0".into(),
+    ];
+    args.extend(set.args());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (first, second) = (Miner::start(None, &args), Miner::start(None, &args));
+    for i in 0..12 {
+        replay_refused_by_the_other(&first, &second, &format!("before {i}")).await;
+    }
+    let original = set.master();
+    assert_eq!(
+        redis_cli(original, &["DBSIZE"]).trim(),
+        "12",
+        "every request recorded on the master"
+    );
+
+    // An operator's failover while requests come. The sentinels promote the replica, then
+    // turn the old master into its replica: meanwhile neither takes writes (no replica
+    // follows either), so requests are refused 503; then the client, its writes refused
+    // READONLY or its connection closed, asks the sentinels again and finds the new master.
+    redis_cli(set.sentinels[0].port, &["SENTINEL", "FAILOVER", set.name]);
+    let mut sent = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while set.master() == original || !redis_cli(original, &["ROLE"]).starts_with("slave") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failover never ended"
+        );
+        let text = format!("failing over {}", sent.len());
+        let bytes = signed(&text);
+        let answer = exchange(addr(&first), &bytes).await;
+        assert!(
+            matches!(answer.status, 200 | 503),
+            "{text}: {:?}",
+            answer.body
+        );
+        sent.push((bytes, answer.status));
+    }
+    let promoted = set.master();
+    assert_ne!(promoted, original);
+    until_served(&first, &second, "after the failover").await;
+    for i in 0..12 {
+        replay_refused_by_the_other(&second, &first, &format!("failed over {i}")).await;
+    }
+    // What was served while the failover ran is refused now, by either process: no key
+    // was lost with the old master.
+    for (bytes, status) in sent.iter().filter(|(_, status)| *status == 200) {
+        for miner in [&first, &second] {
+            let again = exchange(addr(miner), bytes).await;
+            assert_eq!(
+                again.status, 401,
+                "served at {status}, then {:?}",
+                again.body
+            );
+        }
+    }
+
+    // The master killed: nothing takes writes until the sentinels agree it is down (1 s)
+    // and promote the other node, and that has a replica again (the killed one, back).
+    // Requests meanwhile are refused 503, never served unchecked.
+    let node = set.nodes.iter_mut().find(|n| n.port == promoted).unwrap();
+    node.stop();
+    assert!(
+        !served_once(&first, &second, "master killed").await,
+        "refused while no master answers"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while set.master() != original {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sentinels never promoted {original}"
+        );
+        assert!(!served_once(&first, &second, "no master yet").await);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let node = set.nodes.iter_mut().find(|n| n.port == promoted).unwrap();
+    node.restart();
+    let refused = until_served(&first, &second, "after the kill").await;
+    for i in 0..12 {
+        replay_refused_by_the_other(&first, &second, &format!("after the kill {i}")).await;
+    }
+    assert_eq!(metric(&first, "axon_replay_store_up").await, 1);
+    let served_during = sent.iter().filter(|(_, s)| *s == 200).count();
+    eprintln!(
+        "failover: {served_during} of {} served while it ran; the kill: {refused} refused after the promotion",
+        sent.len()
+    );
 }

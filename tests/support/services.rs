@@ -85,8 +85,12 @@ impl Drop for TempDir {
 pub struct Redis {
     pub port: u16,
     child: Option<Child>,
-    /// Settings after the defaults (`--tls-port ..`, `--user ..`, `--cluster-enabled ..`).
-    extra: Vec<String>,
+    /// Its arguments.
+    args: Vec<String>,
+    /// The log line that says it is ready.
+    ready: &'static str,
+    /// Its working directory, where a replica writes what it loads from its master.
+    _dir: TempDir,
 }
 
 impl Redis {
@@ -97,11 +101,49 @@ impl Redis {
     /// A redis-server on `port` with `extra` settings after the defaults (a later setting
     /// wins: `--port 0 --tls-port P` serves TLS alone on `P`).
     pub fn start_with(port: u16, extra: &[&str]) -> Redis {
+        let p = port.to_string();
+        let dir = TempDir::new(&format!("redis-{port}"));
+        let d = dir.0.to_str().unwrap().to_owned();
+        let defaults = [
+            "--port",
+            &p,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ];
+        let args = [&defaults[..], &["--logfile", "", "--dir", &d], extra].concat();
+        Redis::run(port, &args, "Ready to accept connections", dir)
+    }
+
+    /// A Redis Sentinel on `port`, with the configuration file `config` (which it rewrites).
+    pub fn sentinel(port: u16, config: &Path) -> Redis {
+        let p = port.to_string();
+        let config = config.to_str().unwrap();
+        let args = [
+            config,
+            "--sentinel",
+            "--port",
+            &p,
+            "--bind",
+            "127.0.0.1",
+            "--logfile",
+            "",
+        ];
+        let dir = TempDir::new(&format!("sentinel-{port}"));
+        Redis::run(port, &args, "+monitor master", dir)
+    }
+
+    fn run(port: u16, args: &[&str], ready: &'static str, dir: TempDir) -> Redis {
         install();
         let mut redis = Redis {
             port,
             child: None,
-            extra: extra.iter().map(|a| a.to_string()).collect(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            ready,
+            _dir: dir,
         };
         redis.restart();
         redis
@@ -115,9 +157,7 @@ impl Redis {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "redis is running");
         let mut child = Command::new(REDIS)
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no", "--logfile", ""])
-            .args(&self.extra)
+            .args(&self.args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -125,7 +165,7 @@ impl Redis {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let mut log = Vec::new();
         let ready = lines.by_ref().map_while(Result::ok).any(|l| {
-            let ready = l.contains("Ready to accept connections");
+            let ready = l.contains(self.ready);
             log.push(l);
             ready
         });
@@ -225,47 +265,132 @@ impl RedisCluster {
         );
         let cluster = RedisCluster { nodes, _dir: dir };
         for node in &cluster.nodes {
-            cluster.until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
+            redis_until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
         }
         cluster
-    }
-
-    /// `redis-cli -p port args..`: what it printed.
-    pub fn cli(&self, port: u16, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Asks `port` `args` until its answer holds `text` (60 s at most, every 100 ms).
-    pub fn until(&self, port: u16, text: &str, args: &[&str]) {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            let answer = self.cli(port, args);
-            if answer.contains(text) {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{port} never answered {args:?} with {text}: {answer}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
     }
 
     /// The ports of the masters and of their replicas, in the cluster's own words.
     pub fn roles(&self) -> (Vec<u16>, Vec<u16>) {
         let (mut masters, mut replicas) = (Vec::new(), Vec::new());
         for node in &self.nodes {
-            match self.cli(node.port, &["ROLE"]).lines().next() {
+            match redis_cli(node.port, &["ROLE"]).lines().next() {
                 Some("master") => masters.push(node.port),
                 _ => replicas.push(node.port),
             }
         }
         (masters, replicas)
+    }
+}
+
+/// `redis-cli -p port args..`: what it printed.
+pub fn redis_cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new("redis-cli")
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Asks `port` `args` until its answer holds `text` (60 s at most, every 100 ms).
+pub fn redis_until(port: u16, text: &str, args: &[&str]) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let answer = redis_cli(port, args);
+        if answer.contains(text) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{port} never answered {args:?} with {text}: {answer}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A master, its replica and three sentinels watching them (quorum 2; a master that does
+/// not answer for 1 s is down), on loopback. Each node takes writes only while a replica
+/// follows it (`min-replicas-to-write 1`, as the guide asks): a master the sentinels
+/// replaced refuses them rather than lose them.
+pub struct RedisSentinels {
+    /// The master's name, as the sentinels know it.
+    pub name: &'static str,
+    pub nodes: Vec<Redis>,
+    pub sentinels: Vec<Redis>,
+    _dir: TempDir,
+}
+
+impl RedisSentinels {
+    /// Starts them; returns once every sentinel knows the replica and the other two.
+    pub fn start() -> RedisSentinels {
+        let name = "replay";
+        let dir = TempDir::new(&format!("redis-sentinel-{}", free_port()));
+        let guarded = [
+            "--min-replicas-to-write",
+            "1",
+            "--repl-diskless-sync-delay",
+            "0",
+        ];
+        let master = Redis::start_with(free_port(), &guarded);
+        let of = master.port.to_string();
+        let replica = Redis::start_with(
+            free_port(),
+            &[&guarded[..], &["--replicaof", "127.0.0.1", &of]].concat(),
+        );
+        redis_until(master.port, "state=online", &["INFO", "REPLICATION"]);
+        let sentinels: Vec<Redis> = (0..3)
+            .map(|i| {
+                let config = dir.0.join(format!("sentinel-{i}.conf"));
+                let watch = format!(
+                    "sentinel monitor {name} 127.0.0.1 {} 2\n\
+                     sentinel down-after-milliseconds {name} 1000\n\
+                     sentinel failover-timeout {name} 5000\n",
+                    master.port
+                );
+                std::fs::write(&config, watch).unwrap();
+                Redis::sentinel(free_port(), &config)
+            })
+            .collect();
+        for sentinel in &sentinels {
+            let replica = format!("{}", replica.port);
+            redis_until(sentinel.port, &replica, &["SENTINEL", "REPLICAS", name]);
+            let known = || redis_cli(sentinel.port, &["SENTINEL", "SENTINELS", name]);
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while known().lines().filter(|l| *l == "runid").count() < 2 {
+                assert!(std::time::Instant::now() < deadline, "sentinels never met");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        RedisSentinels {
+            name,
+            nodes: vec![master, replica],
+            sentinels,
+            _dir: dir,
+        }
+    }
+
+    /// The port of the master the sentinels name now (the first sentinel's word).
+    pub fn master(&self) -> u16 {
+        let answer = redis_cli(
+            self.sentinels[0].port,
+            &["SENTINEL", "GET-MASTER-ADDR-BY-NAME", self.name],
+        );
+        answer
+            .lines()
+            .nth(1)
+            .and_then(|p| p.trim().parse().ok())
+            .expect("a master's port")
+    }
+
+    /// `--axon.replay_store_sentinel` for each sentinel.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for sentinel in &self.sentinels {
+            args.push("--axon.replay_store_sentinel".to_owned());
+            args.push(format!("127.0.0.1:{}", sentinel.port));
+        }
+        args
     }
 }
 

@@ -48,6 +48,11 @@ pub struct AxonConfig {
     /// `--axon.replay_store_cluster` / `BT_AXON_REPLAY_STORE_CLUSTER`: the replay store's
     /// URL names one node of a Redis Cluster (off). Not a Python setting.
     pub replay_store_cluster: bool,
+    /// `--axon.replay_store_sentinel` (repeatable) / `BT_AXON_REPLAY_STORE_SENTINELS`
+    /// (comma-separated): the Redis Sentinels that name the replay store's master, each
+    /// `host[:port]` or `redis://[user:password@]host[:port]`; the replay store's URL then
+    /// names the master by its name (none). Not a Python setting.
+    pub replay_store_sentinels: Vec<String>,
     /// `--axon.replay_store_ca` / `BT_AXON_REPLAY_STORE_CA`: a PEM file of the CA that
     /// signs a `rediss://` server's certificate (the system's CAs otherwise). Not a Python
     /// setting.
@@ -92,6 +97,7 @@ impl Default for AxonConfig {
             replay_store: None,
             replay_store_local_fallback: false,
             replay_store_cluster: false,
+            replay_store_sentinels: Vec::new(),
             replay_store_ca: None,
             replay_store_cert: None,
             replay_store_key: None,

@@ -199,6 +199,22 @@ pub(super) const SETTINGS: &[Setting] = &[
         },
     },
     Setting {
+        flag: "--axon.replay_store_sentinel",
+        example: "10.0.0.5:26379",
+        var: "BT_AXON_REPLAY_STORE_SENTINELS",
+        value: Value::Repeated {
+            name: "ADDRESS",
+            clear: |c| c.axon.replay_store_sentinels.clear(),
+        },
+        help: "a Redis Sentinel that names the replay store's master, host[:port] (26379) or redis://[user:password@]host[:port]; the replay store's URL then names the master by its name: redis://[user][:password@]NAME[/db]",
+        show: |c| Some(c.axon.replay_store_sentinels.join(",")),
+        unset: "none",
+        apply: |c, v| {
+            c.axon.replay_store_sentinels.push(v.trim().to_owned());
+            Ok(())
+        },
+    },
+    Setting {
         flag: "--axon.replay_store_ca",
         example: "/etc/axon/redis-ca.pem",
         var: "BT_AXON_REPLAY_STORE_CA",

@@ -1,7 +1,7 @@
 //! The replay store several axon processes share: every request accepted once, whichever
 //! process receives it. Each process keeps its own in-memory store (`verify::nonces`) as
 //! the first check; a [`ReplayStore`] on Redis (feature `redis`; tested with Redis 7: one
-//! node, TLS, ACL users, a Cluster) is the second, so a request captured on the wire and
+//! node, TLS, ACL users, a Cluster, Sentinel) is the second, so a request captured on the wire and
 //! resent to another process behind the same address is refused there too.
 //!
 //! The rule is the one of the in-memory store (a request's signed triple accepted once
@@ -89,7 +89,7 @@ impl ReplayStore {
     }
 
     /// [`redis`](Self::redis) with `options` (a private CA, a client certificate, a
-    /// Cluster, the bounds).
+    /// Cluster, the sentinels that name the master, the bounds).
     #[cfg(feature = "redis")]
     pub fn redis_with(url: &str, options: RedisOptions) -> Result<ReplayStore, StoreError> {
         Ok(ReplayStore(

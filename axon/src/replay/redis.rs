@@ -4,6 +4,8 @@
 //!   share (their commands pipelined), dialled again after it fails.
 //! - A Cluster: the crate's cluster connection, which follows `MOVED` and `ASK` and finds a
 //!   promoted replica after a failover. It is dialled on first use.
+//! - A master that Redis Sentinel names: the sentinels are asked for it on first use, and
+//!   again after its connection fails or its node turns replica (a failover).
 //! - While the store is unreachable, requests are refused at once, without a dial, for a
 //!   backoff that grows from 100 ms to 5 s; the first request after it dials again.
 //! - TLS (`rediss://`) with rustls: the system's CAs, or a private one, and a client
@@ -14,16 +16,18 @@
 //! at most `max_waiting` wait at once: beyond, they are refused at once.
 
 use super::{StoreError, StoreErrorKind};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::{ConnectionAddr, ConnectionInfo, IntoConnectionInfo, RedisError, Value};
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
+use redis::{RedisError, ServerErrorKind, TlsMode, Value};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -33,6 +37,7 @@ use tokio::sync::Semaphore;
 /// let mut options = axon::replay::RedisOptions::default();
 /// options.cluster = true;
 /// options.ca = Some("/etc/axon/redis-ca.pem".into());
+/// options.sentinels = vec!["10.0.0.5:26379".into(), "10.0.0.6:26379".into()];
 /// assert_eq!(options.timeout, std::time::Duration::from_millis(250));
 /// ```
 #[derive(Clone, Debug)]
@@ -46,6 +51,12 @@ pub struct RedisOptions {
     /// The URL names one node of a Redis Cluster (`--axon.replay_store_cluster`): the
     /// client finds the others and follows the cluster's redirections.
     pub cluster: bool,
+    /// The sentinels that name the master (`--axon.replay_store_sentinel`), each
+    /// `host[:port]` (26379 by default) or `redis://[user:password@]host[:port]`
+    /// (`rediss://` for TLS). With them, the URL's host is the master's name as the
+    /// sentinels know it (`redis://:password@mymaster/0`); the URL's user, password,
+    /// database and TLS are the master's.
+    pub sentinels: Vec<String>,
     /// A PEM file of the CA that signs the server's certificate, for `rediss://`
     /// (`--axon.replay_store_ca`); the system's CAs otherwise.
     pub ca: Option<PathBuf>,
@@ -60,6 +71,7 @@ impl Default for RedisOptions {
             timeout: Duration::from_millis(250),
             max_waiting: 65_536,
             cluster: false,
+            sentinels: Vec::new(),
             ca: None,
             client_cert: None,
         }
@@ -72,6 +84,13 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 /// How long one connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long a whole dial may take: the sentinels asked, the master's role checked, its
+/// connection made; a Cluster's nodes found.
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A sentinel's port when its address names none.
+const SENTINEL_PORT: u16 = 26379;
+
 /// What to write in a URL, for the settings errors.
 const URL_FORM: &str = "write redis://[user][:password@]host[:port][/db], or rediss://.. for TLS, the user and password percent-encoded";
 
@@ -82,11 +101,17 @@ enum Target {
     /// needs the runtime).
     Node(redis::Client, OnceLock<ConnectionManager>),
     /// A Cluster: its client, and the connection once dialled.
-    Cluster(ClusterClient, tokio::sync::Mutex<Dial>),
+    Cluster(ClusterClient, Slot<ClusterConnection>),
+    /// A master the sentinels name: who asks them, and the master's connection once
+    /// dialled, forgotten when it fails so that the next dial asks again.
+    Sentinel(
+        Arc<tokio::sync::Mutex<SentinelClient>>,
+        Slot<MultiplexedConnection>,
+    ),
 }
 
-/// A Cluster's connection, once dialled.
-type Dial = Option<ClusterConnection>;
+/// A connection once dialled; locked for the length of a dial, so that one runs at a time.
+type Slot<C> = Arc<tokio::sync::Mutex<Option<C>>>;
 
 /// While the store is unreachable: when to try again, and why it failed.
 #[derive(Default)]
@@ -153,19 +178,29 @@ impl RedisStore {
             ));
         }
         let db = info.redis_settings().db();
+        if options.cluster && !options.sentinels.is_empty() {
+            return Err(settings(
+                "a Cluster finds its own masters: give --axon.replay_store_cluster or --axon.replay_store_sentinel, not both".into(),
+            ));
+        }
         if options.cluster && db != 0 {
             return Err(settings(format!(
                 "a Redis Cluster has only database 0: drop /{db} from the URL"
             )));
         }
-        let shown = shown(&info, options.cluster);
-        let certificates = match tls {
+        let sentinels = sentinels(&options.sentinels, tls)?;
+        let shown = shown(&info, options.cluster, &sentinels);
+        let certificates = match tls || sentinels.iter().any(Sentinel::tls) {
             true => Some(certificates(&options)?),
             false => None,
         };
         let client_error =
             |e: RedisError| StoreError::caused(StoreErrorKind::Settings, e.to_string(), e);
         let target = match options.cluster {
+            false if !sentinels.is_empty() => {
+                let client = sentinel_client(&info, sentinels, certificates)?;
+                Target::Sentinel(Arc::new(tokio::sync::Mutex::new(client)), Slot::default())
+            }
             false => {
                 let client = match certificates {
                     Some(certificates) => redis::Client::build_with_tls(info, certificates),
@@ -183,7 +218,7 @@ impl RedisStore {
                     builder = builder.certs(certificates);
                 }
                 let client = builder.build().map_err(client_error)?;
-                Target::Cluster(client, tokio::sync::Mutex::default())
+                Target::Cluster(client, Slot::default())
             }
         };
         Ok(RedisStore {
@@ -258,9 +293,31 @@ impl RedisStore {
                 let mut manager = manager.get_or_init(|| manager_for(client.clone())).clone();
                 command.query_async(&mut manager).await
             }
-            Target::Cluster(client, dial) => {
-                let mut connection = self.cluster(client, dial).await?;
+            Target::Cluster(client, slot) => {
+                let client = client.clone();
+                let dial = || async move { client.get_async_connection().await };
+                let mut connection = dialled(slot, dial).await?;
                 command.query_async(&mut connection).await
+            }
+            Target::Sentinel(sentinels, slot) => {
+                let sentinels = sentinels.clone();
+                let mut connection = dialled(slot, || master(sentinels)).await?;
+                let reply = command.query_async(&mut connection).await;
+                let readonly = redis::ErrorKind::Server(ServerErrorKind::ReadOnly);
+                match reply {
+                    // The node is a replica now (a failover made it one), or the
+                    // connection is gone: forget it, so the next dial asks the sentinels.
+                    Err(e) if e.kind() == readonly => {
+                        *slot.lock().await = None;
+                        let detail = format!("the master turned replica (a failover): {e}");
+                        return Err(StoreError::caused(StoreErrorKind::Unreachable, detail, e));
+                    }
+                    Err(e) if e.is_io_error() || e.is_unrecoverable_error() => {
+                        *slot.lock().await = None;
+                        Err(e)
+                    }
+                    reply => reply,
+                }
             }
         };
         match reply {
@@ -272,32 +329,6 @@ impl RedisStore {
                 format!("an unexpected reply to SET: {other:?}"),
             )),
             Err(e) => Err(failure(e)),
-        }
-    }
-
-    /// The Cluster connection, dialled now if there is none.
-    async fn cluster(
-        &self,
-        client: &ClusterClient,
-        dial: &tokio::sync::Mutex<Dial>,
-    ) -> Result<ClusterConnection, StoreError> {
-        let mut dial = dial.lock().await;
-        if let Some(connection) = &*dial {
-            return Ok(connection.clone());
-        }
-        // In a task of its own: a request that stops waiting does not cancel the dial.
-        let client = client.clone();
-        match tokio::spawn(async move { client.get_async_connection().await }).await {
-            Ok(Ok(connection)) => {
-                *dial = Some(connection.clone());
-                Ok(connection)
-            }
-            Ok(Err(e)) => Err(failure(e)),
-            Err(e) => Err(StoreError::caused(
-                StoreErrorKind::Unreachable,
-                "the dial failed",
-                e,
-            )),
         }
     }
 
@@ -357,6 +388,184 @@ fn manager_for(client: redis::Client) -> ConnectionManager {
         .expect("a manager without push messages is always made")
 }
 
+/// The connection in `slot`, dialled now if there is none. The dial runs in a task of its
+/// own, which holds the slot until it is done (at most [`DIAL_TIMEOUT`]): a request that
+/// stops waiting does not cancel it, and requests that come meanwhile wait for it rather
+/// than dial again.
+async fn dialled<C, F, D>(slot: &Slot<C>, dial: D) -> Result<C, StoreError>
+where
+    C: Clone + Send + 'static,
+    F: std::future::Future<Output = Result<C, RedisError>> + Send + 'static,
+    D: FnOnce() -> F,
+{
+    let mut slot = slot.clone().lock_owned().await;
+    if let Some(connection) = &*slot {
+        return Ok(connection.clone());
+    }
+    let dial = dial();
+    let task = tokio::spawn(async move {
+        match tokio::time::timeout(DIAL_TIMEOUT, dial).await {
+            Ok(Ok(connection)) => {
+                *slot = Some(connection.clone());
+                Ok(connection)
+            }
+            Ok(Err(e)) => Err(failure(e)),
+            Err(_) => Err(StoreError::new(
+                StoreErrorKind::Unreachable,
+                format!("no connection within {} s", DIAL_TIMEOUT.as_secs()),
+            )),
+        }
+    });
+    match task.await {
+        Ok(result) => result,
+        Err(e) => Err(StoreError::caused(
+            StoreErrorKind::Unreachable,
+            "the dial failed",
+            e,
+        )),
+    }
+}
+
+/// A connection to the master the sentinels name now (the crate checks that the node says
+/// it is a master).
+async fn master(
+    sentinels: Arc<tokio::sync::Mutex<SentinelClient>>,
+) -> Result<MultiplexedConnection, RedisError> {
+    let client = sentinels.lock().await.async_get_client().await?;
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(None);
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+}
+
+/// One sentinel of `--axon.replay_store_sentinel`, read.
+struct Sentinel {
+    addr: ConnectionAddr,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+impl Sentinel {
+    fn tls(&self) -> bool {
+        matches!(self.addr, ConnectionAddr::TcpTls { .. })
+    }
+}
+
+/// The sentinels named: `host[:port]` takes the master URL's scheme and port 26379;
+/// a URL says its own. One scheme, user and password for all.
+fn sentinels(entries: &[String], master_tls: bool) -> Result<Vec<Sentinel>, StoreError> {
+    let mut read = Vec::new();
+    for entry in entries.iter().map(|e| e.trim()) {
+        let settings = |what: String| {
+            StoreError::new(
+                StoreErrorKind::Settings,
+                format!("--axon.replay_store_sentinel {entry}: {what}"),
+            )
+        };
+        let url = match entry.contains("://") {
+            true => entry.to_owned(),
+            false if master_tls => format!("rediss://{entry}"),
+            false => format!("redis://{entry}"),
+        };
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) || url.contains('#') {
+            return Err(settings(
+                "write host[:port], or redis://[user:password@]host[:port] (rediss:// for TLS)"
+                    .into(),
+            ));
+        }
+        let info = url.as_str().into_connection_info().map_err(|e| {
+            let detail = format!(
+                "--axon.replay_store_sentinel {entry}: {e}: write host[:port], or redis://[user:password@]host[:port]"
+            );
+            StoreError::caused(StoreErrorKind::Settings, detail, e)
+        })?;
+        // The authority's end: `host:port`, `[v6]:port`, or a host alone.
+        let authority = url.split("://").nth(1).unwrap_or_default();
+        let authority = authority.split('/').next().unwrap_or_default();
+        let authority = authority.rsplit('@').next().unwrap_or_default();
+        let port_named = authority
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.ends_with(':') && port.parse::<u16>().is_ok());
+        let mut addr = info.addr().clone();
+        if !port_named {
+            match &mut addr {
+                ConnectionAddr::Tcp(_, port) | ConnectionAddr::TcpTls { port, .. } => {
+                    *port = SENTINEL_PORT
+                }
+                _ => {}
+            }
+        }
+        let redis = info.redis_settings();
+        let sentinel = Sentinel {
+            addr,
+            user: redis.username().map(str::to_owned),
+            password: redis.password().map(str::to_owned),
+        };
+        if let Some(first) = read.first() {
+            let first: &Sentinel = first;
+            if (first.tls(), &first.user, &first.password)
+                != (sentinel.tls(), &sentinel.user, &sentinel.password)
+            {
+                return Err(settings(
+                    "every sentinel is asked over one scheme with one user and password: write them the same for each".into(),
+                ));
+            }
+        }
+        read.push(sentinel);
+    }
+    Ok(read)
+}
+
+/// Who asks `sentinels` for the master `info` names, and connects to it as `info` says.
+fn sentinel_client(
+    info: &ConnectionInfo,
+    sentinels: Vec<Sentinel>,
+    certificates: Option<redis::TlsCertificates>,
+) -> Result<SentinelClient, StoreError> {
+    let name = match info.addr() {
+        ConnectionAddr::Tcp(host, _) | ConnectionAddr::TcpTls { host, .. } => host.clone(),
+        _ => String::new(),
+    };
+    let first = sentinels
+        .first()
+        .map(|s| (s.tls(), s.user.clone(), s.password.clone()));
+    let (sentinel_tls, sentinel_user, sentinel_password) = first.unwrap_or_default();
+    let addresses = sentinels.into_iter().map(|s| s.addr);
+    let build = || {
+        let mut builder = SentinelClientBuilder::new(addresses, &name, SentinelServerType::Master)?;
+        let redis = info.redis_settings();
+        builder = builder.set_client_to_redis_db(redis.db());
+        if let Some(user) = redis.username() {
+            builder = builder.set_client_to_redis_username(user);
+        }
+        if let Some(password) = redis.password() {
+            builder = builder.set_client_to_redis_password(password);
+        }
+        if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
+            builder = builder.set_client_to_redis_tls_mode(TlsMode::Secure);
+            if let Some(certificates) = &certificates {
+                builder = builder.set_client_to_redis_certificates(certificates.clone());
+            }
+        }
+        if let Some(user) = &sentinel_user {
+            builder = builder.set_client_to_sentinel_username(user);
+        }
+        if let Some(password) = &sentinel_password {
+            builder = builder.set_client_to_sentinel_password(password);
+        }
+        if sentinel_tls {
+            builder = builder.set_client_to_sentinel_tls_mode(TlsMode::Secure);
+            if let Some(certificates) = &certificates {
+                builder = builder.set_client_to_sentinel_certificates(certificates.clone());
+            }
+        }
+        builder.build()
+    };
+    build().map_err(|e| StoreError::caused(StoreErrorKind::Settings, e.to_string(), e))
+}
+
 /// The kind of a client error.
 fn failure(e: RedisError) -> StoreError {
     let kind = match e.kind() {
@@ -377,11 +586,10 @@ fn failure(e: RedisError) -> StoreError {
 }
 
 /// The URL as logs and `/metrics` show it: the password masked.
-fn shown(info: &ConnectionInfo, cluster: bool) -> String {
-    let (scheme, host, port) = match info.addr() {
-        ConnectionAddr::TcpTls { host, port, .. } => ("rediss", host.as_str(), *port),
-        ConnectionAddr::Tcp(host, port) => ("redis", host.as_str(), *port),
-        _ => ("redis", "?", 0),
+fn shown(info: &ConnectionInfo, cluster: bool, sentinels: &[Sentinel]) -> String {
+    let scheme = match info.addr() {
+        ConnectionAddr::TcpTls { .. } => "rediss",
+        _ => "redis",
     };
     let redis = info.redis_settings();
     let user = redis.username().unwrap_or_default();
@@ -390,13 +598,33 @@ fn shown(info: &ConnectionInfo, cluster: bool) -> String {
         (user, true) => format!("{user}:***@"),
         (user, false) => format!("{user}@"),
     };
-    let host = match host.contains(':') {
-        true => format!("[{host}]"),
-        false => host.to_owned(),
-    };
     let db = redis.db();
-    let kind = if cluster { " (cluster)" } else { "" };
-    format!("{scheme}://{credentials}{host}:{port}/{db}{kind}")
+    match info.addr() {
+        ConnectionAddr::Tcp(name, _) | ConnectionAddr::TcpTls { host: name, .. }
+            if !sentinels.is_empty() =>
+        {
+            let named: Vec<String> = sentinels.iter().map(|s| shown_addr(&s.addr)).collect();
+            let named = named.join(", ");
+            format!("{scheme}://{credentials}{name}/{db} (the master of sentinels {named})")
+        }
+        addr => {
+            let kind = if cluster { " (cluster)" } else { "" };
+            format!("{scheme}://{credentials}{}/{db}{kind}", shown_addr(addr))
+        }
+    }
+}
+
+/// `host:port`, or `[v6]:port`.
+fn shown_addr(addr: &ConnectionAddr) -> String {
+    match addr {
+        ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
+            match host.contains(':') {
+                true => format!("[{host}]:{port}"),
+                false => format!("{host}:{port}"),
+            }
+        }
+        _ => "?".into(),
+    }
 }
 
 /// The CA and client certificate of a TLS connection, read and checked now.
@@ -505,6 +733,50 @@ mod tests {
         let e = with("rediss://h", &|o| o.ca = Some(not_pem.clone())).unwrap();
         assert!(e.contains("no PEM certificate in it"), "{e}");
         std::fs::remove_file(&not_pem).unwrap();
+    }
+
+    #[test]
+    fn sentinels_are_read_and_shown() {
+        let with = |url: &str, sentinels: &[&str]| {
+            let options = RedisOptions {
+                sentinels: sentinels.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            };
+            RedisStore::new(url, options).map(|s| s.to_string())
+        };
+        let named = ["10.0.0.5", "10.0.0.6:26380", "redis://[::1]"];
+        assert_eq!(
+            with("redis://:secret@MyMaster/2", &named).unwrap(),
+            "redis://:***@MyMaster/2 (the master of sentinels 10.0.0.5:26379, 10.0.0.6:26380, [::1]:26379)"
+        );
+        // Sentinels with a password of their own, over TLS like the master.
+        let tls = [
+            "rediss://:s3cret@10.0.0.5",
+            "rediss://:s3cret@10.0.0.6:26380",
+        ];
+        assert_eq!(
+            with("rediss://miner:pw@replay/0", &tls).unwrap(),
+            "rediss://miner:***@replay/0 (the master of sentinels 10.0.0.5:26379, 10.0.0.6:26380)"
+        );
+        let e = with("redis://m", &["redis://:a@h1", "redis://:b@h2"]).unwrap_err();
+        assert_eq!(e.kind(), StoreErrorKind::Settings);
+        assert!(e.to_string().contains("one user and password"), "{e}");
+        for bad in ["http://h", "h:port", "redis://h/#insecure"] {
+            let e = with("redis://m", &[bad]).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(&format!("--axon.replay_store_sentinel {bad}")),
+                "{e}"
+            );
+            assert!(e.to_string().contains("host[:port]"), "{e}");
+        }
+        let options = RedisOptions {
+            cluster: true,
+            sentinels: vec!["h".into()],
+            ..Default::default()
+        };
+        let e = RedisStore::new("redis://m", options).err().unwrap();
+        assert!(e.to_string().contains("not both"), "{e}");
     }
 
     #[tokio::test]

@@ -451,6 +451,7 @@ fn replay_store(url: &str, settings: &AxonConfig) -> Result<ReplayStore, Problem
     };
     let options = crate::replay::RedisOptions {
         cluster: settings.replay_store_cluster,
+        sentinels: settings.replay_store_sentinels.clone(),
         ca: settings
             .replay_store_ca
             .as_deref()
