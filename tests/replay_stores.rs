@@ -1,7 +1,10 @@
 //! The shared replay store on the Redis operators run (Debian's redis-server, on loopback):
-//! TLS with a private CA and an ACL user whose password holds `/` and `:`, and a Cluster of
-//! three masters with a replica each, through a master's failover and a slot migration. In each, two `echo_miner`
-//! processes share the store: a request one accepted, the other refuses as a replay.
+//! TLS with a private CA and an ACL user whose password holds `/` and `:`; TLS with client
+//! certificates; a Cluster of three masters with a replica each, through failovers, a slot
+//! migration, a master killed and the whole cluster restarted; a master and its replica
+//! named by three sentinels, through a failover and a killed master. In each, two
+//! `echo_miner` processes share the store: a request one accepted, the other refuses as a
+//! replay.
 
 mod support;
 
@@ -95,32 +98,70 @@ async fn until_served(first: &Miner, second: &Miner, label: &str) -> u32 {
     refused
 }
 
-/// A CA, and a certificate it signed for 127.0.0.1, in PEM files under `dir`: (ca, cert,
-/// key).
-fn test_ca(dir: &std::path::Path) -> (String, String, String) {
+/// Two miners sharing the store at `url`, with `settings` beside it, and their metrics on
+/// `--ops`.
+fn two_miners(url: &str, settings: &[&str]) -> (Miner, Miner) {
+    let args = [
+        &["--axon.replay_store", url, "--ops", "127.0.0.1:0"][..],
+        settings,
+    ]
+    .concat();
+    (Miner::start(None, &args), Miner::start(None, &args))
+}
+
+/// A test CA's files: its certificate, and a certificate it signed with its key, for the
+/// server (127.0.0.1) and for a client.
+struct TestCa {
+    ca: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+/// A CA, and the certificates it signed, in PEM files under `dir`.
+fn test_ca(dir: &std::path::Path) -> TestCa {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    // Names of their own: OpenSSL takes a certificate whose subject is its issuer's for a
+    // self-signed one (rcgen gives every certificate the same name by default).
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "axon test CA");
     let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let server = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    let cert = server.signed_by(&key, &ca_cert, &ca_key).unwrap();
     let write = |name: &str, pem: String| {
         let path = dir.join(name);
         std::fs::write(&path, pem).unwrap();
         path.to_str().unwrap().to_owned()
     };
-    (
-        write("ca.pem", ca_cert.pem()),
-        write("server.pem", cert.pem()),
-        write("server.key", key.serialize_pem()),
-    )
+    let issue = |name: &str, for_name: &str| {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![for_name.to_owned()]).unwrap();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, for_name);
+        let cert = params.signed_by(&key, &ca_cert, &ca_key).unwrap();
+        (
+            write(&format!("{name}.pem"), cert.pem()),
+            write(&format!("{name}.key"), key.serialize_pem()),
+        )
+    };
+    let server = issue("server", "127.0.0.1");
+    let client = issue("client", "miner");
+    TestCa {
+        ca: write("ca.pem", ca_cert.pem()),
+        server,
+        client,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_a_private_ca_and_an_acl_user() {
     let dir = TempDir::new("redis-tls");
-    let (ca, cert, key) = test_ca(&dir.0);
+    let TestCa {
+        ca,
+        server: (cert, key),
+        ..
+    } = test_ca(&dir.0);
     let port = free_port();
     // TLS only; the default user off, so only the ACL user gets in; it may SET only the
     // replay keys. Its password holds `/` and `:`.
@@ -132,15 +173,7 @@ async fn tls_with_a_private_ca_and_an_acl_user() {
     let settings: Vec<&str> = settings.split_whitespace().collect();
     let mut redis = Redis::start_with(port, &settings);
     let url = format!("rediss://miner:p%2Fss%3Aword@127.0.0.1:{}/0", redis.port);
-    let args = [
-        "--axon.replay_store",
-        url.as_str(),
-        "--axon.replay_store_ca",
-        ca.as_str(),
-        "--ops",
-        "127.0.0.1:0",
-    ];
-    let (first, second) = (Miner::start(None, &args), Miner::start(None, &args));
+    let (first, second) = two_miners(&url, &["--axon.replay_store_ca", &ca]);
     replay_refused_by_the_other(&first, &second, "over tls").await;
     replay_refused_by_the_other(&second, &first, "and back").await;
     assert_eq!(metric(&first, "axon_replay_store_up").await, 1);
@@ -197,21 +230,129 @@ async fn tls_with_a_private_ca_and_an_acl_user() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cluster_through_a_failover_and_a_slot_migration() {
+async fn a_server_that_asks_for_a_client_certificate() {
+    let dir = TempDir::new("redis-mtls");
+    let TestCa {
+        ca,
+        server: (cert, key),
+        client: (client_cert, client_key),
+    } = test_ca(&dir.0);
+    let port = free_port();
+    // TLS only, and only for a client whose certificate the test CA signed.
+    let settings = format!(
+        "--port 0 --tls-port {port} --tls-cert-file {cert} --tls-key-file {key} \
+         --tls-ca-cert-file {ca} --tls-auth-clients yes"
+    );
+    let settings: Vec<&str> = settings.split_whitespace().collect();
+    let redis = Redis::start_with(port, &settings);
+    let url = format!("rediss://127.0.0.1:{}/0", redis.port);
+    let (first, second) = two_miners(
+        &url,
+        &[
+            "--axon.replay_store_ca",
+            &ca,
+            "--axon.replay_store_cert",
+            &client_cert,
+            "--axon.replay_store_key",
+            &client_key,
+        ],
+    );
+    replay_refused_by_the_other(&first, &second, "with a client certificate").await;
+    replay_refused_by_the_other(&second, &first, "and back").await;
+    assert_eq!(redis_tls_keys(port, &ca, &client_cert, &client_key), 2);
+
+    // Without one, the server ends the handshake: 503, unreachable.
+    let args = ["--axon.replay_store", &url, "--axon.replay_store_ca", &ca];
+    let refused = Miner::start(None, &[&args[..], &["--ops", "127.0.0.1:0"]].concat());
+    let answer = exchange(addr(&refused), &signed("no client certificate")).await;
+    assert_eq!(answer.status, 503, "{:?}", answer.body);
+    let unreachable = r#"axon_replay_store_failures_total{reason="unreachable"}"#;
+    assert_eq!(metric(&refused, unreachable).await, 1);
+}
+
+/// `DBSIZE` of a TLS server that asks for a client certificate, through redis-cli.
+fn redis_tls_keys(port: u16, ca: &str, cert: &str, key: &str) -> u64 {
+    let out = std::process::Command::new("redis-cli")
+        .args([
+            "-p",
+            &port.to_string(),
+            "--tls",
+            "--cacert",
+            ca,
+            "--cert",
+            cert,
+        ])
+        .args(["--key", key, "DBSIZE"])
+        .output()
+        .expect("redis-cli");
+    let answer = String::from_utf8_lossy(&out.stdout);
+    answer
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("DBSIZE: {answer}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_over_tls() {
+    let dir = TempDir::new("redis-cluster-tls");
+    let TestCa {
+        ca,
+        server: (cert, key),
+        client: (client_cert, client_key),
+    } = test_ca(&dir.0);
+    // Clients, replication and the cluster's bus over TLS; a client certificate asked of
+    // every client.
+    let settings = |port: u16| {
+        let tls = format!(
+            "--port 0 --tls-port {port} --tls-cluster yes --tls-replication yes \
+             --tls-cert-file {cert} --tls-key-file {key} --tls-ca-cert-file {ca} \
+             --tls-auth-clients yes"
+        );
+        tls.split_whitespace().map(str::to_owned).collect()
+    };
+    let cli = [
+        "--tls",
+        "--cacert",
+        &ca,
+        "--cert",
+        &client_cert,
+        "--key",
+        &client_key,
+    ];
+    let cluster = RedisCluster::start_with(3, 0, &settings, &cli);
+    let url = format!("rediss://127.0.0.1:{}", cluster.nodes[0].port);
+    let (first, second) = two_miners(
+        &url,
+        &[
+            "--axon.replay_store_cluster",
+            "true",
+            "--axon.replay_store_ca",
+            &ca,
+            "--axon.replay_store_cert",
+            &client_cert,
+            "--axon.replay_store_key",
+            &client_key,
+        ],
+    );
+    for i in 0..12 {
+        replay_refused_by_the_other(&first, &second, &format!("over tls {i}")).await;
+    }
+    let with_keys = cluster
+        .nodes
+        .iter()
+        .filter(|n| redis_tls_keys(n.port, &ca, &client_cert, &client_key) > 0)
+        .count();
+    assert_eq!(with_keys, 3, "every master holds some of the keys");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_through_failovers_a_migration_and_a_restart() {
     let mut cluster = RedisCluster::start();
     let (masters, replicas) = cluster.roles();
     assert_eq!((masters.len(), replicas.len()), (3, 3));
     // One master is the seed; the others are found from it.
     let url = format!("redis://127.0.0.1:{}", masters[0]);
-    let args = [
-        "--axon.replay_store",
-        url.as_str(),
-        "--axon.replay_store_cluster",
-        "true",
-        "--ops",
-        "127.0.0.1:0",
-    ];
-    let (first, second) = (Miner::start(None, &args), Miner::start(None, &args));
+    let (first, second) = two_miners(&url, &["--axon.replay_store_cluster", "true"]);
     // Keys spread over the slots of all three masters.
     for i in 0..24 {
         replay_refused_by_the_other(&first, &second, &format!("before {i}")).await;
@@ -338,15 +479,9 @@ async fn sentinel_through_a_failover_and_a_killed_master() {
     let mut set = RedisSentinels::start();
     // The URL names the master by its name; the sentinels say where it is.
     let url = format!("redis://{}/0", set.name);
-    let mut args = vec![
-        "--axon.replay_store".to_owned(),
-        url,
-        "--ops".into(),
-        "127.0.0.1:0".into(),
-    ];
-    args.extend(set.args());
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (first, second) = (Miner::start(None, &args), Miner::start(None, &args));
+    let sentinels = set.args();
+    let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
+    let (first, second) = two_miners(&url, &sentinels);
     for i in 0..12 {
         replay_refused_by_the_other(&first, &second, &format!("before {i}")).await;
     }

@@ -226,23 +226,40 @@ pub struct RedisCluster {
 }
 
 impl RedisCluster {
+    /// Three masters, each with a replica.
     pub fn start() -> RedisCluster {
+        RedisCluster::start_with(6, 1, &|_| Vec::new(), &[])
+    }
+
+    /// `nodes` nodes, `replicas` for each master, each started with `settings(port)` after
+    /// the cluster's; `cli` are redis-cli's arguments to reach them (`--tls ..`).
+    pub fn start_with(
+        nodes: usize,
+        replicas: usize,
+        settings: &dyn Fn(u16) -> Vec<String>,
+        cli: &[&str],
+    ) -> RedisCluster {
         let dir = TempDir::new(&format!("redis-cluster-{}", free_port()));
-        let nodes: Vec<Redis> = (0..6)
+        let nodes: Vec<Redis> = (0..nodes)
             .map(|i| {
                 let port = free_port();
                 let file = format!("nodes-{i}.conf");
                 let d = dir.0.to_str().unwrap();
+                let own = settings(port);
                 let args = [
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    &file,
-                    "--cluster-node-timeout",
-                    "2000",
-                    "--dir",
-                    d,
-                ];
+                    &[
+                        "--cluster-enabled",
+                        "yes",
+                        "--cluster-config-file",
+                        &file,
+                        "--cluster-node-timeout",
+                        "2000",
+                        "--dir",
+                        d,
+                    ][..],
+                    &own.iter().map(String::as_str).collect::<Vec<_>>(),
+                ]
+                .concat();
                 Redis::start_with(port, &args)
             })
             .collect();
@@ -251,10 +268,11 @@ impl RedisCluster {
             .map(|n| format!("127.0.0.1:{}", n.port))
             .collect();
         let out = Command::new("redis-cli")
+            .args(cli)
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas.to_string(), "--cluster-yes"])
             .output()
             .expect("redis-cli --cluster create");
         assert!(
@@ -265,7 +283,8 @@ impl RedisCluster {
         );
         let cluster = RedisCluster { nodes, _dir: dir };
         for node in &cluster.nodes {
-            redis_until(node.port, "cluster_state:ok", &["CLUSTER", "INFO"]);
+            let args = [cli, &["CLUSTER", "INFO"]].concat();
+            redis_until(node.port, "cluster_state:ok", &args);
         }
         cluster
     }

@@ -1,7 +1,7 @@
 //! The shared replay store's Redis client (feature `redis`), on the `redis` crate.
 //!
-//! - One node: a [`ConnectionManager`], one multiplexed connection that concurrent requests
-//!   share (their commands pipelined), dialled again after it fails.
+//! - One node: one multiplexed connection that concurrent requests share (their commands
+//!   pipelined), dialled on first use and again after it fails.
 //! - A Cluster: the crate's cluster connection, which follows `MOVED` and `ASK` and finds a
 //!   promoted replica after a failover. It is dialled on first use.
 //! - A master that Redis Sentinel names: the sentinels are asked for it on first use, and
@@ -11,23 +11,26 @@
 //! - TLS (`rediss://`) with rustls: the system's CAs, or a private one, and a client
 //!   certificate if the server asks for one. ACL users and percent-encoded passwords come
 //!   from the URL.
+//! - Every connection may receive at most 64 KiB more than it has sent ([`connect`]): a
+//!   server that sends more is cut off, so what Redis sends cannot grow the process.
 //!
 //! Every request waits at most the store's bound, off the I/O threads' critical path, and
 //! at most `max_waiting` wait at once: beyond, they are refused at once.
 
+mod connect;
+mod settings;
+
 use super::{StoreError, StoreErrorKind};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use connect::{Node, NodeConnection, Sentinels};
+use redis::aio::MultiplexedConnection;
 use redis::cluster::ClusterClient;
 use redis::cluster_async::ClusterConnection;
-use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
-use redis::{AsyncConnectionConfig, ConnectionAddr, ConnectionInfo, IntoConnectionInfo};
-use redis::{RedisError, ServerErrorKind, TlsMode, Value};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use redis::{ConnectionAddr, RedisError, ServerErrorKind, Value};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
@@ -88,26 +91,29 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// connection made; a Cluster's nodes found.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A sentinel's port when its address names none.
-const SENTINEL_PORT: u16 = 26379;
-
-/// What to write in a URL, for the settings errors.
-const URL_FORM: &str = "write redis://[user][:password@]host[:port][/db], or rediss://.. for TLS, the user and password percent-encoded";
-
 /// Where the commands go.
 #[allow(clippy::large_enum_variant)] // one per store, which lives behind an `Arc`
 enum Target {
-    /// One node: its client, and the connection manager made from it on first use (it
-    /// needs the runtime).
-    Node(redis::Client, OnceLock<ConnectionManager>),
+    /// One master: where it is, and its connection once dialled, forgotten when it fails
+    /// or its node turns replica, so that the next dial finds it again.
+    Master(Arc<Master>, Slot<MultiplexedConnection>),
     /// A Cluster: its client, and the connection once dialled.
-    Cluster(ClusterClient, Slot<ClusterConnection>),
-    /// A master the sentinels name: who asks them, and the master's connection once
-    /// dialled, forgotten when it fails so that the next dial asks again.
-    Sentinel(
-        Arc<tokio::sync::Mutex<SentinelClient>>,
-        Slot<MultiplexedConnection>,
-    ),
+    Cluster(ClusterClient, Slot<ClusterConnection<NodeConnection>>),
+}
+
+/// Where the master is: at the URL's address, or where the sentinels say.
+enum Master {
+    At(Node),
+    Named(Sentinels),
+}
+
+impl Master {
+    async fn connect(&self) -> Result<MultiplexedConnection, StoreError> {
+        match self {
+            Master::At(node) => node.connect().await,
+            Master::Named(sentinels) => sentinels.master().await,
+        }
+    }
 }
 
 /// A connection once dialled; locked for the length of a dial, so that one runs at a time.
@@ -157,22 +163,11 @@ pub(crate) struct RedisStore {
 impl RedisStore {
     pub(crate) fn new(url: &str, options: RedisOptions) -> Result<Self, StoreError> {
         let settings = |m: String| StoreError::new(StoreErrorKind::Settings, m);
-        let scheme = url.split_once("://").map(|(s, _)| s);
-        if !matches!(scheme, Some("redis" | "rediss")) {
-            return Err(settings(format!(
-                "not a redis:// or rediss:// URL: {URL_FORM}"
-            )));
-        }
-        if url.contains('#') {
-            return Err(settings(
-                "a URL fragment (#insecure turns off the server's certificate check): trust a private CA with --axon.replay_store_ca instead".into(),
-            ));
-        }
-        let info = url.into_connection_info().map_err(|e| {
-            StoreError::caused(StoreErrorKind::Settings, format!("{e}: {URL_FORM}"), e)
-        })?;
+        let info = settings::url(url)?;
         let tls = matches!(info.addr(), ConnectionAddr::TcpTls { .. });
-        if !tls && (options.ca.is_some() || options.client_cert.is_some()) {
+        let sentinels = settings::sentinels(&options.sentinels, tls)?;
+        let any_tls = tls || sentinels.iter().any(settings::Sentinel::tls);
+        if !any_tls && (options.ca.is_some() || options.client_cert.is_some()) {
             return Err(settings(
                 "a CA or a client certificate is for TLS: write the URL as rediss://".into(),
             ));
@@ -188,36 +183,51 @@ impl RedisStore {
                 "a Redis Cluster has only database 0: drop /{db} from the URL"
             )));
         }
-        let sentinels = sentinels(&options.sentinels, tls)?;
-        let shown = shown(&info, options.cluster, &sentinels);
-        let certificates = match tls || sentinels.iter().any(Sentinel::tls) {
-            true => Some(certificates(&options)?),
+        let shown = settings::shown(&info, options.cluster, &sentinels);
+        let tls_config = match any_tls {
+            true => Some(settings::tls(
+                options.ca.as_deref(),
+                options.client_cert.as_ref(),
+            )?),
             false => None,
         };
-        let client_error =
-            |e: RedisError| StoreError::caused(StoreErrorKind::Settings, e.to_string(), e);
+        let node = Node {
+            addr: info.addr().clone(),
+            login: info.redis_settings().clone(),
+            tls: tls_config.clone(),
+        };
         let target = match options.cluster {
-            false if !sentinels.is_empty() => {
-                let client = sentinel_client(&info, sentinels, certificates)?;
-                Target::Sentinel(Arc::new(tokio::sync::Mutex::new(client)), Slot::default())
+            false if sentinels.is_empty() => {
+                Target::Master(Arc::new(Master::At(node)), Slot::default())
             }
             false => {
-                let client = match certificates {
-                    Some(certificates) => redis::Client::build_with_tls(info, certificates),
-                    None => redis::Client::open(info),
-                }
-                .map_err(client_error)?;
-                Target::Node(client, OnceLock::new())
+                let name = match info.addr() {
+                    ConnectionAddr::Tcp(name, _) | ConnectionAddr::TcpTls { host: name, .. } => {
+                        name.clone()
+                    }
+                    _ => String::new(),
+                };
+                let sentinels = Sentinels {
+                    sentinels: sentinels
+                        .iter()
+                        .map(|s| s.node(tls_config.clone()))
+                        .collect(),
+                    name,
+                    master: node,
+                };
+                Target::Master(Arc::new(Master::Named(sentinels)), Slot::default())
             }
             true => {
-                let mut builder = ClusterClient::builder(vec![info])
+                if let Some(tls_config) = tls_config {
+                    let source = (options.ca.clone(), options.client_cert.clone());
+                    connect::set_cluster_tls(source, tls_config)?;
+                }
+                let client = ClusterClient::builder(vec![info])
                     .connection_timeout(CONNECT_TIMEOUT)
                     .min_retry_wait(BACKOFF.0.as_millis() as u64)
-                    .max_retry_wait(BACKOFF.1.as_millis() as u64);
-                if let Some(certificates) = certificates {
-                    builder = builder.certs(certificates);
-                }
-                let client = builder.build().map_err(client_error)?;
+                    .max_retry_wait(BACKOFF.1.as_millis() as u64)
+                    .build()
+                    .map_err(|e| StoreError::caused(StoreErrorKind::Settings, e.to_string(), e))?;
                 Target::Cluster(client, Slot::default())
             }
         };
@@ -289,24 +299,15 @@ impl RedisStore {
             .arg("PX")
             .arg(retention.as_millis().max(1) as u64);
         let reply: Result<Value, RedisError> = match &self.target {
-            Target::Node(client, manager) => {
-                let mut manager = manager.get_or_init(|| manager_for(client.clone())).clone();
-                command.query_async(&mut manager).await
-            }
-            Target::Cluster(client, slot) => {
-                let client = client.clone();
-                let dial = || async move { client.get_async_connection().await };
+            Target::Master(master, slot) => {
+                let master = master.clone();
+                let dial = || async move { master.connect().await };
                 let mut connection = dialled(slot, dial).await?;
-                command.query_async(&mut connection).await
-            }
-            Target::Sentinel(sentinels, slot) => {
-                let sentinels = sentinels.clone();
-                let mut connection = dialled(slot, || master(sentinels)).await?;
                 let reply = command.query_async(&mut connection).await;
                 let readonly = redis::ErrorKind::Server(ServerErrorKind::ReadOnly);
                 match reply {
                     // The node is a replica now (a failover made it one), or the
-                    // connection is gone: forget it, so the next dial asks the sentinels.
+                    // connection is gone: forget it, so the next dial finds the master.
                     Err(e) if e.kind() == readonly => {
                         *slot.lock().await = None;
                         let detail = format!("the master turned replica (a failover): {e}");
@@ -318,6 +319,15 @@ impl RedisStore {
                     }
                     reply => reply,
                 }
+            }
+            Target::Cluster(client, slot) => {
+                let client = client.clone();
+                let dial = || async move {
+                    let connection = client.get_async_generic_connection::<NodeConnection>();
+                    connection.await.map_err(failure)
+                };
+                let mut connection = dialled(slot, dial).await?;
+                command.query_async(&mut connection).await
             }
         };
         match reply {
@@ -376,18 +386,6 @@ impl fmt::Display for RedisStore {
     }
 }
 
-/// The connection manager of one node: each dial given 2 s; the answer's wait is the
-/// store's bound, not the manager's.
-fn manager_for(client: redis::Client) -> ConnectionManager {
-    let config = ConnectionManagerConfig::new()
-        // One try per dial: the store's own backoff spaces the dials.
-        .set_number_of_retries(0)
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(None);
-    ConnectionManager::new_lazy_with_config(client, config)
-        .expect("a manager without push messages is always made")
-}
-
 /// The connection in `slot`, dialled now if there is none. The dial runs in a task of its
 /// own, which holds the slot until it is done (at most [`DIAL_TIMEOUT`]): a request that
 /// stops waiting does not cancel it, and requests that come meanwhile wait for it rather
@@ -395,7 +393,7 @@ fn manager_for(client: redis::Client) -> ConnectionManager {
 async fn dialled<C, F, D>(slot: &Slot<C>, dial: D) -> Result<C, StoreError>
 where
     C: Clone + Send + 'static,
-    F: std::future::Future<Output = Result<C, RedisError>> + Send + 'static,
+    F: Future<Output = Result<C, StoreError>> + Send + 'static,
     D: FnOnce() -> F,
 {
     let mut slot = slot.clone().lock_owned().await;
@@ -409,7 +407,7 @@ where
                 *slot = Some(connection.clone());
                 Ok(connection)
             }
-            Ok(Err(e)) => Err(failure(e)),
+            Ok(Err(e)) => Err(e),
             Err(_) => Err(StoreError::new(
                 StoreErrorKind::Unreachable,
                 format!("no connection within {} s", DIAL_TIMEOUT.as_secs()),
@@ -424,146 +422,6 @@ where
             e,
         )),
     }
-}
-
-/// A connection to the master the sentinels name now (the crate checks that the node says
-/// it is a master).
-async fn master(
-    sentinels: Arc<tokio::sync::Mutex<SentinelClient>>,
-) -> Result<MultiplexedConnection, RedisError> {
-    let client = sentinels.lock().await.async_get_client().await?;
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_response_timeout(None);
-    client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await
-}
-
-/// One sentinel of `--axon.replay_store_sentinel`, read.
-struct Sentinel {
-    addr: ConnectionAddr,
-    user: Option<String>,
-    password: Option<String>,
-}
-
-impl Sentinel {
-    fn tls(&self) -> bool {
-        matches!(self.addr, ConnectionAddr::TcpTls { .. })
-    }
-}
-
-/// The sentinels named: `host[:port]` takes the master URL's scheme and port 26379;
-/// a URL says its own. One scheme, user and password for all.
-fn sentinels(entries: &[String], master_tls: bool) -> Result<Vec<Sentinel>, StoreError> {
-    let mut read = Vec::new();
-    for entry in entries.iter().map(|e| e.trim()) {
-        let settings = |what: String| {
-            StoreError::new(
-                StoreErrorKind::Settings,
-                format!("--axon.replay_store_sentinel {entry}: {what}"),
-            )
-        };
-        let url = match entry.contains("://") {
-            true => entry.to_owned(),
-            false if master_tls => format!("rediss://{entry}"),
-            false => format!("redis://{entry}"),
-        };
-        if !(url.starts_with("redis://") || url.starts_with("rediss://")) || url.contains('#') {
-            return Err(settings(
-                "write host[:port], or redis://[user:password@]host[:port] (rediss:// for TLS)"
-                    .into(),
-            ));
-        }
-        let info = url.as_str().into_connection_info().map_err(|e| {
-            let detail = format!(
-                "--axon.replay_store_sentinel {entry}: {e}: write host[:port], or redis://[user:password@]host[:port]"
-            );
-            StoreError::caused(StoreErrorKind::Settings, detail, e)
-        })?;
-        // The authority's end: `host:port`, `[v6]:port`, or a host alone.
-        let authority = url.split("://").nth(1).unwrap_or_default();
-        let authority = authority.split('/').next().unwrap_or_default();
-        let authority = authority.rsplit('@').next().unwrap_or_default();
-        let port_named = authority
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.ends_with(':') && port.parse::<u16>().is_ok());
-        let mut addr = info.addr().clone();
-        if !port_named {
-            match &mut addr {
-                ConnectionAddr::Tcp(_, port) | ConnectionAddr::TcpTls { port, .. } => {
-                    *port = SENTINEL_PORT
-                }
-                _ => {}
-            }
-        }
-        let redis = info.redis_settings();
-        let sentinel = Sentinel {
-            addr,
-            user: redis.username().map(str::to_owned),
-            password: redis.password().map(str::to_owned),
-        };
-        if let Some(first) = read.first() {
-            let first: &Sentinel = first;
-            if (first.tls(), &first.user, &first.password)
-                != (sentinel.tls(), &sentinel.user, &sentinel.password)
-            {
-                return Err(settings(
-                    "every sentinel is asked over one scheme with one user and password: write them the same for each".into(),
-                ));
-            }
-        }
-        read.push(sentinel);
-    }
-    Ok(read)
-}
-
-/// Who asks `sentinels` for the master `info` names, and connects to it as `info` says.
-fn sentinel_client(
-    info: &ConnectionInfo,
-    sentinels: Vec<Sentinel>,
-    certificates: Option<redis::TlsCertificates>,
-) -> Result<SentinelClient, StoreError> {
-    let name = match info.addr() {
-        ConnectionAddr::Tcp(host, _) | ConnectionAddr::TcpTls { host, .. } => host.clone(),
-        _ => String::new(),
-    };
-    let first = sentinels
-        .first()
-        .map(|s| (s.tls(), s.user.clone(), s.password.clone()));
-    let (sentinel_tls, sentinel_user, sentinel_password) = first.unwrap_or_default();
-    let addresses = sentinels.into_iter().map(|s| s.addr);
-    let build = || {
-        let mut builder = SentinelClientBuilder::new(addresses, &name, SentinelServerType::Master)?;
-        let redis = info.redis_settings();
-        builder = builder.set_client_to_redis_db(redis.db());
-        if let Some(user) = redis.username() {
-            builder = builder.set_client_to_redis_username(user);
-        }
-        if let Some(password) = redis.password() {
-            builder = builder.set_client_to_redis_password(password);
-        }
-        if matches!(info.addr(), ConnectionAddr::TcpTls { .. }) {
-            builder = builder.set_client_to_redis_tls_mode(TlsMode::Secure);
-            if let Some(certificates) = &certificates {
-                builder = builder.set_client_to_redis_certificates(certificates.clone());
-            }
-        }
-        if let Some(user) = &sentinel_user {
-            builder = builder.set_client_to_sentinel_username(user);
-        }
-        if let Some(password) = &sentinel_password {
-            builder = builder.set_client_to_sentinel_password(password);
-        }
-        if sentinel_tls {
-            builder = builder.set_client_to_sentinel_tls_mode(TlsMode::Secure);
-            if let Some(certificates) = &certificates {
-                builder = builder.set_client_to_sentinel_certificates(certificates.clone());
-            }
-        }
-        builder.build()
-    };
-    build().map_err(|e| StoreError::caused(StoreErrorKind::Settings, e.to_string(), e))
 }
 
 /// The kind of a client error.
@@ -583,95 +441,6 @@ fn failure(e: RedisError) -> StoreError {
         _ => StoreErrorKind::Refused,
     };
     StoreError::caused(kind, e.to_string(), e)
-}
-
-/// The URL as logs and `/metrics` show it: the password masked.
-fn shown(info: &ConnectionInfo, cluster: bool, sentinels: &[Sentinel]) -> String {
-    let scheme = match info.addr() {
-        ConnectionAddr::TcpTls { .. } => "rediss",
-        _ => "redis",
-    };
-    let redis = info.redis_settings();
-    let user = redis.username().unwrap_or_default();
-    let credentials = match (user, redis.password().is_some()) {
-        ("", false) => String::new(),
-        (user, true) => format!("{user}:***@"),
-        (user, false) => format!("{user}@"),
-    };
-    let db = redis.db();
-    match info.addr() {
-        ConnectionAddr::Tcp(name, _) | ConnectionAddr::TcpTls { host: name, .. }
-            if !sentinels.is_empty() =>
-        {
-            let named: Vec<String> = sentinels.iter().map(|s| shown_addr(&s.addr)).collect();
-            let named = named.join(", ");
-            format!("{scheme}://{credentials}{name}/{db} (the master of sentinels {named})")
-        }
-        addr => {
-            let kind = if cluster { " (cluster)" } else { "" };
-            format!("{scheme}://{credentials}{}/{db}{kind}", shown_addr(addr))
-        }
-    }
-}
-
-/// `host:port`, or `[v6]:port`.
-fn shown_addr(addr: &ConnectionAddr) -> String {
-    match addr {
-        ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
-            match host.contains(':') {
-                true => format!("[{host}]:{port}"),
-                false => format!("{host}:{port}"),
-            }
-        }
-        _ => "?".into(),
-    }
-}
-
-/// The CA and client certificate of a TLS connection, read and checked now.
-fn certificates(options: &RedisOptions) -> Result<redis::TlsCertificates, StoreError> {
-    let read = |path: &Path, what: &str| {
-        std::fs::read(path).map_err(|e| {
-            let detail = format!("{what} {}: cannot read it", path.display());
-            StoreError::caused(StoreErrorKind::Settings, detail, e)
-        })
-    };
-    let root_cert = match &options.ca {
-        None => None,
-        Some(path) => {
-            let pem = read(path, "--axon.replay_store_ca")?;
-            let certificates = CertificateDer::pem_slice_iter(&pem).filter(Result::is_ok);
-            if certificates.count() == 0 {
-                let detail = format!(
-                    "--axon.replay_store_ca {}: no PEM certificate in it",
-                    path.display()
-                );
-                return Err(StoreError::new(StoreErrorKind::Settings, detail));
-            }
-            Some(pem)
-        }
-    };
-    let client_tls = match &options.client_cert {
-        None => None,
-        Some((cert, key)) => {
-            let client_cert = read(cert, "--axon.replay_store_cert")?;
-            let client_key = read(key, "--axon.replay_store_key")?;
-            if PrivateKeyDer::from_pem_slice(&client_key).is_err() {
-                let detail = format!(
-                    "--axon.replay_store_key {}: no PEM private key in it",
-                    key.display()
-                );
-                return Err(StoreError::new(StoreErrorKind::Settings, detail));
-            }
-            Some(redis::ClientTlsConfig {
-                client_cert,
-                client_key,
-            })
-        }
-    };
-    Ok(redis::TlsCertificates {
-        client_tls,
-        root_cert,
-    })
 }
 
 #[cfg(test)]
@@ -777,6 +546,37 @@ mod tests {
         };
         let e = RedisStore::new("redis://m", options).err().unwrap();
         assert!(e.to_string().contains("not both"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_sends_without_end_is_cut_off() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Whatever it is asked, it announces a gigabyte and sends until the client leaves
+        // (256 MiB at most: a client that took it all would fail this test).
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut asked = [0u8; 1024];
+            let _ = socket.read(&mut asked).await.unwrap();
+            socket.write_all(b"$1000000000\r\n").await.unwrap();
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut sent = 0usize;
+            while sent < 256 << 20 {
+                if socket.write_all(&chunk).await.is_err() {
+                    return (sent, true);
+                }
+                sent += chunk.len();
+            }
+            (sent, false)
+        });
+        let s = store(&format!("redis://127.0.0.1:{port}")).unwrap();
+        let e = s.set_once("k", Duration::from_secs(1)).await.unwrap_err();
+        assert_eq!(e.kind(), StoreErrorKind::Unreachable, "{e}");
+        let (sent, cut_off) = server.await.unwrap();
+        assert!(cut_off, "the client read all {sent} bytes");
+        // What it took is the bound plus what the sockets' buffers held.
+        assert!(sent < 32 << 20, "{sent} bytes sent before the cut");
     }
 
     #[tokio::test]
