@@ -19,7 +19,7 @@ use std::time::Duration;
 /// The Rust axon behind one `axon_rs.Axon`, with the runtime it serves on.
 #[pyclass(module = "axon_rs._native")]
 pub(crate) struct Server {
-    runtime: tokio::runtime::Runtime,
+    runtime: Runtime,
     /// The builder until `start`; then the started axon.
     axon: Mutex<Option<Axon>>,
     hotkey: String,
@@ -30,6 +30,28 @@ pub(crate) struct Server {
     policy: Mutex<Option<Policy>>,
     /// The signed-HTTP endpoints, registered at `start` as the synapse types are.
     endpoints: Mutex<Vec<AttachedEndpoint>>,
+}
+
+/// The runtime an axon serves on, shut down without waiting when the `Server` is
+/// collected. A `Server` is collected with the GIL held (at the latest, as the interpreter
+/// ends); tokio's own drop waits for every blocking thread, and one of them may be waiting
+/// for the GIL to call Python: both would wait for ever.
+struct Runtime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for Runtime {
+    type Target = tokio::runtime::Runtime;
+
+    fn deref(&self) -> &Self::Target {
+        self.0.as_ref().expect("the runtime is taken only when dropped")
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 /// One endpoint from Python, and which of its checks it has.
@@ -334,7 +356,7 @@ impl Server {
             .build()
             .map_err(runtime_error)?;
         Ok(Server {
-            runtime,
+            runtime: Runtime(Some(runtime)),
             axon: Mutex::new(Some(axon)),
             hotkey: ss58,
             attached: Mutex::new(Vec::new()),

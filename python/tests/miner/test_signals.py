@@ -22,8 +22,10 @@ def signal_during_a_call(kind, signum, wallet, caller, tmp_path):
     """What the in-flight call got, and how the process ended."""
     port = free_port()
     gate = tmp_path / f"gate-{kind}-{signum}"
+    # faulthandler: a miner that does not end is made to show where its threads are.
     miner = subprocess.Popen(
-        [sys.executable, os.path.join(HERE, "sigterm_miner.py"), kind, str(port), wallet.path, str(gate)],
+        [sys.executable, "-X", "faulthandler", os.path.join(HERE, "sigterm_miner.py"), kind,
+         str(port), wallet.path, str(gate)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
@@ -41,7 +43,14 @@ def signal_during_a_call(kind, signum, wallet, caller, tmp_path):
         # has the signal first.
         gate.write_text("go")
         in_flight.join(60)
-        code = miner.wait(timeout=60)
+        try:
+            code = miner.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            miner.send_signal(signal.SIGABRT)
+            _, threads = miner.communicate(timeout=30)
+            raise AssertionError(f"the {kind} miner did not end within 60 s of signal "
+                                 f"{signum} (call answered: {'s' in answer}); its threads:\n"
+                                 f"{threads}") from None
         s = answer["s"]
         return {"status": s.dendrite.status_code, "done": s.done, "exit": code}
     finally:
