@@ -42,7 +42,9 @@ impl std::ops::Deref for Runtime {
     type Target = tokio::runtime::Runtime;
 
     fn deref(&self) -> &Self::Target {
-        self.0.as_ref().expect("the runtime is taken only when dropped")
+        self.0
+            .as_ref()
+            .expect("the runtime is taken only when dropped")
     }
 }
 
