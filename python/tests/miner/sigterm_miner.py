@@ -3,9 +3,15 @@ test_signals.py. argv: bittensor|axon_rs, port, wallet path, gate file. Its forw
 `entered` and waits until the gate file exists; the process prints `listening` once served."""
 
 import os
+import signal
 import sys
 import time
 import typing
+
+# Ctrl-C as a miner started from a terminal gets it: a process started in the background by
+# a shell without job control (as CI may be) inherits SIGINT ignored, which Python and the
+# axon leave alone.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 import bittensor.utils.networking as networking
 

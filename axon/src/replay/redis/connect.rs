@@ -134,11 +134,14 @@ impl Node {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(None)
             .set_response_timeout(None);
-        let login = tokio::time::timeout(CONNECT_TIMEOUT, async {
+        // No `CLIENT SETINFO` (the crate's name and version): a round trip per dial that
+        // Redis before 7.2, and an ACL user allowed only `SET`, refuse.
+        let login = self.login.clone().set_skip_set_lib_name();
+        let handshake = tokio::time::timeout(CONNECT_TIMEOUT, async {
             match (secure, &self.tls) {
                 (false, _) => {
                     let stream = Bounded::new(tcp);
-                    let made = MultiplexedConnection::new_with_config(&self.login, stream, config);
+                    let made = MultiplexedConnection::new_with_config(&login, stream, config);
                     let (connection, driver) = made.await.map_err(failure)?;
                     tokio::spawn(driver);
                     Ok(connection)
@@ -151,7 +154,7 @@ impl Node {
                     let connector = tokio_rustls::TlsConnector::from(tls.clone());
                     let stream = connector.connect(name, tcp).await.map_err(unreachable)?;
                     let stream = Bounded::new(stream);
-                    let made = MultiplexedConnection::new_with_config(&self.login, stream, config);
+                    let made = MultiplexedConnection::new_with_config(&login, stream, config);
                     let (connection, driver) = made.await.map_err(failure)?;
                     tokio::spawn(driver);
                     Ok(connection)
@@ -162,7 +165,7 @@ impl Node {
                 )),
             }
         });
-        match login.await {
+        match handshake.await {
             Ok(result) => result,
             Err(_) => Err(StoreError::new(
                 StoreErrorKind::Unreachable,

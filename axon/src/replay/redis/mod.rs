@@ -87,6 +87,10 @@ const BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::fro
 /// How long one connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Requests in a row unanswered within the bound after which a master's connection is
+/// replaced.
+const STALE_AFTER: u64 = 3;
+
 /// How long a whole dial may take: the sentinels asked, the master's role checked, its
 /// connection made; a Cluster's nodes found.
 const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
@@ -154,6 +158,8 @@ pub(crate) struct RedisStore {
     backoff: std::sync::Mutex<Backoff>,
     waiting: Semaphore,
     up: AtomicBool,
+    /// Requests in a row whose answer did not come within the bound.
+    timeouts_in_a_row: AtomicU64,
     failures: [AtomicU64; StoreErrorKind::ALL.len()],
     /// When the next failure may be logged (ms since `start`): at most one every 10 s.
     next_log_ms: AtomicU64,
@@ -238,6 +244,7 @@ impl RedisStore {
             backoff: std::sync::Mutex::default(),
             waiting: Semaphore::new(options.max_waiting.clamp(1, Semaphore::MAX_PERMITS)),
             up: AtomicBool::new(false),
+            timeouts_in_a_row: AtomicU64::new(0),
             failures: Default::default(),
             next_log_ms: AtomicU64::new(0),
             start: Instant::now(),
@@ -258,14 +265,39 @@ impl RedisStore {
             Ok(_permit) => match tokio::time::timeout(self.timeout, self.set(key, retention)).await
             {
                 Ok(result) => result,
-                Err(_) => Err(StoreError::timeout(self.timeout)),
+                Err(_) => {
+                    self.timed_out();
+                    Err(StoreError::timeout(self.timeout))
+                }
             },
         };
+        if result.is_ok() {
+            self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+        }
         self.up.store(result.is_ok(), Ordering::Relaxed);
         if let Err(e) = &result {
             self.failed(e);
         }
         result
+    }
+
+    /// A request went unanswered within the bound. After [`STALE_AFTER`] in a row, the
+    /// master's connection is forgotten, so the next request dials a new one: a connection
+    /// cut without a reset (a network partition, a peer gone) would otherwise be kept until
+    /// TCP gives up, many minutes later. (A Cluster's connections are its client's.)
+    fn timed_out(&self) {
+        let in_a_row = self.timeouts_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;
+        if in_a_row < STALE_AFTER {
+            return;
+        }
+        if let Target::Master(_, slot) = &self.target {
+            // Locked: a dial is under way, and what it makes is new.
+            if let Ok(mut connection) = slot.try_lock() {
+                if connection.take().is_some() {
+                    self.timeouts_in_a_row.store(0, Ordering::Relaxed);
+                }
+            }
+        }
     }
 
     /// `SET` behind the backoff: refused at once while it runs, sent again once on a
@@ -577,6 +609,49 @@ mod tests {
         assert!(cut_off, "the client read all {sent} bytes");
         // What it took is the bound plus what the sockets' buffers held.
         assert!(sent < 32 << 20, "{sent} bytes sent before the cut");
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_stops_answering_is_replaced() {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // The first connection takes the commands and never answers, as a peer cut off
+        // without a reset; the second answers each `+OK`.
+        let accepted = Arc::new(AtomicU64::new(0));
+        let count = accepted.clone();
+        let server = tokio::spawn(async move {
+            let (silent, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+            let (answering, _) = listener.accept().await.unwrap();
+            count.fetch_add(1, Ordering::SeqCst);
+            let (read, mut write) = answering.into_split();
+            let mut lines = BufReader::new(read).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.starts_with('*') && write.write_all(b"+OK\r\n").await.is_err() {
+                    break;
+                }
+            }
+            drop(silent);
+        });
+        let options = RedisOptions {
+            timeout: Duration::from_millis(100),
+            ..Default::default()
+        };
+        let s = RedisStore::new(&format!("redis://127.0.0.1:{port}"), options).unwrap();
+        for i in 0..STALE_AFTER {
+            let e = s.set_once(&format!("k{i}"), Duration::from_secs(1)).await;
+            assert_eq!(e.unwrap_err().kind(), StoreErrorKind::Timeout);
+            assert!(
+                accepted.load(Ordering::SeqCst) <= 1,
+                "one connection until then"
+            );
+        }
+        // Three in a row: the next request dials again, and is answered.
+        assert!(s.set_once("k", Duration::from_secs(1)).await.unwrap());
+        assert_eq!(accepted.load(Ordering::SeqCst), 2);
+        assert!(s.is_up());
+        server.abort();
     }
 
     #[tokio::test]
