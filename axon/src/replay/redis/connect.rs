@@ -57,8 +57,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for Bounded<S> {
             );
             return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, message)));
         }
-        // Read into a window no larger than what is allowed; replies are small, so the
-        // copy costs nothing measurable.
+        if buf.remaining() as u64 <= allowed {
+            // The common case: the whole buffer is allowed, read into it directly.
+            let before = buf.filled().len();
+            let read = Pin::new(&mut self.inner).poll_read(cx, buf);
+            if let Poll::Ready(Ok(())) = read {
+                self.received += (buf.filled().len() - before) as u64;
+            }
+            return read;
+        }
+        // Near the bound: read into a window no larger than what is allowed.
         let mut window = [0u8; 4096];
         let room = buf.remaining().min(window.len()).min(allowed as usize);
         let mut limited = ReadBuf::new(&mut window[..room]);
