@@ -19,6 +19,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::rustls::{pki_types::ServerName, ClientConfig};
 
@@ -197,48 +198,45 @@ pub(super) struct Sentinels {
 
 impl Sentinels {
     /// A connection to the master the sentinels name now, once the node says it is one.
-    /// The sentinels are asked in order; the first that names a master is believed.
+    ///
+    /// Every sentinel is asked at once, each within [`ASK_TIMEOUT`], and the first to name
+    /// a master is believed: a sentinel that is down, or that takes the question and never
+    /// answers, costs nothing while another answers. When none does, the error names what
+    /// each said.
     pub(super) async fn master(&self) -> Result<MultiplexedConnection, StoreError> {
-        let mut last = None;
-        for sentinel in &self.sentinels {
-            match self.ask(sentinel).await {
-                Ok(addr) => {
+        let mut asked = tokio::task::JoinSet::new();
+        for (index, sentinel) in self.sentinels.iter().enumerate() {
+            let tls = matches!(self.master.addr, ConnectionAddr::TcpTls { .. });
+            let ask = ask(sentinel.clone(), self.name.clone(), tls);
+            asked.spawn(async move {
+                let answer = tokio::time::timeout(ASK_TIMEOUT, ask).await;
+                let answer = answer.unwrap_or_else(|_| {
+                    let detail = format!("no answer within {} s", ASK_TIMEOUT.as_secs());
+                    Err(StoreError::new(StoreErrorKind::Unreachable, detail))
+                });
+                (index, answer)
+            });
+        }
+        let mut failed = Vec::new();
+        while let Some(done) = asked.join_next().await {
+            match done {
+                Ok((_, Ok(addr))) => {
+                    // The others are dropped with `asked`, which aborts them.
                     let master = Node {
                         addr,
                         ..self.master.clone()
                     };
                     return self.check(master).await;
                 }
-                Err(e) => last = Some(e),
+                Ok((index, Err(e))) => failed.push((index, e)),
+                Err(e) => {
+                    let detail = format!("a sentinel's question failed: {e}");
+                    return Err(StoreError::caused(StoreErrorKind::Unreachable, detail, e));
+                }
             }
         }
-        Err(last.unwrap_or_else(|| StoreError::new(StoreErrorKind::Settings, "no sentinel named")))
-    }
-
-    /// Where `sentinel` says the master is.
-    async fn ask(&self, sentinel: &Node) -> Result<ConnectionAddr, StoreError> {
-        let mut connection = sentinel.connect().await?;
-        let mut ask = redis::cmd("SENTINEL");
-        ask.arg("GET-MASTER-ADDR-BY-NAME").arg(&self.name);
-        let reply: Option<(String, u16)> =
-            ask.query_async(&mut connection).await.map_err(failure)?;
-        let Some((host, port)) = reply else {
-            let detail = format!(
-                "the sentinel at {} knows no master named {}",
-                shown_addr(&sentinel.addr),
-                self.name
-            );
-            return Err(StoreError::new(StoreErrorKind::Unreachable, detail));
-        };
-        Ok(match self.master.addr {
-            ConnectionAddr::TcpTls { .. } => ConnectionAddr::TcpTls {
-                host,
-                port,
-                insecure: false,
-                tls_params: None,
-            },
-            _ => ConnectionAddr::Tcp(host, port),
-        })
+        failed.sort_by_key(|(index, _)| *index);
+        Err(none_named(&self.name, &self.sentinels, failed))
     }
 
     /// A connection to `master`, if it says it is a master (a failover may have turned it
@@ -262,6 +260,53 @@ impl Sentinels {
                 ),
             )),
         }
+    }
+}
+
+/// How long one sentinel may take to name the master: the connection, its handshake and
+/// the answer.
+const ASK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Where `sentinel` says the master `name` is; an address for TLS when `tls`.
+async fn ask(sentinel: Node, name: String, tls: bool) -> Result<ConnectionAddr, StoreError> {
+    let mut connection = sentinel.connect().await?;
+    let mut ask = redis::cmd("SENTINEL");
+    ask.arg("GET-MASTER-ADDR-BY-NAME").arg(&name);
+    let reply: Option<(String, u16)> = ask.query_async(&mut connection).await.map_err(failure)?;
+    let Some((host, port)) = reply else {
+        let detail = format!("knows no master named {name}");
+        return Err(StoreError::new(StoreErrorKind::Unreachable, detail));
+    };
+    Ok(match tls {
+        true => ConnectionAddr::TcpTls {
+            host,
+            port,
+            insecure: false,
+            tls_params: None,
+        },
+        false => ConnectionAddr::Tcp(host, port),
+    })
+}
+
+/// The error when no sentinel named the master `name`: each sentinel's address and what
+/// went wrong with it. Its kind is `auth` if any sentinel refused the credentials (the
+/// operator's to fix), `unreachable` otherwise; its cause is the first sentinel's error.
+fn none_named(name: &str, sentinels: &[Node], failed: Vec<(usize, StoreError)>) -> StoreError {
+    let kind = match failed.iter().any(|(_, e)| e.kind() == StoreErrorKind::Auth) {
+        true => StoreErrorKind::Auth,
+        false => StoreErrorKind::Unreachable,
+    };
+    let each: Vec<String> = failed
+        .iter()
+        .map(|(index, e)| {
+            let at = shown_addr(&sentinels[*index].addr);
+            format!("{at}: {}: {}", e.kind().label(), e.detail())
+        })
+        .collect();
+    let detail = format!("no sentinel named the master {name}: {}", each.join("; "));
+    match failed.into_iter().next() {
+        Some((_, first)) => StoreError::caused(kind, detail, first),
+        None => StoreError::new(StoreErrorKind::Settings, "no sentinel named"),
     }
 }
 

@@ -654,6 +654,92 @@ mod tests {
         server.abort();
     }
 
+    /// A server on loopback that answers each command (its words) with `answer`.
+    async fn fake(answer: impl Fn(&[String]) -> Vec<u8> + Send + Sync + 'static) -> u16 {
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let answer = Arc::new(answer);
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    // `*N`, then N times `$len` and the word.
+                    while let Ok(Some(head)) = lines.next_line().await {
+                        let n: usize = head.trim_start_matches('*').parse().unwrap();
+                        let mut words = Vec::new();
+                        for _ in 0..n {
+                            let _len = lines.next_line().await.unwrap();
+                            words.push(lines.next_line().await.unwrap().unwrap());
+                        }
+                        if write.write_all(&answer(&words)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    /// A port nothing listens on.
+    fn closed_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
+    #[tokio::test]
+    async fn every_sentinel_is_asked_at_once() {
+        // The master: a master by `ROLE`, and it takes every `SET`.
+        let master = fake(|command| match command[0].as_str() {
+            "ROLE" => b"*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n".to_vec(),
+            _ => b"+OK\r\n".to_vec(),
+        })
+        .await;
+        let names = move |command: &[String]| match command[0].as_str() {
+            "SENTINEL" => {
+                let port = master.to_string();
+                format!("*2\r\n$9\r\n127.0.0.1\r\n${}\r\n{port}\r\n", port.len()).into_bytes()
+            }
+            _ => b"+OK\r\n".to_vec(),
+        };
+        let naming = fake(names).await;
+        // A sentinel that takes the question and never answers.
+        let silent = fake(|command| match command[0].as_str() {
+            "SENTINEL" => Vec::new(),
+            _ => b"+OK\r\n".to_vec(),
+        })
+        .await;
+        let knows_none = fake(|_| b"*-1\r\n".to_vec()).await;
+        let closed = closed_port();
+        let store = |sentinels: &[u16]| {
+            let options = RedisOptions {
+                sentinels: sentinels.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
+                // Shorter than the whole dial's bound: a dial that waited for the silent
+                // sentinel would leave this request unanswered.
+                timeout: Duration::from_secs(4),
+                ..Default::default()
+            };
+            RedisStore::new("redis://mymaster/0", options).unwrap()
+        };
+        // The silent sentinel and the closed port come first; the third names the master.
+        let s = store(&[silent, closed, naming]);
+        assert!(s.set_once("k", Duration::from_secs(1)).await.unwrap());
+        assert!(s.is_up());
+        // None names it: the error says what each said, in the order given.
+        let s = store(&[closed, knows_none]);
+        let e = s.set_once("k", Duration::from_secs(1)).await.unwrap_err();
+        assert_eq!(e.kind(), StoreErrorKind::Unreachable, "{e}");
+        let said =
+            format!("no sentinel named the master mymaster: 127.0.0.1:{closed}: unreachable: ");
+        assert!(e.to_string().contains(&said), "{e}");
+        let said = format!("; 127.0.0.1:{knows_none}: unreachable: knows no master named mymaster");
+        assert!(e.to_string().ends_with(&said), "{e}");
+        assert!(std::error::Error::source(&e).is_some(), "{e}");
+    }
+
     #[tokio::test]
     async fn nothing_listening_fails_closed_and_is_counted() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
