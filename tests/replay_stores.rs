@@ -347,11 +347,19 @@ async fn a_cluster_over_tls() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_through_failovers_a_migration_and_a_restart() {
-    let mut cluster = RedisCluster::start();
+    // The miners log in as an ACL user of their own, allowed what the guide allows a
+    // Cluster's miners (redis-cli and the cluster's bus use the default user).
+    let miner = |_| {
+        "--user miner on >secret ~axon:replay:* +set +ping +cluster|slots +asking"
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut cluster = RedisCluster::start_with(6, 1, &miner, &[]);
     let (masters, replicas) = cluster.roles();
     assert_eq!((masters.len(), replicas.len()), (3, 3));
     // One master is the seed; the others are found from it.
-    let url = format!("redis://127.0.0.1:{}", masters[0]);
+    let url = format!("redis://miner:secret@127.0.0.1:{}", masters[0]);
     let (first, second) = two_miners(&url, &["--axon.replay_store_cluster", "true"]);
     // Keys spread over the slots of all three masters.
     for i in 0..24 {
@@ -478,7 +486,7 @@ async fn a_cluster_through_failovers_a_migration_and_a_restart() {
 async fn sentinel_through_a_failover_and_a_killed_master() {
     let mut set = RedisSentinels::start();
     // The URL names the master by its name; the sentinels say where it is.
-    let url = format!("redis://{}/0", set.name);
+    let url = format!("redis://miner:secret@{}/0", set.name);
     let sentinels = set.args();
     let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
     let (first, second) = two_miners(&url, &sentinels);

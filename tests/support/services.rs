@@ -218,19 +218,14 @@ impl Drop for Redis {
     }
 }
 
-/// A Redis Cluster on loopback: three masters, each with a replica, made by
-/// `redis-cli --cluster create`, its nodes' state kept in a temporary directory.
+/// A Redis Cluster on loopback, made by `redis-cli --cluster create`, its nodes' state
+/// kept in a temporary directory.
 pub struct RedisCluster {
     pub nodes: Vec<Redis>,
     _dir: TempDir,
 }
 
 impl RedisCluster {
-    /// Three masters, each with a replica.
-    pub fn start() -> RedisCluster {
-        RedisCluster::start_with(6, 1, &|_| Vec::new(), &[])
-    }
-
     /// `nodes` nodes, `replicas` for each master, each started with `settings(port)` after
     /// the cluster's; `cli` are redis-cli's arguments to reach them (`--tls ..`).
     pub fn start_with(
@@ -331,7 +326,7 @@ pub fn redis_until(port: u16, text: &str, args: &[&str]) {
 /// A master, its replica and three sentinels watching them (quorum 2; a master that does
 /// not answer for 1 s is down), on loopback. Each node takes writes only while a replica
 /// follows it (`min-replicas-to-write 1`, as the guide asks): a master the sentinels
-/// replaced refuses them rather than lose them.
+/// replaced refuses them rather than lose them. The miners log in as `miner:secret`.
 pub struct RedisSentinels {
     /// The master's name, as the sentinels know it.
     pub name: &'static str,
@@ -345,11 +340,21 @@ impl RedisSentinels {
     pub fn start() -> RedisSentinels {
         let name = "replay";
         let dir = TempDir::new(&format!("redis-sentinel-{}", free_port()));
+        // The miners log in as an ACL user of their own, allowed what the guide allows a
+        // Sentinel setup's miners (the sentinels and replication use the default user).
         let guarded = [
             "--min-replicas-to-write",
             "1",
             "--repl-diskless-sync-delay",
             "0",
+            "--user",
+            "miner",
+            "on",
+            ">secret",
+            "~axon:replay:*",
+            "+set",
+            "+ping",
+            "+role",
         ];
         let master = Redis::start_with(free_port(), &guarded);
         let of = master.port.to_string();
